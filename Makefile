@@ -1,0 +1,44 @@
+# lsm_am: an LSM-tree table access method for PostgreSQL 15 (PGXS build).
+#
+#   make && make install          build and install the extension
+#   make core-check               engine-core unit tests (no server)
+#   make installcheck             pg_regress + TAP against temp clusters
+#                                 (run as an unprivileged user)
+#   scripts/test.sh               everything, as root or not (see README)
+
+EXTENSION = lsm_am
+MODULE_big = lsm_am
+DATA = sql/lsm_am--0.1.sql
+PGFILEDESC = "lsm_am - LSM-tree storage engine"
+
+CORE_SRCS = $(sort $(wildcard src/core/*.c))
+ADAPTER_SRCS = $(sort $(wildcard src/*.c))
+OBJS = $(ADAPTER_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
+
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
+SHLIB_LINK = -lzstd -lxxhash
+
+REGRESS = $(basename $(notdir $(filter-out sql/lsm_am--%,$(sort $(wildcard sql/*.sql)))))
+REGRESS_OPTS = --temp-instance=tmp_regress --temp-config=$(srcdir)/test/lsm_test.conf
+
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+EXTRA_CLEAN = tmp_regress tmp_check results regression.diffs regression.out test/core/build
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Engine-core unit tests: plain C, no server.
+CORE_TESTS = $(sort $(wildcard test/core/test_*.c))
+CORE_BINS = $(patsubst test/core/%.c,test/core/build/%,$(CORE_TESTS))
+CORE_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Isrc/core -Itest/core
+
+test/core/build/%: test/core/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/core/lsm_test.h
+	@mkdir -p test/core/build
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) -lzstd -lxxhash -lm
+
+.PHONY: core-check
+core-check: $(CORE_BINS)
+	@set -e; for t in $(CORE_BINS); do echo "== $$t"; $$t; done

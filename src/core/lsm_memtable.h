@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_memtable.h
+ *	  The memtable: a skiplist of entries keyed by internal key, living in
+ *	  memory the caller provides (PostgreSQL shared memory in the server).
+ *
+ * Concurrency contract: at most one writer at a time (the caller holds an
+ * exclusive lock around lsm_memtable_insert), any number of concurrent
+ * readers without locks.  A node is fully written before it is linked,
+ * with release stores on links and acquire loads on traversal, so readers
+ * see either the old or the new list, never a half-built node.  Nodes are
+ * never removed: a memtable is discarded whole after it has been flushed
+ * and its last reader is gone (the caller tracks that).
+ *
+ * Memory: the memtable never allocates.  The caller hands it chunks with
+ * lsm_memtable_add_chunk; when the current chunk cannot hold an entry,
+ * insert returns LSM_NOMEM and changes nothing, and the caller adds a chunk
+ * (or freezes the memtable) and retries.  Chunks must stay mapped at the
+ * same address in every process that reads the memtable (true of
+ * PostgreSQL's main shared memory segment), for nodes hold raw pointers.
+ * The comparator is passed on each call because function pointers are
+ * process-local; it must be the same on every call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LSM_MEMTABLE_H
+#define LSM_MEMTABLE_H
+
+#include "lsm_core.h"
+
+#define LSM_SKIPLIST_MAX_HEIGHT 12
+
+typedef struct lsm_memtable_node lsm_memtable_node;
+
+typedef struct lsm_memtable
+{
+	lsm_memtable_node *head[LSM_SKIPLIST_MAX_HEIGHT];	/* head links */
+	int			height;			/* current max height (read atomically) */
+	uint32_t	rng;			/* xorshift state for node heights */
+	char	   *chunk_ptr;		/* free space in the current chunk */
+	size_t		chunk_left;
+	uint64_t	chunk_bytes;	/* total bytes of chunks added */
+	uint64_t	num_entries;
+	uint64_t	num_deletes;
+	uint64_t	data_bytes;		/* key + value bytes inserted */
+	uint64_t	min_seq;
+	uint64_t	max_seq;
+} lsm_memtable;
+
+extern void lsm_memtable_init(lsm_memtable *mt);
+/* REQUIRES: writer lock held.  Previous chunk's unused tail is abandoned. */
+extern void lsm_memtable_add_chunk(lsm_memtable *mt, void *mem, size_t size);
+/* Bytes of chunk space an entry needs at most (to size chunks). */
+extern size_t lsm_memtable_entry_space(size_t ukey_len, size_t val_len);
+
+/*
+ * Insert (ukey, seq, type) -> val.  REQUIRES: writer lock held; no entry
+ * with the same (ukey, seq) exists.  Returns LSM_NOMEM when the current
+ * chunk lacks space (nothing changed).
+ */
+extern lsm_status lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
+									  const char *ukey, size_t ulen,
+									  uint64_t seq, lsm_entry_type type,
+									  const char *val, size_t vlen);
+
+/*
+ * Iterator over internal keys (lsm_iter); safe to use concurrently with
+ * one writer.  Entries inserted after the iterator was created may or may
+ * not be seen.  Supports prev().  The iterator is allocated with alloc;
+ * it references the memtable, which must outlive it.
+ */
+extern lsm_iter *lsm_memtable_iter_new(const lsm_memtable *mt,
+									   const lsm_comparator *cmp,
+									   const lsm_allocator *alloc);
+
+#endif							/* LSM_MEMTABLE_H */
