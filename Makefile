@@ -24,7 +24,17 @@ REGRESS_OPTS = --temp-instance=tmp_regress --temp-config=$(srcdir)/test/lsm_test
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = tmp_regress tmp_check results regression.diffs regression.out test/core/build
+# Isolation specs: test/specs/NAME.spec, expected output test/expected/NAME.out.
+# Only defined when a spec exists, so that installcheck skips an empty suite.
+ISOLATION = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
+ifeq ($(strip $(ISOLATION)),)
+undefine ISOLATION
+else
+ISOLATION_OPTS = --inputdir=test --temp-instance=tmp_check_iso --temp-config=$(srcdir)/test/lsm_test.conf
+endif
+
+EXTRA_CLEAN = tmp_regress tmp_check results regression.diffs regression.out test/core/build \
+	tmp_check_iso output_iso
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# scripts/test.sh: build lsm_am and run every test suite.
+#
+#   bash scripts/test.sh
+#
+# Steps, each reported as it runs:
+#   1. install missing Debian packages (scripts/lib.sh: lsm_ensure_deps);
+#   2. copy the working tree (sources only) to a fresh directory under
+#      ${TMPDIR:-/tmp}, build it there and `make install` it;
+#   3. `make core-check`: engine-core unit tests, no server;
+#   4. pg_regress: `make installcheck` with the TAP tests switched off
+#      (REGRESS, in a --temp-instance configured by test/lsm_test.conf);
+#   5. isolation specs (`make installcheck` with only ISOLATION), if any;
+#   6. TAP tests: `make installcheck` with only the TAP tests (test/t/*.pl).
+# Steps 4-6 are the three halves of `make installcheck`, run separately so
+# that a pg_regress failure does not hide the TAP results.  As root they run
+# as OS user postgres (the copy is chowned to it), since servers refuse root.
+#
+# On failure it prints regression.diffs, the server logs and the TAP logs.
+# The last line is "N passed, N failed", counting core test programs,
+# pg_regress tests, isolation specs and TAP scripts (a failed build or
+# install counts as one failure and stops the run).  Exit status is 0 only
+# when nothing failed.  The copy is removed on success and kept (its path is
+# printed) on failure, or always with LSM_TEST_KEEP=1.
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+src="$(cd "$here/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+PASSED=()
+FAILED=()
+pass() { PASSED+=("$1"); printf '    PASS  %s\n' "$1"; }
+fail() { FAILED+=("$1"); printf '    FAIL  %s\n' "$1"; }
+banner() { printf '\n======== %s ========\n' "$*"; }
+
+# Print a file under a header, at most $2 lines (its end).
+show_file() {
+	local f="$1" max="${2:-400}" n
+	[ -f "$f" ] || return 0
+	n=$(wc -l <"$f")
+	printf -- '---------- %s (%s lines%s) ----------\n' "$f" "$n" \
+		"$([ "$n" -gt "$max" ] && echo ", last $max shown")"
+	tail -n "$max" "$f"
+}
+
+summary() {
+	banner "summary"
+	local t
+	for t in "${FAILED[@]}"; do printf '    FAIL  %s\n' "$t"; done
+	[ -n "${work:-}" ] && [ -d "$work" ] && {
+		if [ "${#FAILED[@]}" -gt 0 ] || [ "${LSM_TEST_KEEP:-0}" = 1 ]; then
+			echo "test tree kept: $work/tree"
+		else
+			rm -rf "$work"
+		fi
+	}
+	echo "${#PASSED[@]} passed, ${#FAILED[@]} failed"
+	[ "${#FAILED[@]}" -eq 0 ]
+	exit $?
+}
+
+# ---------------------------------------------------------------- setup
+banner "dependencies"
+lsm_ensure_deps || { fail "dependencies"; summary; }
+lsm_pg_env
+echo "PostgreSQL: $("$PG_CONFIG" --version) ($PG_CONFIG)"
+
+banner "build and install"
+work="$(lsm_pg_tmpdir test)"
+mkdir -p "$work/tree"
+# Sources only: build products of someone else's build in the working tree
+# must not leak into this one.
+tar -C "$src" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+	--exclude=test/core/build --exclude=results --exclude=output_iso \
+	--exclude='tmp_*' --exclude='regression.*' -cf - . | tar -C "$work/tree" -xf - ||
+	{ fail "copy source tree"; summary; }
+cd "$work/tree" || exit 1
+echo "test tree: $work/tree"
+if make -s PG_CONFIG="$PG_CONFIG" >"$work/build.log" 2>&1; then
+	echo "    ok    build"
+else
+	cat "$work/build.log"
+	fail "build"
+	summary
+fi
+grep -E 'warning:' "$work/build.log" && echo "(compiler warnings above)"
+if (lsm_make_install) >"$work/install.log" 2>&1; then
+	echo "    ok    make install"
+else
+	cat "$work/install.log"
+	fail "make install"
+	summary
+fi
+
+# ---------------------------------------------------------------- core
+banner "core unit tests: make core-check"
+core_tests=$(cd test/core 2>/dev/null && ls test_*.c 2>/dev/null | sed 's/\.c$//')
+if make PG_CONFIG="$PG_CONFIG" core-check; then
+	for t in $core_tests; do pass "core: $t"; done
+	[ -z "$core_tests" ] && echo "(no test/core/test_*.c yet)"
+else
+	# core-check stops at the first failure: run each one for the tally.
+	echo "make core-check failed; running each core test on its own:"
+	for t in $core_tests; do
+		if make -s PG_CONFIG="$PG_CONFIG" "test/core/build/$t" >/dev/null 2>&1 &&
+			"test/core/build/$t" >"$work/core-$t.log" 2>&1; then
+			pass "core: $t"
+		else
+			show_file "$work/core-$t.log" 100
+			fail "core: $t"
+		fi
+	done
+	[ -z "$core_tests" ] && fail "core: make core-check"
+fi
+
+# Everything below starts servers: hand the tree to postgres when root.
+if lsm_is_root; then chown -R postgres: "$work"; fi
+pg_make() { lsm_as_pg make -C "$work/tree" PG_CONFIG="$PG_CONFIG" "$@"; }
+
+# ---------------------------------------------------------------- pg_regress
+banner "pg_regress: make installcheck (REGRESS)"
+pg_make installcheck TAP_TESTS= ISOLATION= 2>&1 | tee "$work/regress.out"
+rc=${PIPESTATUS[0]}
+# PG15 pg_regress prints "test NAME ... ok|FAILED|failed (ignored)" (or,
+# inside a parallel group, "     NAME ... ok").
+nres=0
+while read -r name verdict; do
+	nres=$((nres + 1))
+	case "$verdict" in
+		ok) pass "regress: $name" ;;
+		*) fail "regress: $name ($verdict)" ;;
+	esac
+done < <(sed -nE 's/^(test)? +([A-Za-z0-9_.-]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2 \3/p' "$work/regress.out")
+if [ "$rc" -ne 0 ]; then
+	if [ "$nres" -eq 0 ] || ! grep -q 'FAILED' "$work/regress.out"; then
+		fail "regress: make installcheck exited $rc"
+	fi
+	show_file regression.diffs 2000
+	show_file tmp_regress/log/postmaster.log 200
+	for f in tmp_regress/log/initdb.log; do show_file "$f" 50; done
+elif [ "$nres" -eq 0 ]; then
+	echo "(no pg_regress tests: sql/*.sql is empty)"
+fi
+
+# ---------------------------------------------------------------- isolation
+if ls test/specs/*.spec >/dev/null 2>&1; then
+	banner "isolation: make installcheck (ISOLATION)"
+	pg_make installcheck REGRESS= TAP_TESTS= 2>&1 | tee "$work/isolation.out"
+	rc=${PIPESTATUS[0]}
+	nres=0
+	while read -r name verdict; do
+		nres=$((nres + 1))
+		case "$verdict" in
+			ok) pass "isolation: $name" ;;
+			*) fail "isolation: $name ($verdict)" ;;
+		esac
+	done < <(sed -nE 's/^(test)? +([A-Za-z0-9_.-]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2 \3/p' "$work/isolation.out")
+	if [ "$rc" -ne 0 ]; then
+		if [ "$nres" -eq 0 ] || ! grep -q 'FAILED' "$work/isolation.out"; then
+			fail "isolation: make installcheck exited $rc"
+		fi
+		show_file output_iso/regression.diffs 2000
+		show_file tmp_check_iso/log/postmaster.log 200
+	fi
+fi
+
+# ---------------------------------------------------------------- TAP
+banner "TAP: make installcheck (test/t/*.pl)"
+tap_tests=$(ls test/t/*.pl 2>/dev/null)
+if [ -z "$tap_tests" ]; then
+	echo "(no TAP tests)"
+else
+	pg_make installcheck REGRESS= ISOLATION= 2>&1 | tee "$work/tap.out"
+	rc=${PIPESTATUS[0]}
+	# prove lists failing scripts under "Test Summary Report" as
+	# "test/t/NAME.pl (Wstat: ... )"; without a "Result:" line prove
+	# itself did not finish and nothing counts as passed.
+	failed_tap=$(sed -nE 's/^(test\/t\/[^ ]+\.pl) +\(Wstat.*/\1/p' "$work/tap.out")
+	finished=$(grep -c '^Result: ' "$work/tap.out")
+	for t in $tap_tests; do
+		if [ "$finished" -gt 0 ] && [ "$rc" -eq 0 -o -n "$failed_tap" ] &&
+			! grep -qxF "$t" <<<"$failed_tap"; then
+			pass "tap: $t"
+		else
+			fail "tap: $t"
+		fi
+	done
+	if [ "$rc" -ne 0 ]; then
+		for t in $failed_tap; do
+			show_file "tmp_check/log/regress_log_$(basename "$t" .pl)" 600
+		done
+		for f in tmp_check/log/*.log; do show_file "$f" 150; done
+	fi
+fi
+
+summary
