@@ -1,0 +1,472 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_memtable.c
+ *	  The memtable: a LevelDB-style skiplist of internal keys in memory
+ *	  handed over by the caller, with one writer and lock-free readers.
+ *
+ * Node layout, 8-byte aligned within a chunk:
+ *
+ *	  uint32 klen, uint32 vlen, uint32 height, (pad)
+ *	  next[height]			links, lowest level first
+ *	  internal key			klen bytes (user key + 8-byte trailer)
+ *	  value					vlen bytes
+ *
+ * The head is not a node: it is the array mt->head[], and a NULL "node"
+ * in the traversal code below stands for it.
+ *
+ * Barrier discipline.  The writer fills in a node completely (lengths,
+ * key, value, its own next[] links) while nothing points to it, then
+ * publishes it level by level from the bottom up with release stores into
+ * its predecessors' links.  Readers load every link with acquire, so once
+ * they reach a node they see all of its contents.  The list height is
+ * raised (release store) before the new node is linked at the new levels;
+ * a reader that sees the new height while the head link at that level is
+ * still NULL simply descends, which is harmless.  Nothing is ever
+ * unlinked or freed while the memtable lives, so a reader holding a node
+ * pointer can always follow it.
+ *
+ * Statistics (num_entries, num_deletes, data_bytes, min_seq, max_seq) are
+ * plain fields written by the writer; read them under the writer lock.
+ * min_seq and max_seq are 0 while the memtable is empty.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "lsm_memtable.h"
+
+#include <string.h>
+
+struct lsm_memtable_node
+{
+	uint32_t	klen;			/* internal key length (user key + trailer) */
+	uint32_t	vlen;			/* value length */
+	uint32_t	height;			/* number of links, 1..MAX_HEIGHT */
+	uint32_t	pad;
+	lsm_memtable_node *next[];	/* height links, then key, then value */
+};
+
+#define NODE_ALIGN 8
+#define NODE_HEADER_SIZE offsetof(lsm_memtable_node, next)
+
+/* Bytes a node of the given height and payload occupies (unaligned). */
+static inline size_t
+node_size(int height, size_t klen, size_t vlen)
+{
+	return NODE_HEADER_SIZE + (size_t) height * sizeof(lsm_memtable_node *) +
+		klen + vlen;
+}
+
+static inline const char *
+node_key(const lsm_memtable_node *n)
+{
+	return (const char *) (n->next + n->height);
+}
+
+static inline const char *
+node_value(const lsm_memtable_node *n)
+{
+	return node_key(n) + n->klen;
+}
+
+/*
+ * Address of the link at the given level leaving x, where x == NULL means
+ * the head.  The head array is written only by the writer, through atomic
+ * stores, so casting away const for readers is safe: they only load.
+ */
+static inline lsm_memtable_node **
+link_of(const lsm_memtable *mt, lsm_memtable_node *x, int level)
+{
+	if (x == NULL)
+		return (lsm_memtable_node **) &mt->head[level];
+	return &x->next[level];
+}
+
+static inline lsm_memtable_node *
+load_next(const lsm_memtable *mt, lsm_memtable_node *x, int level)
+{
+	return __atomic_load_n(link_of(mt, x, level), __ATOMIC_ACQUIRE);
+}
+
+static inline int
+load_height(const lsm_memtable *mt)
+{
+	return __atomic_load_n(&mt->height, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Compare a node's internal key with a target internal key.
+ */
+static inline int
+node_compare(const lsm_comparator *cmp, const lsm_memtable_node *n,
+			 const char *key, size_t klen)
+{
+	return lsm_ikey_compare(cmp, node_key(n), n->klen, key, klen);
+}
+
+/*
+ * First node with key >= target, or NULL.  When prev is given, it
+ * receives the last node < target at every level below the list height
+ * (NULL = head), which is where the writer links a new node.
+ */
+static lsm_memtable_node *
+find_greater_or_equal(const lsm_memtable *mt, const lsm_comparator *cmp,
+					  const char *key, size_t klen,
+					  lsm_memtable_node **prev)
+{
+	lsm_memtable_node *x = NULL;
+	int			level = load_height(mt) - 1;
+
+	for (;;)
+	{
+		lsm_memtable_node *next;
+
+		if (level < 0)
+			return NULL;		/* empty list */
+		next = load_next(mt, x, level);
+		if (next != NULL && node_compare(cmp, next, key, klen) < 0)
+			x = next;
+		else
+		{
+			if (prev)
+				prev[level] = x;
+			if (level == 0)
+				return next;
+			level--;
+		}
+	}
+}
+
+/*
+ * Last node with key < target, or NULL if there is none.  This is how the
+ * iterator moves backwards: there are no back links, as in LevelDB, since
+ * they would double the barrier work of every insert for a rare operation.
+ */
+static lsm_memtable_node *
+find_less_than(const lsm_memtable *mt, const lsm_comparator *cmp,
+			   const char *key, size_t klen)
+{
+	lsm_memtable_node *x = NULL;
+	int			level = load_height(mt) - 1;
+
+	while (level >= 0)
+	{
+		lsm_memtable_node *next = load_next(mt, x, level);
+
+		if (next != NULL && node_compare(cmp, next, key, klen) < 0)
+			x = next;
+		else
+			level--;
+	}
+	return x;
+}
+
+/*
+ * Last node of the list, or NULL if empty.
+ */
+static lsm_memtable_node *
+find_last(const lsm_memtable *mt)
+{
+	lsm_memtable_node *x = NULL;
+	int			level = load_height(mt) - 1;
+
+	while (level >= 0)
+	{
+		lsm_memtable_node *next = load_next(mt, x, level);
+
+		if (next != NULL)
+			x = next;
+		else
+			level--;
+	}
+	return x;
+}
+
+/*
+ * Next xorshift32 value; the state is never 0.
+ */
+static inline uint32_t
+rng_next(uint32_t *state)
+{
+	uint32_t	x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
+/*
+ * Height of a new node: 1, then each further level with probability 1/4,
+ * as in LevelDB, which keeps about 1.33 links per node.
+ */
+static int
+random_height(uint32_t *state)
+{
+	int			height = 1;
+
+	while (height < LSM_SKIPLIST_MAX_HEIGHT && (rng_next(state) & 3) == 0)
+		height++;
+	return height;
+}
+
+/*
+ * Set up an empty memtable with no memory.  The caller adds a chunk before
+ * the first insert (an insert without one fails with LSM_NOMEM).
+ */
+void
+lsm_memtable_init(lsm_memtable *mt)
+{
+	memset(mt, 0, sizeof(*mt));
+	mt->height = 1;
+	mt->rng = 0x2545F491;
+}
+
+/*
+ * Give the memtable a new chunk to carve nodes from.  Nodes already in the
+ * previous chunk stay where they are; only its unused tail is given up, so
+ * the caller must keep every chunk mapped until the memtable is dropped.
+ */
+void
+lsm_memtable_add_chunk(lsm_memtable *mt, void *mem, size_t size)
+{
+	mt->chunk_ptr = (char *) mem;
+	mt->chunk_left = size;
+	mt->chunk_bytes += size;
+}
+
+/*
+ * Upper bound of the chunk space one insert takes: a node of maximum
+ * height plus the worst alignment padding.  A chunk of this size, at any
+ * address, is guaranteed to hold the entry.
+ */
+size_t
+lsm_memtable_entry_space(size_t ukey_len, size_t val_len)
+{
+	return (NODE_ALIGN - 1) +
+		node_size(LSM_SKIPLIST_MAX_HEIGHT, ukey_len + LSM_TRAILER_SIZE, val_len);
+}
+
+/*
+ * Insert one entry.  The node is built in place in the chunk before any
+ * link to it exists, then linked bottom-up with release stores, so a
+ * concurrent reader finds either no node or a complete one.  All checks
+ * that can fail come before anything is written to the memtable, even
+ * the rng state, so LSM_NOMEM leaves it exactly as it was and a retry
+ * after add_chunk draws the same height.
+ */
+lsm_status
+lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
+					const char *ukey, size_t ulen,
+					uint64_t seq, lsm_entry_type type,
+					const char *val, size_t vlen)
+{
+	lsm_memtable_node *prev[LSM_SKIPLIST_MAX_HEIGHT];
+	lsm_memtable_node *node;
+	uint32_t	rng = mt->rng;
+	size_t		klen = ulen + LSM_TRAILER_SIZE;
+	size_t		pad;
+	size_t		need;
+	int			height;
+	int			cur_height;
+	int			i;
+	char	   *p;
+
+	if (seq > LSM_MAX_SEQ || ulen > UINT32_MAX - LSM_TRAILER_SIZE ||
+		vlen > UINT32_MAX)
+		return LSM_INVALID;
+
+	height = random_height(&rng);
+	if (mt->chunk_ptr == NULL)
+		return LSM_NOMEM;
+	pad = (size_t) (-(uintptr_t) mt->chunk_ptr) & (NODE_ALIGN - 1);
+	need = node_size(height, klen, vlen);
+	if (mt->chunk_left < pad || mt->chunk_left - pad < need)
+		return LSM_NOMEM;
+
+	/* Build the node while it is still invisible to readers. */
+	node = (lsm_memtable_node *) (mt->chunk_ptr + pad);
+	node->klen = (uint32_t) klen;
+	node->vlen = (uint32_t) vlen;
+	node->height = (uint32_t) height;
+	node->pad = 0;
+	p = (char *) (node->next + height);
+	if (ulen > 0)
+		memcpy(p, ukey, ulen);
+	lsm_trailer_encode(p + ulen, seq, type);
+	if (vlen > 0)
+		memcpy(p + klen, val, vlen);
+
+	(void) find_greater_or_equal(mt, cmp, p, klen, prev);
+
+	/* New levels above the current height start at the head. */
+	cur_height = mt->height;
+	if (height > cur_height)
+	{
+		for (i = cur_height; i < height; i++)
+			prev[i] = NULL;
+		__atomic_store_n(&mt->height, height, __ATOMIC_RELEASE);
+	}
+
+	for (i = 0; i < height; i++)
+	{
+		lsm_memtable_node **link = link_of(mt, prev[i], i);
+
+		/*
+		 * The node is not yet reachable at this level, so its own link
+		 * needs no ordering; the release store that publishes it does.
+		 */
+		__atomic_store_n(&node->next[i], __atomic_load_n(link, __ATOMIC_RELAXED),
+						 __ATOMIC_RELAXED);
+		__atomic_store_n(link, node, __ATOMIC_RELEASE);
+	}
+
+	/* Commit the allocation and the statistics. */
+	mt->rng = rng;
+	mt->chunk_ptr += pad + need;
+	mt->chunk_left -= pad + need;
+	if (mt->num_entries == 0 || seq < mt->min_seq)
+		mt->min_seq = seq;
+	if (mt->num_entries == 0 || seq > mt->max_seq)
+		mt->max_seq = seq;
+	mt->num_entries++;
+	if (type == LSM_TYPE_DELETE)
+		mt->num_deletes++;
+	mt->data_bytes += klen + vlen;
+	return LSM_OK;
+}
+
+/* ----------------------------------------------------------------
+ *		Iterator
+ * ----------------------------------------------------------------
+ */
+
+typedef struct memtable_iter
+{
+	lsm_iter	base;
+	const lsm_memtable *mt;
+	lsm_comparator cmp;			/* copied: the caller's may be transient */
+	lsm_allocator alloc;
+	lsm_memtable_node *cur;		/* NULL when not valid */
+} memtable_iter;
+
+static bool
+mi_valid(lsm_iter *it)
+{
+	return ((memtable_iter *) it)->cur != NULL;
+}
+
+static void
+mi_seek_first(lsm_iter *it)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+
+	mi->cur = load_next(mi->mt, NULL, 0);
+}
+
+static void
+mi_seek_last(lsm_iter *it)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+
+	mi->cur = find_last(mi->mt);
+}
+
+static void
+mi_seek(lsm_iter *it, const char *ikey, size_t len)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+
+	mi->cur = find_greater_or_equal(mi->mt, &mi->cmp, ikey, len, NULL);
+}
+
+static void
+mi_next(lsm_iter *it)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+
+	if (mi->cur != NULL)
+		mi->cur = load_next(mi->mt, mi->cur, 0);
+}
+
+/*
+ * Step back by searching for the last node before the current one.  An
+ * entry inserted concurrently between the two may be returned, which is
+ * within the contract (new entries may or may not be seen) and keeps the
+ * order strict.
+ */
+static void
+mi_prev(lsm_iter *it)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+
+	if (mi->cur != NULL)
+		mi->cur = find_less_than(mi->mt, &mi->cmp,
+								 node_key(mi->cur), mi->cur->klen);
+}
+
+static const char *
+mi_key(lsm_iter *it, size_t *len)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+
+	*len = mi->cur->klen;
+	return node_key(mi->cur);
+}
+
+static const char *
+mi_value(lsm_iter *it, size_t *len)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+
+	*len = mi->cur->vlen;
+	return node_value(mi->cur);
+}
+
+static lsm_status
+mi_status(lsm_iter *it)
+{
+	return LSM_OK;
+}
+
+static void
+mi_destroy(lsm_iter *it)
+{
+	memtable_iter *mi = (memtable_iter *) it;
+	lsm_allocator alloc = mi->alloc;
+
+	alloc.free(alloc.ctx, mi);
+}
+
+static const lsm_iter_ops memtable_iter_ops = {
+	.valid = mi_valid,
+	.seek_first = mi_seek_first,
+	.seek_last = mi_seek_last,
+	.seek = mi_seek,
+	.next = mi_next,
+	.prev = mi_prev,
+	.key = mi_key,
+	.value = mi_value,
+	.status = mi_status,
+	.destroy = mi_destroy,
+};
+
+/*
+ * Create an iterator, initially not positioned (not valid).  It holds no
+ * lock and no reference count: the caller keeps the memtable alive.
+ * Returns NULL if the allocator fails.
+ */
+lsm_iter *
+lsm_memtable_iter_new(const lsm_memtable *mt, const lsm_comparator *cmp,
+					  const lsm_allocator *alloc)
+{
+	memtable_iter *mi = alloc->alloc(alloc->ctx, sizeof(memtable_iter));
+
+	if (mi == NULL)
+		return NULL;
+	mi->base.ops = &memtable_iter_ops;
+	mi->mt = mt;
+	mi->cmp = *cmp;
+	mi->alloc = *alloc;
+	mi->cur = NULL;
+	return &mi->base;
+}
