@@ -1,0 +1,157 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_am.c
+ *	  Module entry point: GUCs, shared memory requests, the WAL resource
+ *	  manager and the background launcher are registered here, and the
+ *	  check that the library was preloaded.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/guc.h"
+
+#include "lsm_am.h"
+
+PG_MODULE_MAGIC;
+
+int			lsm_memtable_size_kb = 16 * 1024;
+int			lsm_memtable_pool_kb = 128 * 1024;
+int			lsm_max_frozen_memtables = 2;
+int			lsm_max_relations = 1024;
+int			lsm_block_size = 4096;
+int			lsm_zstd_level = 3;
+double		lsm_bloom_fp_rate = 0.01;
+bool		lsm_compression_enabled = true;
+
+bool		lsm_loaded_at_startup = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+void		_PG_init(void);
+
+static void
+lsm_shmem_request_hook(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	lsm_shmem_request();
+}
+
+static void
+lsm_shmem_startup_hook(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	lsm_shmem_startup();
+}
+
+/*
+ * Everything lsm_am needs lives in shared memory and the WAL resource
+ * manager table, which can only be set up while the postmaster loads
+ * shared_preload_libraries.  Loaded any other way (CREATE EXTENSION in a
+ * server without the preload), we register nothing and every entry point
+ * reports the missing preload instead of crashing.
+ */
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	DefineCustomIntVariable("lsm_am.memtable_size",
+							"Size at which a memtable is frozen and flushed to an SSTable.",
+							NULL,
+							&lsm_memtable_size_kb,
+							16 * 1024, 256, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.memtable_pool_size",
+							"Shared memory reserved for all memtables of all lsm relations.",
+							NULL,
+							&lsm_memtable_pool_kb,
+							128 * 1024, 4 * 1024, INT_MAX / 2,
+							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.max_frozen_memtables",
+							"Frozen memtables per relation before writers wait for a flush.",
+							NULL,
+							&lsm_max_frozen_memtables,
+							2, 1, LSM_MAX_FROZEN,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.max_relations",
+							"Maximum number of lsm relations with memtables in shared memory.",
+							NULL,
+							&lsm_max_relations,
+							1024, 16, 1000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.block_size",
+							"Target uncompressed size of SSTable data blocks.",
+							NULL,
+							&lsm_block_size,
+							4096, 512, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.zstd_level",
+							"zstd compression level of SSTable blocks (default for tables without the compression_level option).",
+							NULL,
+							&lsm_zstd_level,
+							3, 1, 19,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("lsm_am.bloom_fp_rate",
+							 "Target false-positive rate of SSTable bloom filters (0 disables them).",
+							 NULL,
+							 &lsm_bloom_fp_rate,
+							 0.01, 0.0, 0.5,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("lsm_am.compression",
+							 "Compress SSTable blocks with zstd (default for tables without the compression option).",
+							 NULL,
+							 &lsm_compression_enabled,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	MarkGUCPrefixReserved("lsm_am");
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = lsm_shmem_request_hook;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = lsm_shmem_startup_hook;
+
+	lsm_rmgr_register();
+	lsm_worker_register_launcher();
+	lsm_tableam_init();
+
+	lsm_loaded_at_startup = true;
+}
+
+/*
+ * Called by every SQL-reachable entry point: without the preload there is
+ * no shared memory and no WAL resource manager, so nothing can work.
+ */
+void
+lsm_check_preloaded(void)
+{
+	if (!lsm_loaded_at_startup)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("lsm_am must be loaded via shared_preload_libraries"),
+				 errdetail("The lsm access method keeps memtables in shared memory and logs through a custom WAL resource manager, both of which are set up at server start."),
+				 errhint("Add lsm_am to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+PG_FUNCTION_INFO_V1(lsm_am_check_preload);
+Datum
+lsm_am_check_preload(PG_FUNCTION_ARGS)
+{
+	lsm_check_preloaded();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,396 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_am.h
+ *	  Declarations shared by the PostgreSQL adapters of lsm_am: GUCs,
+ *	  per-relation shared state, memtable slots, the metapage (manifest)
+ *	  and the table entry format.
+ *
+ * Where an insert goes (see README "Design"):
+ *	  lsm_tableam.c (tuple_insert) -> lsm_memstore.c (lsm_memstore_insert:
+ *	  log page + WAL + shared skiplist) -> later lsm_flush.c writes the
+ *	  frozen memtable as an SSTable (lsm_storage.c lays it on pages).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LSM_AM_H
+#define LSM_AM_H
+
+#include "postgres.h"
+
+#include "access/tableam.h"
+#include "port/atomics.h"
+#include "storage/block.h"
+#include "storage/condition_variable.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/relfilenode.h"
+#include "storage/spin.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+
+#include "lsm_core.h"
+#include "lsm_memtable.h"
+#include "lsm_sstable.h"
+#include "lsm_merge.h"
+
+/* ---------- GUCs (lsm_am.c) ---------- */
+extern int	lsm_memtable_size_kb;		/* freeze a memtable at this size */
+extern int	lsm_memtable_pool_kb;		/* shared memory for all memtables */
+extern int	lsm_max_frozen_memtables;	/* writers wait beyond this */
+extern int	lsm_max_relations;			/* shared state entries */
+extern int	lsm_block_size;				/* SSTable data block target size */
+extern int	lsm_zstd_level;
+extern double lsm_bloom_fp_rate;
+extern bool lsm_compression_enabled;
+
+extern bool lsm_loaded_at_startup;		/* _PG_init ran from preload */
+extern void lsm_check_preloaded(void);
+
+/* ---------- Row ids and TIDs ---------- */
+
+/*
+ * Rows are identified by a 64-bit row id, which is also the sequence
+ * number of the PUT entry that created the row.  The TID of a row is
+ * (rowid / LSM_TIDS_PER_BLOCK, rowid % LSM_TIDS_PER_BLOCK + 1), so
+ * offsets stay within 1..MaxHeapTuplesPerPage as bitmap scans require.
+ */
+#define LSM_TIDS_PER_BLOCK	MaxHeapTuplesPerPage
+#define LSM_MAX_ROWID	((uint64) MaxBlockNumber * LSM_TIDS_PER_BLOCK - 1)
+#define LSM_FIRST_SEQ	1
+
+extern void lsm_rowid_to_tid(uint64 rowid, ItemPointer tid);
+extern uint64 lsm_tid_to_rowid(ItemPointer tid);
+
+/* ---------- Table entries (the value of memtable/SSTable entries) ---------- */
+
+/*
+ * Every table entry's user key is the big-endian 8-byte row id; its value
+ * starts with an LsmRowHeader.  PUT: header + MinimalTuple bytes.
+ * DELETE (tombstone): header whose xid/cid are the deleter's, plus
+ * LsmRowLink naming the new version when the delete was an UPDATE.
+ * LOCK: header whose xid is the locker's, flags carry the lock mode.
+ * On disk: do not change.
+ */
+typedef struct LsmRowHeader
+{
+	TransactionId xid;			/* inserter (PUT), deleter, locker */
+	CommandId	cid;
+	uint16		flags;
+	uint16		reserved;
+} LsmRowHeader;
+
+#define LSM_ROW_UPDATED		0x0001	/* DELETE that is half of an UPDATE */
+#define LSM_ROW_FROZEN		0x0002	/* xid is known committed for all */
+
+typedef struct LsmRowLink
+{
+	uint64		new_rowid;		/* next version in the update chain */
+} LsmRowLink;
+
+#define LSM_ROWKEY_LEN 8
+
+/* ---------- Metapage (manifest), block 0 of the main fork ---------- */
+
+#define LSM_META_MAGIC		0x4C534D31	/* "LSM1" */
+#define LSM_META_VERSION	1
+#define LSM_METAPAGE_BLKNO	0
+#define LSM_MAX_LOGGENS		16
+#define LSM_MAX_FREE_EXTENTS 64
+
+/* A memtable's log: a chain of log pages holding its entries. */
+typedef struct LsmLogGen
+{
+	uint64		gen;			/* memtable generation number */
+	BlockNumber head;
+	BlockNumber tail;
+	uint32		npages;
+	uint32		reserved;
+} LsmLogGen;
+
+typedef struct LsmFreeExtent
+{
+	BlockNumber start;
+	uint32		count;
+} LsmFreeExtent;
+
+/* One SSTable as listed by the manifest. */
+typedef struct LsmSstEntry
+{
+	uint8		id[16];			/* uuid */
+	uint8		level;
+	uint8		reserved[3];
+	BlockNumber start;			/* first block */
+	uint32		nblocks;
+	uint32		reserved2;
+	uint64		file_size;		/* bytes of the SSTable byte stream */
+	uint64		entries;
+	uint64		tombstones;
+	uint64		min_seq;
+	uint64		max_seq;
+	int64		created_at;		/* TimestampTz */
+	float8		bloom_fp_rate;
+} LsmSstEntry;
+
+typedef struct LsmMetaData
+{
+	uint32		magic;
+	uint32		version;
+	uint64		next_seq;		/* lower bound of the next sequence number */
+	uint64		next_gen;		/* next memtable generation number */
+	uint16		nloggens;
+	uint16		nfree;
+	uint16		nssts;
+	uint16		reserved;
+	LsmLogGen	loggens[LSM_MAX_LOGGENS];	/* oldest first */
+	LsmFreeExtent free[LSM_MAX_FREE_EXTENTS];
+	LsmSstEntry ssts[FLEXIBLE_ARRAY_MEMBER];	/* newest first within level */
+} LsmMetaData;
+
+#define LSM_META_MAX_SSTS \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - offsetof(LsmMetaData, ssts)) / sizeof(LsmSstEntry))
+
+#define LsmPageGetMeta(page) ((LsmMetaData *) PageGetContents(page))
+
+/* Special space of a memtable log page. */
+typedef struct LsmLogPageOpaque
+{
+	uint64		gen;
+	BlockNumber next;
+	uint16		flags;
+	uint16		page_id;		/* LSM_LOGPAGE_ID */
+} LsmLogPageOpaque;
+
+#define LSM_LOGPAGE_ID 0xF1A5
+
+/* Header of one item on a log page: followed by key, then value. */
+typedef struct LsmLogItem
+{
+	uint64		seq;
+	uint8		type;			/* lsm_entry_type */
+	uint8		reserved;
+	uint16		keylen;
+} LsmLogItem;
+
+#define LSM_LOGITEM_HDRSZ	(offsetof(LsmLogItem, keylen) + sizeof(uint16))
+
+/* SSTable pages: a standard page header, then SSTable bytes. */
+#define LSM_SST_PAGE_PAYLOAD (BLCKSZ - SizeOfPageHeaderData)
+
+/* ---------- Shared memory (lsm_shmem.c) ---------- */
+
+#define LSM_MAX_FROZEN 8
+#define LSM_MAX_DB_WORKERS 8
+
+typedef enum LsmSlotState
+{
+	LSM_SLOT_FREE = 0,
+	LSM_SLOT_ACTIVE,			/* takes writes */
+	LSM_SLOT_FROZEN,			/* immutable, waiting to be flushed */
+	LSM_SLOT_RETIRED			/* flushed; freed when unpinned */
+} LsmSlotState;
+
+typedef struct LsmMemSlot
+{
+	LsmSlotState state;
+	int			refcount;		/* backends reading it (pool mutex) */
+	RelFileNode owner;
+	uint64		gen;
+	int			first_chunk;	/* chain through pool->chunk_next */
+	int			nchunks;
+	lsm_memtable mt;
+} LsmMemSlot;
+
+/* Per-relfilenode state, in a shared hash keyed by RelFileNode. */
+typedef struct LsmRelState
+{
+	RelFileNode key;
+	Oid			relid;			/* for workers; InvalidOid if unknown */
+	bool		loaded;			/* memtables rebuilt from log pages */
+	bool		flush_requested;
+	bool		flushing;
+	LWLock		lock;			/* memtable list, seq; see README */
+	uint64		next_seq;
+	int			active;			/* slot index or -1 */
+	BlockNumber active_tail;	/* last log page of the active memtable */
+	int			nfrozen;
+	int			frozen[LSM_MAX_FROZEN];		/* slot indexes, oldest first */
+	ConditionVariable cv;		/* memtable flushed / slot freed */
+	/* statistics */
+	uint64		flushes;
+	uint64		bytes_flushed;
+} LsmRelState;
+
+typedef struct LsmShared
+{
+	LWLock		hash_lock;		/* lookups shared, create/remove exclusive */
+	slock_t		pool_mutex;		/* chunk free list, slot states, refcounts */
+	int			nchunks;
+	int			free_chunk;		/* head of free chunk list */
+	int			nfree_chunks;
+	int			nslots;
+	Latch	   *launcher_latch;
+	Oid			db_workers[LSM_MAX_DB_WORKERS];	/* databases with a worker */
+	pg_atomic_uint32 flush_pending;
+	ConditionVariable pool_cv;	/* a chunk or slot was freed */
+	int			tranche_id;
+	char	   *chunk_base;
+	int		   *chunk_next;
+	LsmMemSlot *slots;
+} LsmShared;
+
+extern LsmShared *lsm_shared;
+
+#define LSM_CHUNK_SIZE (256 * 1024)
+
+extern void lsm_shmem_request(void);
+extern void lsm_shmem_startup(void);
+
+extern LsmRelState *lsm_state_lookup(const RelFileNode *rnode);
+extern LsmRelState *lsm_state_get(const RelFileNode *rnode, bool *found);
+extern void lsm_state_discard(const RelFileNode *rnode);
+extern LsmMemSlot *lsm_slot(int idx);
+extern int	lsm_slot_alloc(const RelFileNode *owner, uint64 gen);
+extern bool lsm_slot_add_chunk(int idx);
+extern void lsm_slot_pin(int idx);
+extern void lsm_slot_unpin(int idx);
+extern void lsm_slot_retire(int idx);
+
+typedef struct LsmFlushTarget
+{
+	Oid			db;
+	Oid			relid;
+	RelFileNode rnode;
+} LsmFlushTarget;
+
+extern int	lsm_states_needing_flush(Oid dboid, LsmFlushTarget *out, int max);
+extern void lsm_state_clear_flush_request(const RelFileNode *rnode);
+
+/* ---------- Storage (lsm_storage.c) ---------- */
+extern Buffer lsm_meta_read(Relation rel, int lockmode, bool create);
+extern BlockNumber lsm_alloc_blocks(Relation rel, LsmMetaData *meta, uint32 n);
+extern void lsm_free_blocks(LsmMetaData *meta, BlockNumber start, uint32 n);
+extern void lsm_meta_init_page(Page page);
+extern void lsm_meta_set_lower(Page page);
+extern void lsm_logpage_init(Page page, uint64 gen);
+
+typedef struct LsmSstFileCtx
+{
+	Relation	rel;
+	BlockNumber start;
+	uint32		nblocks;
+	BufferAccessStrategy strategy;
+	Buffer		buf;			/* currently pinned page, or InvalidBuffer */
+	BlockNumber bufblk;
+} LsmSstFileCtx;
+
+extern void lsm_sst_file_init(lsm_file *file, LsmSstFileCtx *ctx, Relation rel,
+							  const LsmSstEntry *sst, BufferAccessStrategy strategy);
+extern void lsm_sst_file_release(LsmSstFileCtx *ctx);
+extern void lsm_sst_write(Relation rel, const char *data, uint64 len,
+						  BlockNumber start, uint32 nblocks);
+extern const lsm_allocator *lsm_palloc_allocator(void);
+extern void lsm_report_sst_error(Relation rel, const LsmSstEntry *sst,
+								 lsm_status st, uint64 bad_offset);
+extern void lsm_rel_sst_options(Relation rel, lsm_sst_options *opts);
+
+/* ---------- Memtables (lsm_memstore.c) ---------- */
+
+/* One entry to write.  key == NULL means a new row: key = BE8(seq). */
+typedef struct LsmWriteOp
+{
+	lsm_entry_type type;
+	const char *key;
+	Size		keylen;
+	const char *value;
+	Size		vlen;
+	uint64		seq;			/* out: the entry's sequence number */
+} LsmWriteOp;
+
+/* Largest entry (key + value) a log page can hold. */
+#define LSM_MAX_ENTRY_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - \
+	 MAXALIGN(sizeof(LsmLogPageOpaque)) - MAXALIGN(sizeof(LsmLogItem)))
+
+extern LsmRelState *lsm_memstore_open(Relation rel);
+extern void lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n);
+extern void lsm_memstore_unload(LsmRelState *st);
+extern bool lsm_memstore_freeze(LsmRelState *st);
+extern void lsm_memstore_redo_items(LsmRelState *st, uint64 gen, Page page,
+									OffsetNumber first, int nitems);
+extern void lsm_memstore_redo_newgen(LsmRelState *st, const RelFileNode *rnode,
+									 uint64 gen);
+extern void lsm_memstore_redo_flushed(LsmRelState *st, uint64 gen);
+extern uint64 lsm_memstore_entries(LsmRelState *st);
+
+/* ---------- Flush (lsm_flush.c) ---------- */
+extern int	lsm_flush_relation(Relation rel, bool all);
+
+/* ---------- Read path (lsm_read.c) ---------- */
+typedef struct LsmReadView
+{
+	Relation	rel;
+	int			nslots;
+	int			slots[LSM_MAX_FROZEN + 1];	/* pinned, newest first */
+	int			nssts;
+	LsmSstEntry *ssts;			/* newest first: L0 by max_seq, then levels */
+	lsm_sst_reader **readers;
+	LsmSstFileCtx *filectx;
+	lsm_file   *files;
+	lsm_iter   *iter;
+	MemoryContext cxt;
+} LsmReadView;
+
+extern LsmReadView *lsm_read_view_open(Relation rel, BufferAccessStrategy strategy);
+extern void lsm_read_view_close(LsmReadView *view);
+extern void lsm_check_iter_status(LsmReadView *view, lsm_iter *it);
+
+/* ---------- Visibility (lsm_visibility.c) ---------- */
+extern bool lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags,
+							Snapshot snapshot);
+extern bool lsm_entry_is_aborted(const LsmRowHeader *hdr);
+
+/* ---------- WAL (lsm_xlog.c) ---------- */
+#define LSM_RMGR_ID 137
+#define LSM_RMGR_NAME "lsm_am"
+
+#define XLOG_LSM_INSERT			0x00	/* items appended to a log page */
+#define XLOG_LSM_NEW_LOGPAGE	0x10	/* log page allocated and linked */
+#define XLOG_LSM_FLUSH			0x20	/* SSTable added, memtable log freed */
+
+typedef struct xl_lsm_insert
+{
+	uint64		gen;
+	uint16		nitems;
+	OffsetNumber offnum;		/* first item's offset */
+	/* nitems item lengths (uint16) follow, then the items (block data) */
+} xl_lsm_insert;
+
+typedef struct xl_lsm_new_logpage
+{
+	uint64		gen;
+	BlockNumber blkno;
+	BlockNumber prev;			/* previous tail, or InvalidBlockNumber */
+} xl_lsm_new_logpage;
+
+typedef struct xl_lsm_flush
+{
+	uint64		gen;			/* memtable generation flushed */
+	BlockNumber start;			/* SSTable block range */
+	uint32		nblocks;
+	uint64		entries;
+} xl_lsm_flush;
+
+extern void lsm_rmgr_register(void);
+extern void lsm_redo(XLogReaderState *record);
+extern void lsm_desc(StringInfo buf, XLogReaderState *record);
+extern const char *lsm_identify(uint8 info);
+
+/* ---------- Workers (lsm_worker.c) ---------- */
+extern void lsm_worker_register_launcher(void);
+extern void lsm_request_flush(LsmRelState *st);
+
+/* ---------- Table AM (lsm_tableam.c) ---------- */
+extern const TableAmRoutine *lsm_table_am_routine(void);
+extern void lsm_tableam_init(void);
+
+#endif							/* LSM_AM_H */

@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_desc.c
+ *	  Descriptions of lsm_am WAL records (rm_desc / rm_identify), used in
+ *	  redo error context and by pg_walinspect.  Formatting only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlogreader.h"
+#include "lib/stringinfo.h"
+
+#include "lsm_am.h"
+
+void
+lsm_desc(StringInfo buf, XLogReaderState *record)
+{
+	char	   *rec = XLogRecGetData(record);
+	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
+
+	switch (info)
+	{
+		case XLOG_LSM_INSERT:
+			{
+				xl_lsm_insert *x = (xl_lsm_insert *) rec;
+
+				appendStringInfo(buf, "gen " UINT64_FORMAT " items %u off %u",
+								 x->gen, x->nitems, x->offnum);
+				break;
+			}
+		case XLOG_LSM_NEW_LOGPAGE:
+			{
+				xl_lsm_new_logpage *x = (xl_lsm_new_logpage *) rec;
+
+				appendStringInfo(buf, "gen " UINT64_FORMAT " blk %u prev %d",
+								 x->gen, x->blkno, (int) x->prev);
+				break;
+			}
+		case XLOG_LSM_FLUSH:
+			{
+				xl_lsm_flush *x = (xl_lsm_flush *) rec;
+
+				appendStringInfo(buf, "gen " UINT64_FORMAT " sstable blocks %u..%u entries " UINT64_FORMAT,
+								 x->gen, x->start,
+								 x->nblocks ? x->start + x->nblocks - 1 : x->start,
+								 x->entries);
+				break;
+			}
+	}
+}
+
+const char *
+lsm_identify(uint8 info)
+{
+	switch (info & ~XLR_INFO_MASK)
+	{
+		case XLOG_LSM_INSERT:
+			return "INSERT";
+		case XLOG_LSM_NEW_LOGPAGE:
+			return "NEW_LOGPAGE";
+		case XLOG_LSM_FLUSH:
+			return "FLUSH";
+	}
+	return NULL;
+}

@@ -1,0 +1,502 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_shmem.c
+ *	  Shared memory of lsm_am: the hash of per-relfilenode states, the
+ *	  memtable slots and the chunk pool their skiplists allocate from.
+ *
+ * Locking: lsm_shared->hash_lock guards the hash (shared for lookups,
+ * exclusive to create or remove an entry).  pool_mutex (a spinlock, held
+ * for a few instructions) guards the chunk free list, slot states and slot
+ * refcounts.  Each LsmRelState has its own LWLock; see lsm_memstore.c.
+ * Order: hash_lock before a state's lock before buffer content locks.
+ *
+ * Readers pin the memtable slots they scan; a slot retired by a flush
+ * returns its chunks to the pool when its last pin goes.  Pins are also
+ * tracked per backend and dropped at transaction abort and at exit, so an
+ * ERROR in the middle of a scan cannot leak a slot.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "lsm_am.h"
+
+LsmShared  *lsm_shared = NULL;
+static HTAB *lsm_state_hash = NULL;
+
+/* Backend-local record of pins, released at abort/exit. */
+typedef struct LocalPin
+{
+	int			slot;
+	ResourceOwner owner;
+} LocalPin;
+
+static LocalPin *local_pins = NULL;
+static int	nlocal_pins = 0;
+static int	maxlocal_pins = 0;
+static bool pin_callbacks_registered = false;
+
+static int
+pool_nchunks(void)
+{
+	return Max(lsm_memtable_pool_kb / (LSM_CHUNK_SIZE / 1024), 4);
+}
+
+static int
+pool_nslots(void)
+{
+	/* enough for every relation to have an active and a frozen memtable */
+	return Max(pool_nchunks(), 16);
+}
+
+static Size
+lsm_shmem_size(void)
+{
+	Size		size = MAXALIGN(sizeof(LsmShared));
+
+	size = add_size(size, mul_size(pool_nslots(), sizeof(LsmMemSlot)));
+	size = add_size(size, mul_size(pool_nchunks(), sizeof(int)));
+	size = add_size(size, PG_CACHE_LINE_SIZE);
+	size = add_size(size, mul_size(pool_nchunks(), LSM_CHUNK_SIZE));
+	size = add_size(size, hash_estimate_size(lsm_max_relations, sizeof(LsmRelState)));
+	return size;
+}
+
+void
+lsm_shmem_request(void)
+{
+	RequestAddinShmemSpace(lsm_shmem_size());
+	RequestNamedLWLockTranche("lsm_am", 1);
+}
+
+void
+lsm_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+
+	lsm_shared = ShmemInitStruct("lsm_am shared state",
+								 MAXALIGN(sizeof(LsmShared)) +
+								 pool_nslots() * sizeof(LsmMemSlot) +
+								 pool_nchunks() * sizeof(int) +
+								 PG_CACHE_LINE_SIZE +
+								 (Size) pool_nchunks() * LSM_CHUNK_SIZE,
+								 &found);
+	if (!found)
+	{
+		char	   *p = (char *) lsm_shared + MAXALIGN(sizeof(LsmShared));
+		int			i;
+
+		memset(lsm_shared, 0, sizeof(LsmShared));
+		lsm_shared->tranche_id = LWLockNewTrancheId();
+		LWLockInitialize(&lsm_shared->hash_lock, lsm_shared->tranche_id);
+		SpinLockInit(&lsm_shared->pool_mutex);
+		ConditionVariableInit(&lsm_shared->pool_cv);
+		pg_atomic_init_u32(&lsm_shared->flush_pending, 0);
+		lsm_shared->nslots = pool_nslots();
+		lsm_shared->nchunks = pool_nchunks();
+		lsm_shared->slots = (LsmMemSlot *) p;
+		p += lsm_shared->nslots * sizeof(LsmMemSlot);
+		lsm_shared->chunk_next = (int *) p;
+		p += lsm_shared->nchunks * sizeof(int);
+		lsm_shared->chunk_base = (char *) TYPEALIGN(PG_CACHE_LINE_SIZE, p);
+		for (i = 0; i < lsm_shared->nslots; i++)
+			lsm_shared->slots[i].state = LSM_SLOT_FREE;
+		for (i = 0; i < lsm_shared->nchunks; i++)
+			lsm_shared->chunk_next[i] = i + 1 < lsm_shared->nchunks ? i + 1 : -1;
+		lsm_shared->free_chunk = 0;
+		lsm_shared->nfree_chunks = lsm_shared->nchunks;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(RelFileNode);
+	info.entrysize = sizeof(LsmRelState);
+	lsm_state_hash = ShmemInitHash("lsm_am relation states",
+								   lsm_max_relations, lsm_max_relations,
+								   &info, HASH_ELEM | HASH_BLOBS);
+
+	LWLockRelease(AddinShmemInitLock);
+	LWLockRegisterTranche(lsm_shared->tranche_id, "lsm_am");
+}
+
+static void
+ensure_shmem(void)
+{
+	lsm_check_preloaded();
+	if (lsm_shared == NULL)
+		elog(ERROR, "lsm_am shared memory is not initialized");
+	/* tranche names are per backend */
+	LWLockRegisterTranche(lsm_shared->tranche_id, "lsm_am");
+}
+
+/*
+ * Look up the state of a relfilenode.  REQUIRES: hash_lock held.
+ */
+LsmRelState *
+lsm_state_lookup(const RelFileNode *rnode)
+{
+	ensure_shmem();
+	return (LsmRelState *) hash_search(lsm_state_hash, rnode, HASH_FIND, NULL);
+}
+
+/*
+ * Find or create the state of a relfilenode.  REQUIRES: hash_lock held
+ * exclusively.  Creating fails with a clear error when lsm_am.max_relations
+ * states exist.
+ */
+LsmRelState *
+lsm_state_get(const RelFileNode *rnode, bool *found)
+{
+	LsmRelState *st;
+
+	ensure_shmem();
+	st = (LsmRelState *) hash_search(lsm_state_hash, rnode, HASH_ENTER_NULL, found);
+	if (st == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("too many lsm relations in shared memory"),
+				 errdetail("lsm_am.max_relations (%d) relation states are in use.",
+						   lsm_max_relations),
+				 errhint("Increase lsm_am.max_relations and restart the server.")));
+	if (!*found)
+	{
+		st->relid = InvalidOid;
+		st->loaded = false;
+		st->flush_requested = false;
+		st->flushing = false;
+		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
+		st->next_seq = LSM_FIRST_SEQ;
+		st->active = -1;
+		st->nfrozen = 0;
+		ConditionVariableInit(&st->cv);
+		st->flushes = 0;
+		st->bytes_flushed = 0;
+	}
+	return st;
+}
+
+/*
+ * Forget a relfilenode whose storage is gone (dropped, truncated away).
+ * Its memtables are retired; nobody can be reading them because the
+ * caller's transaction held AccessExclusiveLock on the relation.
+ */
+void
+lsm_state_discard(const RelFileNode *rnode)
+{
+	LsmRelState *st;
+	int			i;
+
+	if (lsm_shared == NULL)
+		return;
+	LWLockAcquire(&lsm_shared->hash_lock, LW_EXCLUSIVE);
+	st = (LsmRelState *) hash_search(lsm_state_hash, rnode, HASH_FIND, NULL);
+	if (st != NULL)
+	{
+		LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+		if (st->active >= 0)
+			lsm_slot_retire(st->active);
+		for (i = 0; i < st->nfrozen; i++)
+			lsm_slot_retire(st->frozen[i]);
+		st->active = -1;
+		st->nfrozen = 0;
+		st->loaded = false;
+		LWLockRelease(&st->lock);
+		hash_search(lsm_state_hash, rnode, HASH_REMOVE, NULL);
+	}
+	LWLockRelease(&lsm_shared->hash_lock);
+}
+
+LsmMemSlot *
+lsm_slot(int idx)
+{
+	Assert(idx >= 0 && idx < lsm_shared->nslots);
+	return &lsm_shared->slots[idx];
+}
+
+/*
+ * Take a free slot for a new memtable of owner, with one chunk.  Returns
+ * -1 if no slot or no chunk is free (the caller waits or flushes).
+ */
+int
+lsm_slot_alloc(const RelFileNode *owner, uint64 gen)
+{
+	int			i;
+	int			found = -1;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	if (lsm_shared->nfree_chunks > 0)
+	{
+		for (i = 0; i < lsm_shared->nslots; i++)
+		{
+			if (lsm_shared->slots[i].state == LSM_SLOT_FREE)
+			{
+				found = i;
+				break;
+			}
+		}
+	}
+	if (found >= 0)
+	{
+		LsmMemSlot *slot = &lsm_shared->slots[found];
+		int			c = lsm_shared->free_chunk;
+
+		lsm_shared->free_chunk = lsm_shared->chunk_next[c];
+		lsm_shared->nfree_chunks--;
+		lsm_shared->chunk_next[c] = -1;
+		slot->state = LSM_SLOT_ACTIVE;
+		slot->refcount = 0;
+		slot->owner = *owner;
+		slot->gen = gen;
+		slot->first_chunk = c;
+		slot->nchunks = 1;
+		SpinLockRelease(&lsm_shared->pool_mutex);
+
+		lsm_memtable_init(&slot->mt);
+		lsm_memtable_add_chunk(&slot->mt,
+							   lsm_shared->chunk_base + (Size) c * LSM_CHUNK_SIZE,
+							   LSM_CHUNK_SIZE);
+		return found;
+	}
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	return -1;
+}
+
+/*
+ * Give a slot's memtable one more chunk.  REQUIRES: the owner's state lock
+ * held exclusively (the memtable's writer lock).  False if the pool is empty.
+ */
+bool
+lsm_slot_add_chunk(int idx)
+{
+	LsmMemSlot *slot = lsm_slot(idx);
+	int			c;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	c = lsm_shared->free_chunk;
+	if (c < 0)
+	{
+		SpinLockRelease(&lsm_shared->pool_mutex);
+		return false;
+	}
+	lsm_shared->free_chunk = lsm_shared->chunk_next[c];
+	lsm_shared->nfree_chunks--;
+	/* chain the chunk after the slot's first one */
+	lsm_shared->chunk_next[c] = lsm_shared->chunk_next[slot->first_chunk];
+	lsm_shared->chunk_next[slot->first_chunk] = c;
+	slot->nchunks++;
+	SpinLockRelease(&lsm_shared->pool_mutex);
+
+	lsm_memtable_add_chunk(&slot->mt,
+						   lsm_shared->chunk_base + (Size) c * LSM_CHUNK_SIZE,
+						   LSM_CHUNK_SIZE);
+	return true;
+}
+
+/* Return a retired, unpinned slot's chunks.  REQUIRES: pool_mutex held. */
+static void
+slot_free_locked(LsmMemSlot *slot)
+{
+	int			c = slot->first_chunk;
+
+	while (c >= 0)
+	{
+		int			next = lsm_shared->chunk_next[c];
+
+		lsm_shared->chunk_next[c] = lsm_shared->free_chunk;
+		lsm_shared->free_chunk = c;
+		lsm_shared->nfree_chunks++;
+		c = next;
+	}
+	slot->first_chunk = -1;
+	slot->nchunks = 0;
+	slot->state = LSM_SLOT_FREE;
+}
+
+/* Drop one reference to a slot, freeing it if it was the last of a retired one. */
+static void
+unpin_one(int idx)
+{
+	LsmMemSlot *s = lsm_slot(idx);
+	bool		freed = false;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	Assert(s->refcount > 0);
+	s->refcount--;
+	if (s->refcount == 0 && s->state == LSM_SLOT_RETIRED)
+	{
+		slot_free_locked(s);
+		freed = true;
+	}
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	if (freed)
+		ConditionVariableBroadcast(&lsm_shared->pool_cv);
+}
+
+/* Release the local pins of owner (all of them if all). */
+static void
+release_pins(ResourceOwner owner, bool all)
+{
+	int			i = 0;
+
+	while (i < nlocal_pins)
+	{
+		if (all || local_pins[i].owner == owner)
+		{
+			int			slot = local_pins[i].slot;
+
+			local_pins[i] = local_pins[--nlocal_pins];
+			unpin_one(slot);
+		}
+		else
+			i++;
+	}
+}
+
+static void
+pin_resowner_callback(ResourceReleasePhase phase, bool isCommit,
+					  bool isTopLevel, void *arg)
+{
+	if (phase != RESOURCE_RELEASE_AFTER_LOCKS || nlocal_pins == 0)
+		return;
+	if (isCommit)
+	{
+		int			i;
+
+		for (i = 0; i < nlocal_pins; i++)
+			if (local_pins[i].owner == CurrentResourceOwner)
+				elog(WARNING, "lsm_am memtable pin leaked (slot %d)", local_pins[i].slot);
+	}
+	release_pins(CurrentResourceOwner, false);
+}
+
+static void
+pin_exit_callback(int code, Datum arg)
+{
+	if (lsm_shared != NULL && nlocal_pins > 0)
+		release_pins(NULL, true);
+}
+
+void
+lsm_slot_pin(int idx)
+{
+	LsmMemSlot *slot = lsm_slot(idx);
+
+	if (!pin_callbacks_registered)
+	{
+		RegisterResourceReleaseCallback(pin_resowner_callback, NULL);
+		before_shmem_exit(pin_exit_callback, 0);
+		pin_callbacks_registered = true;
+	}
+	if (nlocal_pins >= maxlocal_pins)
+	{
+		int			newmax = Max(16, maxlocal_pins * 2);
+
+		if (local_pins == NULL)
+			local_pins = MemoryContextAlloc(TopMemoryContext, newmax * sizeof(LocalPin));
+		else
+			local_pins = repalloc(local_pins, newmax * sizeof(LocalPin));
+		maxlocal_pins = newmax;
+	}
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	Assert(slot->state != LSM_SLOT_FREE);
+	slot->refcount++;
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	local_pins[nlocal_pins].slot = idx;
+	local_pins[nlocal_pins].owner = CurrentResourceOwner;
+	nlocal_pins++;
+}
+
+void
+lsm_slot_unpin(int idx)
+{
+	int			i;
+
+	for (i = nlocal_pins - 1; i >= 0; i--)
+	{
+		if (local_pins[i].slot == idx)
+		{
+			local_pins[i] = local_pins[--nlocal_pins];
+			unpin_one(idx);
+			return;
+		}
+	}
+	elog(ERROR, "lsm_am memtable slot %d is not pinned", idx);
+}
+
+/*
+ * Mark a slot retired: it no longer belongs to a relation's memtable list.
+ * Its chunks go back to the pool now if nobody reads it, else at the last
+ * unpin.
+ */
+void
+lsm_slot_retire(int idx)
+{
+	LsmMemSlot *slot = lsm_slot(idx);
+	bool		freed = false;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	slot->state = LSM_SLOT_RETIRED;
+	if (slot->refcount == 0)
+	{
+		slot_free_locked(slot);
+		freed = true;
+	}
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	if (freed)
+		ConditionVariableBroadcast(&lsm_shared->pool_cv);
+}
+
+/*
+ * Collect up to max relations (of database dboid, or of all databases if
+ * InvalidOid) whose memtables wait for a flush.
+ */
+int
+lsm_states_needing_flush(Oid dboid, LsmFlushTarget *out, int max)
+{
+	HASH_SEQ_STATUS seq;
+	LsmRelState *st;
+	int			n = 0;
+
+	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
+	hash_seq_init(&seq, lsm_state_hash);
+	while ((st = (LsmRelState *) hash_seq_search(&seq)) != NULL)
+	{
+		if (!st->flush_requested || !OidIsValid(st->relid))
+			continue;
+		if (OidIsValid(dboid) && st->key.dbNode != dboid)
+			continue;
+		if (n >= max)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		out[n].db = st->key.dbNode;
+		out[n].relid = st->relid;
+		out[n].rnode = st->key;
+		n++;
+	}
+	LWLockRelease(&lsm_shared->hash_lock);
+	return n;
+}
+
+/* Clear a state's flush request (the relation is gone or was flushed). */
+void
+lsm_state_clear_flush_request(const RelFileNode *rnode)
+{
+	LsmRelState *st;
+
+	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
+	st = lsm_state_lookup(rnode);
+	if (st != NULL)
+		st->flush_requested = false;
+	LWLockRelease(&lsm_shared->hash_lock);
+}

@@ -1,0 +1,403 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_storage.c
+ *	  The relation's main fork as lsm_am lays it out: the metapage
+ *	  (manifest) at block 0, memtable log pages, and SSTables stored as
+ *	  byte streams over runs of contiguous pages, all read and written
+ *	  through the buffer manager (which is lsm_am's block cache).
+ *
+ * An SSTable of file_size bytes occupies nblocks = ceil(file_size /
+ * LSM_SST_PAGE_PAYLOAD) pages from its start block; each page has a
+ * standard page header followed by up to LSM_SST_PAGE_PAYLOAD bytes, and
+ * pd_lower marks the end of its bytes, so full-page images skip the
+ * unused tail of the last page.  Pages are WAL-logged as full images when
+ * written; they never change afterwards.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xloginsert.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+
+#include "lsm_am.h"
+
+/* ---------- metapage ---------- */
+
+void
+lsm_meta_init_page(Page page)
+{
+	LsmMetaData *meta;
+
+	PageInit(page, BLCKSZ, 0);
+	meta = LsmPageGetMeta(page);
+	memset(meta, 0, offsetof(LsmMetaData, ssts));
+	meta->magic = LSM_META_MAGIC;
+	meta->version = LSM_META_VERSION;
+	meta->next_seq = LSM_FIRST_SEQ;
+	meta->next_gen = 1;
+	((PageHeader) page)->pd_lower =
+		((char *) meta + offsetof(LsmMetaData, ssts)) - (char *) page;
+}
+
+/* Set pd_lower past the used part of the manifest (so FPIs are small). */
+void
+lsm_meta_set_lower(Page page)
+{
+	LsmMetaData *meta = LsmPageGetMeta(page);
+
+	((PageHeader) page)->pd_lower =
+		((char *) &meta->ssts[meta->nssts]) - (char *) page;
+}
+
+static void
+check_meta(Relation rel, Buffer buf)
+{
+	Page		page = BufferGetPage(buf);
+	LsmMetaData *meta = LsmPageGetMeta(page);
+
+	if (meta->magic != LSM_META_MAGIC || meta->version != LSM_META_VERSION ||
+		meta->nssts > LSM_META_MAX_SSTS || meta->nloggens > LSM_MAX_LOGGENS ||
+		meta->nfree > LSM_MAX_FREE_EXTENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid lsm metapage in relation \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("Block %u has magic 0x%08X version %u, expected 0x%08X version %u.",
+						   LSM_METAPAGE_BLKNO, meta->magic, meta->version,
+						   LSM_META_MAGIC, LSM_META_VERSION)));
+}
+
+/*
+ * Read and lock the metapage.  A relation whose storage was just created
+ * has no blocks: with create, the metapage is made (and WAL-logged) under
+ * the relation extension lock and returned exclusively locked; without,
+ * InvalidBuffer is returned (an empty relation).
+ */
+Buffer
+lsm_meta_read(Relation rel, int lockmode, bool create)
+{
+	Buffer		buf;
+
+	if (RelationGetNumberOfBlocks(rel) == 0)
+	{
+		if (!create)
+			return InvalidBuffer;
+		LockRelationForExtension(rel, ExclusiveLock);
+		if (RelationGetNumberOfBlocks(rel) == 0)
+		{
+			buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_ZERO_AND_LOCK, NULL);
+			if (BufferGetBlockNumber(buf) != LSM_METAPAGE_BLKNO)
+				elog(ERROR, "lsm metapage of \"%s\" created at block %u",
+					 RelationGetRelationName(rel), BufferGetBlockNumber(buf));
+			START_CRIT_SECTION();
+			lsm_meta_init_page(BufferGetPage(buf));
+			MarkBufferDirty(buf);
+			log_newpage_buffer(buf, true);
+			END_CRIT_SECTION();
+			UnlockRelationForExtension(rel, ExclusiveLock);
+			return buf;
+		}
+		UnlockRelationForExtension(rel, ExclusiveLock);
+		lockmode = BUFFER_LOCK_EXCLUSIVE;
+	}
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, LSM_METAPAGE_BLKNO, RBM_NORMAL, NULL);
+	LockBuffer(buf, lockmode);
+	check_meta(rel, buf);
+	return buf;
+}
+
+/*
+ * Allocate n contiguous blocks: first fit from the manifest's free
+ * extents (meta is the caller's working copy, written back under WAL by
+ * the caller), else by extending the relation.  With meta NULL, only by
+ * extending: flushes do that, so that they need not hold the metapage
+ * lock while they write (writers allocate log pages meanwhile).  Extended blocks are left
+ * as new (zero) pages: if the caller fails before referencing them from
+ * the manifest they are unreferenced space (see README "Limitations").
+ */
+BlockNumber
+lsm_alloc_blocks(Relation rel, LsmMetaData *meta, uint32 n)
+{
+	int			i;
+	BlockNumber first;
+
+	for (i = 0; meta != NULL && i < meta->nfree; i++)
+	{
+		if (meta->free[i].count >= n)
+		{
+			first = meta->free[i].start;
+			meta->free[i].start += n;
+			meta->free[i].count -= n;
+			if (meta->free[i].count == 0)
+			{
+				memmove(&meta->free[i], &meta->free[i + 1],
+						(meta->nfree - i - 1) * sizeof(LsmFreeExtent));
+				meta->nfree--;
+			}
+			return first;
+		}
+	}
+
+	LockRelationForExtension(rel, ExclusiveLock);
+	first = RelationGetNumberOfBlocks(rel);
+	if ((uint64) first + n >= MaxBlockNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot extend lsm relation \"%s\" beyond %u blocks",
+						RelationGetRelationName(rel), MaxBlockNumber)));
+	for (i = 0; i < (int) n; i++)
+	{
+		Buffer		buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+
+		if (BufferGetBlockNumber(buf) != first + i)
+			elog(ERROR, "lsm relation \"%s\" extended concurrently",
+				 RelationGetRelationName(rel));
+		ReleaseBuffer(buf);
+	}
+	UnlockRelationForExtension(rel, ExclusiveLock);
+	return first;
+}
+
+/*
+ * Return blocks to the manifest's free list, merging with neighbours.
+ * When the list is full the smallest extent is forgotten (its space stays
+ * unused until the relation is rewritten).
+ */
+void
+lsm_free_blocks(LsmMetaData *meta, BlockNumber start, uint32 n)
+{
+	int			i;
+	int			pos;
+
+	if (n == 0)
+		return;
+	for (pos = 0; pos < meta->nfree && meta->free[pos].start < start; pos++)
+		;
+	/* merge with predecessor */
+	if (pos > 0 && meta->free[pos - 1].start + meta->free[pos - 1].count == start)
+	{
+		meta->free[pos - 1].count += n;
+		if (pos < meta->nfree && start + n == meta->free[pos].start)
+		{
+			meta->free[pos - 1].count += meta->free[pos].count;
+			memmove(&meta->free[pos], &meta->free[pos + 1],
+					(meta->nfree - pos - 1) * sizeof(LsmFreeExtent));
+			meta->nfree--;
+		}
+		return;
+	}
+	/* merge with successor */
+	if (pos < meta->nfree && start + n == meta->free[pos].start)
+	{
+		meta->free[pos].start = start;
+		meta->free[pos].count += n;
+		return;
+	}
+	if (meta->nfree == LSM_MAX_FREE_EXTENTS)
+	{
+		int			smallest = 0;
+
+		for (i = 1; i < meta->nfree; i++)
+			if (meta->free[i].count < meta->free[smallest].count)
+				smallest = i;
+		if (meta->free[smallest].count >= n)
+			return;				/* forget the new one instead */
+		memmove(&meta->free[smallest], &meta->free[smallest + 1],
+				(meta->nfree - smallest - 1) * sizeof(LsmFreeExtent));
+		meta->nfree--;
+		if (smallest < pos)
+			pos--;
+	}
+	memmove(&meta->free[pos + 1], &meta->free[pos],
+			(meta->nfree - pos) * sizeof(LsmFreeExtent));
+	meta->free[pos].start = start;
+	meta->free[pos].count = n;
+	meta->nfree++;
+}
+
+/* ---------- memtable log pages ---------- */
+
+void
+lsm_logpage_init(Page page, uint64 gen)
+{
+	LsmLogPageOpaque *op;
+
+	PageInit(page, BLCKSZ, sizeof(LsmLogPageOpaque));
+	op = (LsmLogPageOpaque *) PageGetSpecialPointer(page);
+	op->gen = gen;
+	op->next = InvalidBlockNumber;
+	op->flags = 0;
+	op->page_id = LSM_LOGPAGE_ID;
+}
+
+/* ---------- SSTable pages ---------- */
+
+/*
+ * Write an SSTable's bytes onto its (already allocated) blocks, each page
+ * logged as a full image.  The SSTable becomes visible only when the
+ * caller's manifest change referencing these blocks is logged.
+ */
+void
+lsm_sst_write(Relation rel, const char *data, uint64 len,
+			  BlockNumber start, uint32 nblocks)
+{
+	uint32		i;
+
+	for (i = 0; i < nblocks; i++)
+	{
+		uint64		off = (uint64) i * LSM_SST_PAGE_PAYLOAD;
+		Size		n = Min(LSM_SST_PAGE_PAYLOAD, len - off);
+		Buffer		buf;
+		Page		page;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBufferExtended(rel, MAIN_FORKNUM, start + i, RBM_ZERO_AND_LOCK, NULL);
+		page = BufferGetPage(buf);
+
+		START_CRIT_SECTION();
+		PageInit(page, BLCKSZ, 0);
+		memcpy((char *) page + SizeOfPageHeaderData, data + off, n);
+		((PageHeader) page)->pd_lower = SizeOfPageHeaderData + n;
+		MarkBufferDirty(buf);
+		if (RelationNeedsWAL(rel))
+			log_newpage_buffer(buf, true);
+		END_CRIT_SECTION();
+
+		UnlockReleaseBuffer(buf);
+	}
+}
+
+static lsm_status
+sst_file_read(void *arg, uint64_t offset, size_t len, char *dst)
+{
+	LsmSstFileCtx *ctx = (LsmSstFileCtx *) arg;
+
+	while (len > 0)
+	{
+		BlockNumber rel_blk = (BlockNumber) (offset / LSM_SST_PAGE_PAYLOAD);
+		Size		in_page = offset % LSM_SST_PAGE_PAYLOAD;
+		Size		n = Min(len, LSM_SST_PAGE_PAYLOAD - in_page);
+		Page		page;
+		Size		avail;
+
+		if (rel_blk >= ctx->nblocks)
+			return LSM_CORRUPT;
+		if (ctx->buf == InvalidBuffer || ctx->bufblk != ctx->start + rel_blk)
+		{
+			if (ctx->buf != InvalidBuffer)
+				ReleaseBuffer(ctx->buf);
+			ctx->buf = InvalidBuffer;
+			ctx->bufblk = ctx->start + rel_blk;
+			ctx->buf = ReadBufferExtended(ctx->rel, MAIN_FORKNUM, ctx->bufblk,
+										  RBM_NORMAL, ctx->strategy);
+		}
+		LockBuffer(ctx->buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(ctx->buf);
+		avail = PageIsNew(page) ? 0 :
+			((PageHeader) page)->pd_lower - SizeOfPageHeaderData;
+		if (((PageHeader) page)->pd_lower < SizeOfPageHeaderData ||
+			in_page + n > avail)
+		{
+			LockBuffer(ctx->buf, BUFFER_LOCK_UNLOCK);
+			return LSM_CORRUPT;
+		}
+		memcpy(dst, (char *) page + SizeOfPageHeaderData + in_page, n);
+		LockBuffer(ctx->buf, BUFFER_LOCK_UNLOCK);
+		dst += n;
+		offset += n;
+		len -= n;
+	}
+	return LSM_OK;
+}
+
+void
+lsm_sst_file_init(lsm_file *file, LsmSstFileCtx *ctx, Relation rel,
+				  const LsmSstEntry *sst, BufferAccessStrategy strategy)
+{
+	ctx->rel = rel;
+	ctx->start = sst->start;
+	ctx->nblocks = sst->nblocks;
+	ctx->strategy = strategy;
+	ctx->buf = InvalidBuffer;
+	ctx->bufblk = InvalidBlockNumber;
+	file->read = sst_file_read;
+	file->size = sst->file_size;
+	file->ctx = ctx;
+}
+
+void
+lsm_sst_file_release(LsmSstFileCtx *ctx)
+{
+	if (ctx->buf != InvalidBuffer)
+		ReleaseBuffer(ctx->buf);
+	ctx->buf = InvalidBuffer;
+}
+
+/*
+ * Turn a core status met while reading an SSTable into an ERROR naming
+ * the relation and the block.
+ */
+void
+lsm_report_sst_error(Relation rel, const LsmSstEntry *sst, lsm_status st,
+					 uint64 bad_offset)
+{
+	BlockNumber blk = sst->start + (BlockNumber) (bad_offset / LSM_SST_PAGE_PAYLOAD);
+
+	if (st == LSM_CORRUPT)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupted SSTable in relation \"%s\" at block %u",
+						RelationGetRelationName(rel), blk),
+				 errdetail("Checksum or format check failed at byte offset " UINT64_FORMAT " of the SSTable stored in blocks %u..%u.",
+						   bad_offset, sst->start, sst->start + sst->nblocks - 1),
+				 errhint("Restore the relation from a backup or a standby.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("could not read SSTable in relation \"%s\" at block %u: %s",
+					RelationGetRelationName(rel), blk, lsm_status_string(st))));
+}
+
+/* ---------- allocator and options ---------- */
+
+static void *
+palloc_alloc(void *ctx, size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_HUGE);
+}
+
+static void
+palloc_free(void *ctx, void *ptr)
+{
+	pfree(ptr);
+}
+
+static const lsm_allocator palloc_allocator = {palloc_alloc, palloc_free, NULL};
+
+/*
+ * The core's allocator in the server: CurrentMemoryContext at the time of
+ * each allocation, so a scan's readers live in the scan's context and an
+ * ERROR frees them with it.
+ */
+const lsm_allocator *
+lsm_palloc_allocator(void)
+{
+	return &palloc_allocator;
+}
+
+/*
+ * SSTable options of a relation, from the lsm_am.* GUCs.
+ */
+void
+lsm_rel_sst_options(Relation rel, lsm_sst_options *opts)
+{
+	lsm_sst_options_default(opts);
+	opts->cmp = lsm_bytewise_comparator;
+	opts->block_size = lsm_block_size;
+	opts->compression = lsm_compression_enabled ? LSM_COMPRESSION_ZSTD : LSM_COMPRESSION_NONE;
+	opts->zstd_level = lsm_zstd_level;
+	opts->bloom_fp_rate = lsm_bloom_fp_rate;
+}

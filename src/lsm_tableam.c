@@ -1,0 +1,1043 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_tableam.c
+ *	  The table access method `lsm`: wires lsm_am's engine to PostgreSQL's
+ *	  table AM API.  Inserts go to lsm_memstore.c, scans read a merged view
+ *	  from lsm_read.c, visibility is lsm_visibility.c's.
+ *
+ * Rows are stored as MinimalTuples after an LsmRowHeader, keyed by their
+ * 64-bit row id; scans rebuild HeapTuples (with xmin/cmin set) so system
+ * columns work.  Callbacks for what is not built yet raise
+ * ERRCODE_FEATURE_NOT_SUPPORTED (README "Limitations").
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heaptoast.h"
+#include "access/multixact.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_am.h"
+#include "catalog/storage.h"
+#include "catalog/storage_xlog.h"
+#include "commands/vacuum.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/autovacuum.h"
+#include "storage/bufmgr.h"
+#include "storage/smgr.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "lsm_am.h"
+
+PG_FUNCTION_INFO_V1(lsm_tableam_handler);
+
+/* ---------- row ids ---------- */
+
+void
+lsm_rowid_to_tid(uint64 rowid, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (rowid / LSM_TIDS_PER_BLOCK),
+				   (OffsetNumber) (rowid % LSM_TIDS_PER_BLOCK + 1));
+}
+
+uint64
+lsm_tid_to_rowid(ItemPointer tid)
+{
+	return (uint64) ItemPointerGetBlockNumberNoCheck(tid) * LSM_TIDS_PER_BLOCK +
+		ItemPointerGetOffsetNumberNoCheck(tid) - 1;
+}
+
+static void
+not_supported(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s is not supported on lsm tables yet", what),
+			 errhint("See the Limitations section of lsm_am's README.")));
+}
+
+/* ---------- scans ---------- */
+
+typedef struct LsmParallelScanDescData
+{
+	ParallelTableScanDescData base;
+	uint64		end_rowid;		/* rows below this existed at scan start */
+	pg_atomic_uint64 next_rowid;	/* next chunk to hand out */
+} LsmParallelScanDescData;
+
+#define LSM_PARALLEL_CHUNK 16384
+
+typedef struct LsmScanDescData
+{
+	TableScanDescData rs_base;
+	LsmReadView *view;
+	BufferAccessStrategy strategy;
+	bool		positioned;
+	uint64		min_rowid;		/* current range [min, max] */
+	uint64		max_rowid;
+	bool		ranged;
+	bool		exhausted;
+} LsmScanDescData;
+
+typedef LsmScanDescData *LsmScanDesc;
+
+static const TupleTableSlotOps *
+lsmam_slot_callbacks(Relation rel)
+{
+	return &TTSOpsHeapTuple;
+}
+
+static TableScanDesc
+lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
+				 ParallelTableScanDesc pscan, uint32 flags)
+{
+	LsmScanDesc scan = palloc0(sizeof(LsmScanDescData));
+
+	lsm_check_preloaded();
+	if (flags & (SO_TYPE_BITMAPSCAN | SO_TYPE_SAMPLESCAN | SO_TYPE_ANALYZE))
+	{
+		if (flags & SO_TYPE_BITMAPSCAN)
+			not_supported("a bitmap heap scan");
+		if (flags & SO_TYPE_SAMPLESCAN)
+			not_supported("TABLESAMPLE");
+	}
+	scan->rs_base.rs_rd = rel;
+	scan->rs_base.rs_snapshot = snapshot;
+	scan->rs_base.rs_nkeys = nkeys;
+	scan->rs_base.rs_flags = flags;
+	scan->rs_base.rs_parallel = pscan;
+	scan->strategy = (flags & SO_ALLOW_STRAT) ? GetAccessStrategy(BAS_BULKREAD) : NULL;
+	scan->min_rowid = 0;
+	scan->max_rowid = PG_UINT64_MAX;
+	return (TableScanDesc) scan;
+}
+
+static void
+scan_close_view(LsmScanDesc scan)
+{
+	if (scan->view)
+		lsm_read_view_close(scan->view);
+	scan->view = NULL;
+	scan->positioned = false;
+}
+
+static void
+lsmam_scan_end(TableScanDesc sscan)
+{
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+
+	scan_close_view(scan);
+	if (scan->strategy)
+		FreeAccessStrategy(scan->strategy);
+	if (sscan->rs_flags & SO_TEMP_SNAPSHOT)
+		UnregisterSnapshot(sscan->rs_snapshot);
+	pfree(scan);
+}
+
+static void
+lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
+				  bool allow_strat, bool allow_sync, bool allow_pagemode)
+{
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+
+	scan_close_view(scan);
+	scan->exhausted = false;
+}
+
+/*
+ * Rebuild a HeapTuple from a stored row (value = header + MinimalTuple)
+ * and store it in the slot.
+ */
+static void
+store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
+		  const LsmRowHeader *hdr, const char *mt, Size mtlen)
+{
+	HeapTuple	tup;
+	uint32		t_len;
+
+	memcpy(&t_len, mt, sizeof(uint32));
+	if (t_len != mtlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid row " UINT64_FORMAT " in lsm relation \"%s\"",
+						rowid, RelationGetRelationName(rel)),
+				 errdetail("Stored length %u, entry length %zu.", t_len, mtlen)));
+	tup = MemoryContextAlloc(slot->tts_mcxt, HEAPTUPLESIZE + mtlen + MINIMAL_TUPLE_OFFSET);
+	tup->t_len = mtlen + MINIMAL_TUPLE_OFFSET;
+	tup->t_data = (HeapTupleHeader) ((char *) tup + HEAPTUPLESIZE);
+	memcpy((char *) tup->t_data + MINIMAL_TUPLE_OFFSET, mt, mtlen);
+	memset(tup->t_data, 0, offsetof(HeapTupleHeaderData, t_infomask2));
+	HeapTupleHeaderSetXmin(tup->t_data,
+						   (hdr->flags & LSM_ROW_FROZEN) ? FrozenTransactionId : hdr->xid);
+	HeapTupleHeaderSetCmin(tup->t_data, hdr->cid);
+	tup->t_data->t_infomask |= HEAP_XMAX_INVALID;
+	lsm_rowid_to_tid(rowid, &tup->t_self);
+	tup->t_data->t_ctid = tup->t_self;
+	tup->t_tableOid = RelationGetRelid(rel);
+	ExecStoreHeapTuple(tup, slot, true);
+	slot->tts_tableOid = RelationGetRelid(rel);
+}
+
+/*
+ * Resolve the entries of the row under the iterator (newest first) and,
+ * if a version is visible to snapshot, store it.  Leaves the iterator on
+ * the first entry of the next row.
+ */
+static bool
+resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
+			TupleTableSlot *slot, uint64 *rowid_out)
+{
+	lsm_iter   *it = view->iter;
+	size_t		klen;
+	const char *k = lsm_iter_key(it, &klen);
+	char		rowkey[LSM_ROWKEY_LEN];
+	uint64		rowid;
+	bool		deleted = false;
+	bool		found = false;
+
+	if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid key length %zu in lsm relation \"%s\"",
+						klen, RelationGetRelationName(rel))));
+	memcpy(rowkey, k, LSM_ROWKEY_LEN);
+	rowid = lsm_get_be64(rowkey);
+	*rowid_out = rowid;
+
+	while (lsm_iter_valid(it))
+	{
+		size_t		vlen;
+		const char *v;
+		uint64		seq;
+		lsm_entry_type type;
+		LsmRowHeader hdr;
+
+		k = lsm_iter_key(it, &klen);
+		if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE ||
+			memcmp(k, rowkey, LSM_ROWKEY_LEN) != 0)
+			break;
+		lsm_ikey_decode(k, klen, NULL, &seq, &type);
+		v = lsm_iter_value(it, &vlen);
+		if (vlen < sizeof(LsmRowHeader))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid entry for row " UINT64_FORMAT " in lsm relation \"%s\"",
+							rowid, RelationGetRelationName(rel))));
+		memcpy(&hdr, v, sizeof(hdr));
+		if (type == LSM_TYPE_DELETE)
+		{
+			if (!deleted && lsm_xid_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
+				deleted = true;
+		}
+		else if (type == LSM_TYPE_PUT && !found)
+		{
+			if (!deleted && lsm_xid_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
+			{
+				store_row(rel, slot, rowid, &hdr, v + sizeof(LsmRowHeader),
+						  vlen - sizeof(LsmRowHeader));
+				found = true;
+			}
+		}
+		lsm_iter_next(it);
+	}
+	return found;
+}
+
+/* Claim the next rowid range of a parallel scan. */
+static bool
+parallel_next_range(LsmScanDesc scan)
+{
+	LsmParallelScanDescData *p = (LsmParallelScanDescData *) scan->rs_base.rs_parallel;
+	uint64		start = pg_atomic_fetch_add_u64(&p->next_rowid, LSM_PARALLEL_CHUNK);
+
+	if (start >= p->end_rowid)
+		return false;
+	scan->min_rowid = start;
+	scan->max_rowid = Min(start + LSM_PARALLEL_CHUNK, p->end_rowid) - 1;
+	return true;
+}
+
+static void
+seek_rowid(LsmScanDesc scan, uint64 rowid)
+{
+	char		ikey[LSM_ROWKEY_LEN + LSM_TRAILER_SIZE];
+
+	lsm_put_be64(ikey, rowid);
+	lsm_trailer_encode(ikey + LSM_ROWKEY_LEN, LSM_MAX_SEQ, LSM_TYPE_LOCK);
+	lsm_iter_seek(scan->view->iter, ikey, sizeof(ikey));
+}
+
+static bool
+lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
+					   TupleTableSlot *slot)
+{
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+	Relation	rel = sscan->rs_rd;
+
+	if (ScanDirectionIsBackward(direction))
+		not_supported("a backward scan");
+	if (scan->exhausted)
+	{
+		ExecClearTuple(slot);
+		return false;
+	}
+	if (scan->view == NULL)
+		scan->view = lsm_read_view_open(rel, scan->strategy);
+	for (;;)
+	{
+		lsm_iter   *it = scan->view->iter;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!scan->positioned)
+		{
+			if (sscan->rs_parallel)
+			{
+				if (!parallel_next_range(scan))
+					break;
+				seek_rowid(scan, scan->min_rowid);
+			}
+			else if (scan->min_rowid > 0)
+				seek_rowid(scan, scan->min_rowid);
+			else
+				lsm_iter_seek_first(it);
+			scan->positioned = true;
+		}
+		if (!lsm_iter_valid(it))
+		{
+			lsm_check_iter_status(scan->view, it);
+			if (sscan->rs_parallel)
+			{
+				scan->positioned = false;
+				continue;
+			}
+			break;
+		}
+		{
+			size_t		klen;
+			const char *k = lsm_iter_key(it, &klen);
+			uint64		rowid;
+
+			if (klen >= LSM_ROWKEY_LEN && lsm_get_be64(k) > scan->max_rowid)
+			{
+				if (sscan->rs_parallel)
+				{
+					scan->positioned = false;
+					continue;
+				}
+				break;
+			}
+			if (resolve_row(rel, scan->view, sscan->rs_snapshot, slot, &rowid))
+			{
+				pgstat_count_heap_getnext(rel);
+				return true;
+			}
+		}
+	}
+	scan->exhausted = true;
+	ExecClearTuple(slot);
+	return false;
+}
+
+static void
+lsmam_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid, ItemPointer maxtid)
+{
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+
+	scan_close_view(scan);
+	scan->exhausted = false;
+	scan->min_rowid = lsm_tid_to_rowid(mintid);
+	scan->max_rowid = lsm_tid_to_rowid(maxtid);
+	if (ItemPointerGetOffsetNumberNoCheck(mintid) == 0)
+		scan->min_rowid = (uint64) ItemPointerGetBlockNumberNoCheck(mintid) * LSM_TIDS_PER_BLOCK;
+	if (ItemPointerGetOffsetNumberNoCheck(maxtid) == 0)
+	{
+		uint64		blkstart = (uint64) ItemPointerGetBlockNumberNoCheck(maxtid) * LSM_TIDS_PER_BLOCK;
+
+		if (blkstart == 0)
+			scan->exhausted = true;
+		else
+			scan->max_rowid = blkstart - 1;
+	}
+	if (scan->min_rowid > scan->max_rowid)
+		scan->exhausted = true;
+}
+
+static bool
+lsmam_scan_getnextslot_tidrange(TableScanDesc sscan, ScanDirection direction,
+								TupleTableSlot *slot)
+{
+	return lsmam_scan_getnextslot(sscan, direction, slot);
+}
+
+/* ---------- parallel scans ---------- */
+
+static Size
+lsmam_parallelscan_estimate(Relation rel)
+{
+	return sizeof(LsmParallelScanDescData);
+}
+
+static Size
+lsmam_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	LsmParallelScanDescData *p = (LsmParallelScanDescData *) pscan;
+	LsmRelState *st = lsm_memstore_open(rel);
+
+	p->base.phs_relid = RelationGetRelid(rel);
+	p->base.phs_syncscan = false;
+	LWLockAcquire(&st->lock, LW_SHARED);
+	p->end_rowid = st->next_seq;
+	LWLockRelease(&st->lock);
+	pg_atomic_init_u64(&p->next_rowid, 0);
+	return sizeof(LsmParallelScanDescData);
+}
+
+static void
+lsmam_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
+{
+	LsmParallelScanDescData *p = (LsmParallelScanDescData *) pscan;
+
+	pg_atomic_write_u64(&p->next_rowid, 0);
+}
+
+/* ---------- point lookups by row id ---------- */
+
+typedef struct LsmIndexFetchData
+{
+	IndexFetchTableData base;
+	LsmReadView *view;
+} LsmIndexFetchData;
+
+/*
+ * Find the version of row `rowid` visible to snapshot in view.
+ */
+static bool
+fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
+		  TupleTableSlot *slot)
+{
+	char		ikey[LSM_ROWKEY_LEN + LSM_TRAILER_SIZE];
+	size_t		klen;
+	uint64		found_rowid;
+
+	lsm_put_be64(ikey, rowid);
+	lsm_trailer_encode(ikey + LSM_ROWKEY_LEN, LSM_MAX_SEQ, LSM_TYPE_LOCK);
+	lsm_iter_seek(view->iter, ikey, sizeof(ikey));
+	if (!lsm_iter_valid(view->iter))
+	{
+		lsm_check_iter_status(view, view->iter);
+		return false;
+	}
+	if (lsm_iter_key(view->iter, &klen) == NULL || klen < LSM_ROWKEY_LEN ||
+		memcmp(lsm_iter_key(view->iter, &klen), ikey, LSM_ROWKEY_LEN) != 0)
+		return false;
+	return resolve_row(rel, view, snapshot, slot, &found_rowid);
+}
+
+static IndexFetchTableData *
+lsmam_index_fetch_begin(Relation rel)
+{
+	LsmIndexFetchData *f = palloc0(sizeof(LsmIndexFetchData));
+
+	f->base.rel = rel;
+	return &f->base;
+}
+
+static void
+lsmam_index_fetch_reset(IndexFetchTableData *scan)
+{
+	LsmIndexFetchData *f = (LsmIndexFetchData *) scan;
+
+	if (f->view)
+		lsm_read_view_close(f->view);
+	f->view = NULL;
+}
+
+static void
+lsmam_index_fetch_end(IndexFetchTableData *scan)
+{
+	lsmam_index_fetch_reset(scan);
+	pfree(scan);
+}
+
+static bool
+lsmam_index_fetch_tuple(IndexFetchTableData *scan, ItemPointer tid,
+						Snapshot snapshot, TupleTableSlot *slot,
+						bool *call_again, bool *all_dead)
+{
+	LsmIndexFetchData *f = (LsmIndexFetchData *) scan;
+
+	*call_again = false;
+	if (all_dead)
+		*all_dead = false;
+	if (f->view == NULL)
+		f->view = lsm_read_view_open(scan->rel, NULL);
+	return fetch_row(scan->rel, f->view, lsm_tid_to_rowid(tid), snapshot, slot);
+}
+
+static bool
+lsmam_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
+							  TupleTableSlot *slot)
+{
+	LsmReadView *view = lsm_read_view_open(rel, NULL);
+	bool		found;
+
+	found = fetch_row(rel, view, lsm_tid_to_rowid(tid), snapshot, slot);
+	lsm_read_view_close(view);
+	return found;
+}
+
+static bool
+lsmam_tuple_tid_valid(TableScanDesc scan, ItemPointer tid)
+{
+	LsmRelState *st = lsm_memstore_open(scan->rs_rd);
+	uint64		rowid = lsm_tid_to_rowid(tid);
+
+	return ItemPointerIsValid(tid) && rowid >= LSM_FIRST_SEQ && rowid < st->next_seq;
+}
+
+static void
+lsmam_tuple_get_latest_tid(TableScanDesc scan, ItemPointer tid)
+{
+	/* no updates yet: every row is its own latest version */
+}
+
+static bool
+lsmam_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot, Snapshot snapshot)
+{
+	TupleTableSlot *tmp = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	bool		found = lsmam_tuple_fetch_row_version(rel, &slot->tts_tid, snapshot, tmp);
+
+	ExecDropSingleTupleTableSlot(tmp);
+	return found;
+}
+
+static TransactionId
+lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
+{
+	not_supported("index entry deletion");
+	return InvalidTransactionId;
+}
+
+/* ---------- inserts ---------- */
+
+/*
+ * Build the entry value of a row: header + MinimalTuple, TOASTing wide
+ * values into the table's TOAST relation first (as heap does).
+ */
+static char *
+form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
+			   Size *len)
+{
+	bool		shouldFree;
+	HeapTuple	tup = ExecFetchSlotHeapTuple(slot, true, &shouldFree);
+	HeapTuple	toasted = tup;
+	MinimalTuple mt;
+	LsmRowHeader hdr;
+	char	   *value;
+
+	if (HeapTupleHasExternal(tup) || tup->t_len > TOAST_TUPLE_THRESHOLD)
+		toasted = heap_toast_insert_or_update(rel, tup, NULL, options);
+	mt = minimal_tuple_from_heap_tuple(toasted);
+	*len = sizeof(LsmRowHeader) + mt->t_len;
+	if (*len + LSM_ROWKEY_LEN > LSM_MAX_ENTRY_SIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row is too big for lsm table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("The row needs %zu bytes after TOAST; at most %zu fit.",
+						   *len + LSM_ROWKEY_LEN, (Size) LSM_MAX_ENTRY_SIZE)));
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.xid = GetCurrentTransactionId();
+	hdr.cid = cid;
+	value = palloc(*len);
+	memcpy(value, &hdr, sizeof(hdr));
+	memcpy(value + sizeof(hdr), mt, mt->t_len);
+	pfree(mt);
+	if (toasted != tup)
+		heap_freetuple(toasted);
+	if (shouldFree)
+		heap_freetuple(tup);
+	return value;
+}
+
+static void
+lsmam_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
+				   int options, struct BulkInsertStateData *bistate)
+{
+	LsmWriteOp	op;
+
+	memset(&op, 0, sizeof(op));
+	op.type = LSM_TYPE_PUT;
+	op.value = form_row_value(rel, slot, cid, options, &op.vlen);
+	lsm_memstore_write(rel, &op, 1);
+	lsm_rowid_to_tid(op.seq, &slot->tts_tid);
+	slot->tts_tableOid = RelationGetRelid(rel);
+	pfree((char *) op.value);
+}
+
+static void
+lsmam_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
+				   CommandId cid, int options, struct BulkInsertStateData *bistate)
+{
+	LsmWriteOp *ops = palloc0(sizeof(LsmWriteOp) * nslots);
+	int			i;
+
+	for (i = 0; i < nslots; i++)
+	{
+		ops[i].type = LSM_TYPE_PUT;
+		ops[i].value = form_row_value(rel, slots[i], cid, options, &ops[i].vlen);
+	}
+	lsm_memstore_write(rel, ops, nslots);
+	for (i = 0; i < nslots; i++)
+	{
+		lsm_rowid_to_tid(ops[i].seq, &slots[i]->tts_tid);
+		slots[i]->tts_tableOid = RelationGetRelid(rel);
+		pfree((char *) ops[i].value);
+	}
+	pfree(ops);
+}
+
+static void
+lsmam_tuple_insert_speculative(Relation rel, TupleTableSlot *slot, CommandId cid,
+							   int options, struct BulkInsertStateData *bistate, uint32 specToken)
+{
+	not_supported("INSERT ... ON CONFLICT");
+}
+
+static void
+lsmam_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
+								 uint32 specToken, bool succeeded)
+{
+	not_supported("INSERT ... ON CONFLICT");
+}
+
+static TM_Result
+lsmam_tuple_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapshot,
+				   Snapshot crosscheck, bool wait, TM_FailureData *tmfd, bool changingPart)
+{
+	not_supported("DELETE");
+	return TM_Ok;
+}
+
+static TM_Result
+lsmam_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
+				   CommandId cid, Snapshot snapshot, Snapshot crosscheck,
+				   bool wait, TM_FailureData *tmfd, LockTupleMode *lockmode,
+				   bool *update_indexes)
+{
+	not_supported("UPDATE");
+	return TM_Ok;
+}
+
+static TM_Result
+lsmam_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
+				 TupleTableSlot *slot, CommandId cid, LockTupleMode mode,
+				 LockWaitPolicy wait_policy, uint8 flags, TM_FailureData *tmfd)
+{
+	not_supported("row locking (SELECT FOR UPDATE/SHARE)");
+	return TM_Ok;
+}
+
+static void
+lsmam_finish_bulk_insert(Relation rel, int options)
+{
+	/* every insert is already WAL-logged; nothing to sync */
+}
+
+/* ---------- DDL ---------- */
+
+/*
+ * Storage that disappears when the transaction that made it obsolete
+ * commits (TRUNCATE's old relfilenode, DROP) or aborts (a new relfilenode)
+ * has its shared memtable state discarded then.
+ */
+typedef struct PendingDiscard
+{
+	RelFileNode rnode;
+	bool		at_commit;
+	int			nestlevel;
+	struct PendingDiscard *next;
+} PendingDiscard;
+
+static PendingDiscard *pending_discards = NULL;
+
+static void
+add_pending_discard(const RelFileNode *rnode, bool at_commit)
+{
+	PendingDiscard *p = MemoryContextAlloc(TopMemoryContext, sizeof(PendingDiscard));
+
+	p->rnode = *rnode;
+	p->at_commit = at_commit;
+	p->nestlevel = GetCurrentTransactionNestLevel();
+	p->next = pending_discards;
+	pending_discards = p;
+}
+
+static void
+process_pending(bool committed, int min_level)
+{
+	PendingDiscard **pp = &pending_discards;
+
+	while (*pp)
+	{
+		PendingDiscard *p = *pp;
+
+		if (p->nestlevel >= min_level)
+		{
+			*pp = p->next;
+			if (p->at_commit == committed)
+				lsm_state_discard(&p->rnode);
+			pfree(p);
+		}
+		else
+			pp = &p->next;
+	}
+}
+
+static void
+lsm_xact_callback(XactEvent event, void *arg)
+{
+	if (pending_discards == NULL)
+		return;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		process_pending(true, 0);
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		process_pending(false, 0);
+}
+
+static void
+lsm_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	PendingDiscard *p;
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		process_pending(false, level);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		for (p = pending_discards; p; p = p->next)
+			if (p->nestlevel >= level)
+				p->nestlevel = level - 1;
+	}
+}
+
+static object_access_hook_type prev_object_access_hook = NULL;
+
+static void
+lsm_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+				  int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (access == OAT_DROP && classId == RelationRelationId && subId == 0)
+	{
+		Relation	rel = RelationIdGetRelation(objectId);
+
+		if (RelationIsValid(rel))
+		{
+			if (rel->rd_tableam == lsm_table_am_routine() &&
+				rel->rd_rel->relkind == RELKIND_RELATION)
+				add_pending_discard(&rel->rd_node, true);
+			RelationClose(rel);
+		}
+	}
+}
+
+void
+lsm_tableam_init(void)
+{
+	RegisterXactCallback(lsm_xact_callback, NULL);
+	RegisterSubXactCallback(lsm_subxact_callback, NULL);
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = lsm_object_access;
+}
+
+static void
+lsmam_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
+								char persistence, TransactionId *freezeXid,
+								MultiXactId *minmulti)
+{
+	SMgrRelation srel;
+
+	lsm_check_preloaded();
+	if (persistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("temporary lsm tables are not supported"),
+				 errdetail("lsm memtables live in shared memory, which temporary tables cannot use."),
+				 errhint("Create the temporary table with USING heap.")));
+	if (persistence == RELPERSISTENCE_UNLOGGED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("unlogged lsm tables are not supported"),
+				 errhint("Create a logged table, or an unlogged table USING heap.")));
+
+	*freezeXid = RecentXmin;
+	*minmulti = GetOldestMultiXactId();
+
+	srel = RelationCreateStorage(*newrnode, persistence, true);
+	smgrclose(srel);
+
+	/* the relfilenode is new: forget any state from an earlier life */
+	lsm_state_discard(newrnode);
+	add_pending_discard(newrnode, false);
+	if (!RelFileNodeEquals(rel->rd_node, *newrnode))
+		add_pending_discard(&rel->rd_node, true);
+}
+
+static void
+lsmam_relation_nontransactional_truncate(Relation rel)
+{
+	lsm_state_discard(&rel->rd_node);
+	RelationTruncate(rel, 0);
+}
+
+static void
+lsmam_relation_copy_data(Relation rel, const RelFileNode *newrnode)
+{
+	SMgrRelation dstrel = smgropen(*newrnode, rel->rd_backend);
+
+	/* the log pages carry the memtables: they are copied with the rest */
+	FlushRelationBuffers(rel);
+	RelationCreateStorage(*newrnode, rel->rd_rel->relpersistence, true);
+	RelationCopyStorage(RelationGetSmgr(rel), dstrel, MAIN_FORKNUM,
+						rel->rd_rel->relpersistence);
+	RelationDropStorage(rel);
+	smgrclose(dstrel);
+	lsm_state_discard(newrnode);
+	add_pending_discard(newrnode, false);
+	add_pending_discard(&rel->rd_node, true);
+}
+
+static void
+lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
+								Relation OldIndex, bool use_sort,
+								TransactionId OldestXmin,
+								TransactionId *xid_cutoff,
+								MultiXactId *multi_cutoff,
+								double *num_tuples,
+								double *tups_vacuumed,
+								double *tups_recently_dead)
+{
+	not_supported("VACUUM FULL and CLUSTER");
+}
+
+static void
+lsmam_relation_vacuum(Relation rel, struct VacuumParams *params,
+					  BufferAccessStrategy bstrategy)
+{
+	/*
+	 * Dead versions are not created yet (no UPDATE/DELETE), and aborted
+	 * rows are dropped when memtables are flushed.  Say so when a user
+	 * asks; autovacuum stays quiet.
+	 */
+	if (!IsAutoVacuumWorkerProcess())
+		ereport(NOTICE,
+				(errmsg("VACUUM does nothing on lsm table \"%s\" yet",
+						RelationGetRelationName(rel)),
+				 errdetail("Rows of aborted transactions are dropped when memtables are flushed.")));
+}
+
+static bool
+lsmam_scan_analyze_next_block(TableScanDesc scan, BlockNumber blockno,
+							  BufferAccessStrategy bstrategy)
+{
+	/* sampling is not implemented: ANALYZE sees no rows */
+	return false;
+}
+
+static bool
+lsmam_scan_analyze_next_tuple(TableScanDesc scan, TransactionId OldestXmin,
+							  double *liverows, double *deadrows,
+							  TupleTableSlot *slot)
+{
+	return false;
+}
+
+static double
+lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
+							 struct IndexInfo *index_info, bool allow_sync,
+							 bool anyvisible, bool progress,
+							 BlockNumber start_blockno, BlockNumber numblocks,
+							 IndexBuildCallback callback, void *callback_state,
+							 TableScanDesc scan)
+{
+	not_supported("CREATE INDEX");
+	return 0;
+}
+
+static void
+lsmam_index_validate_scan(Relation table_rel, Relation index_rel,
+						  struct IndexInfo *index_info, Snapshot snapshot,
+						  struct ValidateIndexState *state)
+{
+	not_supported("CREATE INDEX CONCURRENTLY");
+}
+
+/* ---------- sizes ---------- */
+
+static uint64
+lsmam_relation_size(Relation rel, ForkNumber forkNumber)
+{
+	return table_block_relation_size(rel, forkNumber);
+}
+
+static bool
+lsmam_relation_needs_toast_table(Relation rel)
+{
+	return true;
+}
+
+static Oid
+lsmam_relation_toast_am(Relation rel)
+{
+	return HEAP_TABLE_AM_OID;
+}
+
+static void
+lsmam_relation_fetch_toast_slice(Relation toastrel, Oid valueid,
+								 int32 attrsize, int32 sliceoffset,
+								 int32 slicelength, struct varlena *result)
+{
+	not_supported("an lsm TOAST relation");
+}
+
+/*
+ * Planner estimates: live entries counted by the manifest and memtables
+ * (tombstones subtracted), pages from the relation's size.
+ */
+static void
+lsmam_relation_estimate_size(Relation rel, int32 *attr_widths,
+							 BlockNumber *pages, double *tuples,
+							 double *allvisfrac)
+{
+	LsmRelState *st = lsm_memstore_open(rel);
+	Buffer		metabuf;
+	double		n = (double) lsm_memstore_entries(st);
+
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
+	if (metabuf != InvalidBuffer)
+	{
+		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
+		int			i;
+
+		for (i = 0; i < meta->nssts; i++)
+			n += (double) meta->ssts[i].entries - 2.0 * meta->ssts[i].tombstones;
+		UnlockReleaseBuffer(metabuf);
+	}
+	*pages = RelationGetNumberOfBlocks(rel);
+	*tuples = Max(n, 0);
+	*allvisfrac = 0;
+}
+
+static bool
+lsmam_scan_bitmap_next_block(TableScanDesc scan, struct TBMIterateResult *tbmres)
+{
+	not_supported("a bitmap heap scan");
+	return false;
+}
+
+static bool
+lsmam_scan_bitmap_next_tuple(TableScanDesc scan, struct TBMIterateResult *tbmres,
+							 TupleTableSlot *slot)
+{
+	not_supported("a bitmap heap scan");
+	return false;
+}
+
+static bool
+lsmam_scan_sample_next_block(TableScanDesc scan, struct SampleScanState *scanstate)
+{
+	not_supported("TABLESAMPLE");
+	return false;
+}
+
+static bool
+lsmam_scan_sample_next_tuple(TableScanDesc scan, struct SampleScanState *scanstate,
+							 TupleTableSlot *slot)
+{
+	not_supported("TABLESAMPLE");
+	return false;
+}
+
+static const TableAmRoutine lsm_methods = {
+	.type = T_TableAmRoutine,
+
+	.slot_callbacks = lsmam_slot_callbacks,
+
+	.scan_begin = lsmam_scan_begin,
+	.scan_end = lsmam_scan_end,
+	.scan_rescan = lsmam_scan_rescan,
+	.scan_getnextslot = lsmam_scan_getnextslot,
+
+	.scan_set_tidrange = lsmam_scan_set_tidrange,
+	.scan_getnextslot_tidrange = lsmam_scan_getnextslot_tidrange,
+
+	.parallelscan_estimate = lsmam_parallelscan_estimate,
+	.parallelscan_initialize = lsmam_parallelscan_initialize,
+	.parallelscan_reinitialize = lsmam_parallelscan_reinitialize,
+
+	.index_fetch_begin = lsmam_index_fetch_begin,
+	.index_fetch_reset = lsmam_index_fetch_reset,
+	.index_fetch_end = lsmam_index_fetch_end,
+	.index_fetch_tuple = lsmam_index_fetch_tuple,
+
+	.tuple_fetch_row_version = lsmam_tuple_fetch_row_version,
+	.tuple_tid_valid = lsmam_tuple_tid_valid,
+	.tuple_get_latest_tid = lsmam_tuple_get_latest_tid,
+	.tuple_satisfies_snapshot = lsmam_tuple_satisfies_snapshot,
+	.index_delete_tuples = lsmam_index_delete_tuples,
+
+	.tuple_insert = lsmam_tuple_insert,
+	.tuple_insert_speculative = lsmam_tuple_insert_speculative,
+	.tuple_complete_speculative = lsmam_tuple_complete_speculative,
+	.multi_insert = lsmam_multi_insert,
+	.tuple_delete = lsmam_tuple_delete,
+	.tuple_update = lsmam_tuple_update,
+	.tuple_lock = lsmam_tuple_lock,
+	.finish_bulk_insert = lsmam_finish_bulk_insert,
+
+	.relation_set_new_filenode = lsmam_relation_set_new_filenode,
+	.relation_nontransactional_truncate = lsmam_relation_nontransactional_truncate,
+	.relation_copy_data = lsmam_relation_copy_data,
+	.relation_copy_for_cluster = lsmam_relation_copy_for_cluster,
+	.relation_vacuum = lsmam_relation_vacuum,
+	.scan_analyze_next_block = lsmam_scan_analyze_next_block,
+	.scan_analyze_next_tuple = lsmam_scan_analyze_next_tuple,
+	.index_build_range_scan = lsmam_index_build_range_scan,
+	.index_validate_scan = lsmam_index_validate_scan,
+
+	.relation_size = lsmam_relation_size,
+	.relation_needs_toast_table = lsmam_relation_needs_toast_table,
+	.relation_toast_am = lsmam_relation_toast_am,
+	.relation_fetch_toast_slice = lsmam_relation_fetch_toast_slice,
+
+	.relation_estimate_size = lsmam_relation_estimate_size,
+
+	.scan_bitmap_next_block = lsmam_scan_bitmap_next_block,
+	.scan_bitmap_next_tuple = lsmam_scan_bitmap_next_tuple,
+	.scan_sample_next_block = lsmam_scan_sample_next_block,
+	.scan_sample_next_tuple = lsmam_scan_sample_next_tuple
+};
+
+const TableAmRoutine *
+lsm_table_am_routine(void)
+{
+	return &lsm_methods;
+}
+
+Datum
+lsm_tableam_handler(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(&lsm_methods);
+}

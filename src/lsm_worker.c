@@ -1,0 +1,256 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_worker.c
+ *	  Background flushing: a launcher (no database) watches for relations
+ *	  whose frozen memtables wait for a flush and starts one worker per
+ *	  database that has such relations, as autovacuum does; the database
+ *	  worker flushes them and exits when idle.
+ *
+ * Writers never depend on the workers for correctness: a writer that
+ * finds too many frozen memtables waits briefly and then flushes itself
+ * (lsm_memstore.c), so a cluster out of worker slots still makes progress.
+ * An error in one flush is logged, the transaction aborted, and the
+ * worker goes on; the memtable stays frozen and is retried later.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/xact.h"
+#include "tcop/tcopprot.h"
+#include "access/table.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "lsm_am.h"
+
+PGDLLEXPORT void lsm_launcher_main(Datum arg);
+PGDLLEXPORT void lsm_db_worker_main(Datum arg);
+
+#define MAX_TARGETS 64
+
+void
+lsm_worker_register_launcher(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "lsm_am");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "lsm_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "lsm_am launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "lsm_am launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+/* Ask for a flush of st's frozen memtables and wake the launcher. */
+void
+lsm_request_flush(LsmRelState *st)
+{
+	Latch	   *latch;
+
+	st->flush_requested = true;
+	latch = lsm_shared->launcher_latch;
+	if (latch)
+		SetLatch(latch);
+}
+
+static bool
+db_worker_running(Oid db)
+{
+	int			i;
+	bool		found = false;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	for (i = 0; i < LSM_MAX_DB_WORKERS; i++)
+		if (lsm_shared->db_workers[i] == db)
+			found = true;
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	return found;
+}
+
+/* Claim a worker entry for db; false if all are taken. */
+static bool
+db_worker_claim(Oid db)
+{
+	int			i;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	for (i = 0; i < LSM_MAX_DB_WORKERS; i++)
+	{
+		if (lsm_shared->db_workers[i] == InvalidOid)
+		{
+			lsm_shared->db_workers[i] = db;
+			SpinLockRelease(&lsm_shared->pool_mutex);
+			return true;
+		}
+	}
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	return false;
+}
+
+static void
+db_worker_release(int code, Datum arg)
+{
+	Oid			db = DatumGetObjectId(arg);
+	int			i;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	for (i = 0; i < LSM_MAX_DB_WORKERS; i++)
+		if (lsm_shared->db_workers[i] == db)
+		{
+			lsm_shared->db_workers[i] = InvalidOid;
+			break;
+		}
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	if (lsm_shared->launcher_latch)
+		SetLatch(lsm_shared->launcher_latch);
+}
+
+static void
+start_db_worker(Oid db)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	if (db_worker_running(db) || !db_worker_claim(db))
+		return;
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "lsm_am");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "lsm_db_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "lsm_am worker for database %u", db);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "lsm_am worker");
+	worker.bgw_main_arg = ObjectIdGetDatum(db);
+	worker.bgw_notify_pid = 0;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	{
+		/* no slot: give the entry back; writers flush themselves */
+		db_worker_release(0, ObjectIdGetDatum(db));
+		ereport(DEBUG1,
+				(errmsg("lsm_am could not start a flush worker for database %u", db)));
+	}
+}
+
+void
+lsm_launcher_main(Datum arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+
+	lsm_shared->launcher_latch = MyLatch;
+
+	while (!ShutdownRequestPending)
+	{
+		LsmFlushTarget targets[MAX_TARGETS];
+		int			n;
+		int			i;
+
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		n = lsm_states_needing_flush(InvalidOid, targets, MAX_TARGETS);
+		for (i = 0; i < n; i++)
+			start_db_worker(targets[i].db);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	lsm_shared->launcher_latch = NULL;
+	proc_exit(0);
+}
+
+/*
+ * Flush one relation in its own transaction; errors are logged and
+ * swallowed so that the worker goes on with the others.
+ */
+static void
+flush_target(const LsmFlushTarget *t)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	PG_TRY();
+	{
+		Relation	rel = try_relation_open(t->relid, AccessShareLock);
+
+		if (rel == NULL || !RelFileNodeEquals(rel->rd_node, t->rnode) ||
+			rel->rd_tableam != lsm_table_am_routine())
+			lsm_state_clear_flush_request(&t->rnode);
+		else
+			(void) lsm_flush_relation(rel, false);
+		if (rel)
+			relation_close(rel, AccessShareLock);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		/* retried on a later round; leave the request set */
+		pg_usleep(1000 * 1000L);
+	}
+	PG_END_TRY();
+}
+
+void
+lsm_db_worker_main(Datum arg)
+{
+	Oid			db = DatumGetObjectId(arg);
+	int			idle_rounds = 0;
+
+	before_shmem_exit(db_worker_release, ObjectIdGetDatum(db));
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(db, InvalidOid, 0);
+	pgstat_report_appname("lsm_am worker");
+
+	while (idle_rounds < 10)
+	{
+		LsmFlushTarget targets[MAX_TARGETS];
+		int			n;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		n = lsm_states_needing_flush(db, targets, MAX_TARGETS);
+		for (i = 0; i < n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pgstat_report_activity(STATE_RUNNING, "flushing lsm memtables");
+			flush_target(&targets[i]);
+		}
+		pgstat_report_activity(STATE_IDLE, NULL);
+		idle_rounds = n == 0 ? idle_rounds + 1 : 0;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 n == 0 ? 500L : 10L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	proc_exit(0);
+}
