@@ -129,6 +129,7 @@ _PG_init(void)
 	lsm_rmgr_register();
 	lsm_worker_register_launcher();
 	lsm_tableam_init();
+	lsm_options_init();
 
 	lsm_loaded_at_startup = true;
 }

@@ -293,6 +293,10 @@ extern void lsm_report_sst_error(Relation rel, const LsmSstEntry *sst,
 								 lsm_status st, uint64 bad_offset);
 extern void lsm_rel_sst_options(Relation rel, lsm_sst_options *opts);
 
+/* ---------- Per-table options (lsm_options.c) ---------- */
+extern void lsm_options_init(void);
+extern void lsm_reloptions_apply(Relation rel, lsm_sst_options *opts);
+
 /* ---------- Memtables (lsm_memstore.c) ---------- */
 
 /* One entry to write.  key == NULL means a new row: key = BE8(seq). */

@@ -389,7 +389,8 @@ lsm_palloc_allocator(void)
 }
 
 /*
- * SSTable options of a relation, from the lsm_am.* GUCs.
+ * SSTable options of a relation: the lsm_am.* GUCs, overridden by the
+ * table's own options (lsm_options.c).
  */
 void
 lsm_rel_sst_options(Relation rel, lsm_sst_options *opts)
@@ -400,4 +401,5 @@ lsm_rel_sst_options(Relation rel, lsm_sst_options *opts)
 	opts->compression = lsm_compression_enabled ? LSM_COMPRESSION_ZSTD : LSM_COMPRESSION_NONE;
 	opts->zstd_level = lsm_zstd_level;
 	opts->bloom_fp_rate = lsm_bloom_fp_rate;
+	lsm_reloptions_apply(rel, opts);
 }

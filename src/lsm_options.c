@@ -1,0 +1,409 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_options.c
+ *	  Per-table options of lsm tables:
+ *
+ *	  CREATE TABLE t (...) USING lsm WITH (compression = 'zstd',
+ *		  compression_level = 3, bloom_fp_rate = 0.01, block_size = 4096);
+ *	  ALTER TABLE t SET (compression = 'none');  ALTER TABLE t RESET (...);
+ *
+ * PostgreSQL 15 gives table access methods no reloptions callback: every
+ * table's WITH list is validated against heap's options, which would
+ * reject ours.  So a ProcessUtility hook takes lsm options out of CREATE
+ * TABLE and ALTER TABLE SET/RESET on lsm tables, validates them (a clear
+ * error for a bad value), lets PostgreSQL run the rest, and stores them in
+ * pg_class.reloptions itself.  Stored there, they show in \d+, survive
+ * TRUNCATE, and pg_dump writes them back as WITH (...).  Relcache parsing
+ * does not validate stored options, so heap's parser ignores them.
+ * Unknown option names keep PostgreSQL's own "unrecognized parameter"
+ * error.  Changes apply to SSTables written afterwards.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "lsm_am.h"
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static const char *const lsm_option_names[] = {
+	"compression", "compression_level", "bloom_fp_rate", "block_size", NULL
+};
+
+static bool
+is_lsm_option(const DefElem *def)
+{
+	int			i;
+
+	if (def->defnamespace != NULL)
+		return false;
+	for (i = 0; lsm_option_names[i]; i++)
+		if (strcmp(def->defname, lsm_option_names[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Check one option's value (for RESET, only its name).  Errors name the
+ * option and the accepted range.
+ */
+static void
+validate_option(DefElem *def, bool is_reset)
+{
+	if (is_reset)
+		return;
+	if (def->arg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lsm option \"%s\" requires a value", def->defname)));
+	if (strcmp(def->defname, "compression") == 0)
+	{
+		char	   *v = defGetString(def);
+
+		if (pg_strcasecmp(v, "zstd") != 0 && pg_strcasecmp(v, "none") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for lsm option \"compression\": \"%s\"", v),
+					 errhint("Valid values are \"zstd\" and \"none\".")));
+	}
+	else if (strcmp(def->defname, "compression_level") == 0)
+	{
+		int64		v = defGetInt64(def);
+
+		if (v < 1 || v > 19)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lsm option \"compression_level\" must be between 1 and 19, not " INT64_FORMAT, v)));
+	}
+	else if (strcmp(def->defname, "bloom_fp_rate") == 0)
+	{
+		double		v = defGetNumeric(def);
+
+		if (!(v >= 0.0 && v <= 0.5))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lsm option \"bloom_fp_rate\" must be between 0 and 0.5, not %g", v),
+					 errhint("0 disables bloom filters.")));
+	}
+	else if (strcmp(def->defname, "block_size") == 0)
+	{
+		int64		v = defGetInt64(def);
+
+		if (v < 512 || v > 1024 * 1024)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lsm option \"block_size\" must be between 512 and 1048576 bytes, not " INT64_FORMAT, v)));
+	}
+}
+
+/* Split opts into lsm options (returned, validated) and the rest (*rest). */
+static List *
+split_options(List *opts, List **rest, bool is_reset)
+{
+	List	   *ours = NIL;
+	ListCell   *lc;
+
+	*rest = NIL;
+	foreach(lc, opts)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (is_lsm_option(def))
+		{
+			validate_option(def, is_reset);
+			ours = lappend(ours, def);
+		}
+		else
+			*rest = lappend(*rest, def);
+	}
+	return ours;
+}
+
+/* Merge defs into pg_class.reloptions of relid (or remove them). */
+static void
+store_options(Oid relid, List *defs, bool is_reset)
+{
+	Relation	classrel = table_open(RelationRelationId, RowExclusiveLock);
+	HeapTuple	tup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(relid));
+	Datum		old;
+	bool		isnull;
+	Datum		newopts;
+	Datum		values[Natts_pg_class];
+	bool		nulls[Natts_pg_class];
+	bool		repl[Natts_pg_class];
+	HeapTuple	newtup;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	if (is_reset)
+	{
+		/* RESET takes names only */
+		List	   *names = NIL;
+		ListCell   *lc;
+
+		foreach(lc, defs)
+			names = lappend(names, makeDefElem(lfirst_node(DefElem, lc)->defname,
+											   NULL, -1));
+		defs = names;
+	}
+	old = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions, &isnull);
+	newopts = transformRelOptions(isnull ? (Datum) 0 : old, defs, NULL, NULL,
+								  false, is_reset);
+	memset(values, 0, sizeof(values));
+	memset(nulls, false, sizeof(nulls));
+	memset(repl, false, sizeof(repl));
+	repl[Anum_pg_class_reloptions - 1] = true;
+	if (newopts != (Datum) 0)
+		values[Anum_pg_class_reloptions - 1] = newopts;
+	else
+		nulls[Anum_pg_class_reloptions - 1] = true;
+	newtup = heap_modify_tuple(tup, RelationGetDescr(classrel), values, nulls, repl);
+	CatalogTupleUpdate(classrel, &newtup->t_self, newtup);
+	InvokeObjectPostAlterHook(RelationRelationId, relid, 0);
+	heap_freetuple(newtup);
+	heap_freetuple(tup);
+	table_close(classrel, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/* The lsm options stored in pg_class.reloptions of relid. */
+static List *
+stored_options(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	List	   *result = NIL;
+	Datum		d;
+	bool		isnull;
+	ListCell   *lc;
+
+	if (!HeapTupleIsValid(tup))
+		return NIL;
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions, &isnull);
+	if (!isnull)
+	{
+		foreach(lc, untransformRelOptions(d))
+		{
+			DefElem    *def = lfirst_node(DefElem, lc);
+
+			if (is_lsm_option(def))
+				result = lappend(result, def);
+		}
+	}
+	ReleaseSysCache(tup);
+	return result;
+}
+
+static bool
+relid_is_lsm(Oid relid)
+{
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (!OidIsValid(relid))
+		return false;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+		result = cls->relkind == RELKIND_RELATION &&
+			OidIsValid(cls->relam) &&
+			cls->relam == get_table_am_oid("lsm", true);
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+static PlannedStmt *
+copy_with_stmt(PlannedStmt *pstmt, Node *stmt)
+{
+	PlannedStmt *copy = makeNode(PlannedStmt);
+
+	memcpy(copy, pstmt, sizeof(PlannedStmt));
+	copy->utilityStmt = stmt;
+	return copy;
+}
+
+static void
+lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				   bool readOnlyTree, ProcessUtilityContext context,
+				   ParamListInfo params, QueryEnvironment *queryEnv,
+				   DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	List	   *ours = NIL;
+	List	   *saved = NIL;
+	Oid			relid = InvalidOid;
+	bool		is_reset = false;
+
+	if (IsA(parsetree, CreateStmt))
+	{
+		CreateStmt *cs = (CreateStmt *) parsetree;
+		const char *am = cs->accessMethod ? cs->accessMethod : default_table_access_method;
+		List	   *rest;
+
+		if (am && strcmp(am, "lsm") == 0 && cs->options != NIL &&
+			(ours = split_options(cs->options, &rest, false)) != NIL)
+		{
+			cs = copyObject(cs);
+			split_options(cs->options, &rest, false);
+			cs->options = rest;
+			pstmt = copy_with_stmt(pstmt, (Node *) cs);
+			if (cs->if_not_exists &&
+				OidIsValid(RangeVarGetRelid(cs->relation, NoLock, true)))
+				ours = NIL;		/* nothing is created */
+		}
+	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *as = (AlterTableStmt *) parsetree;
+
+		if (as->objtype == OBJECT_TABLE)
+		{
+			relid = RangeVarGetRelid(as->relation, NoLock, true);
+			if (relid_is_lsm(relid))
+			{
+				AlterTableStmt *copy = copyObject(as);
+				List	   *cmds = NIL;
+				ListCell   *lc;
+				bool		heap_options = false;
+
+				foreach(lc, copy->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if (cmd->subtype == AT_SetRelOptions || cmd->subtype == AT_ResetRelOptions)
+					{
+						List	   *rest;
+						List	   *mine;
+
+						is_reset = cmd->subtype == AT_ResetRelOptions;
+						mine = split_options((List *) cmd->def, &rest, is_reset);
+						ours = list_concat(ours, mine);
+						if (rest == NIL && mine != NIL)
+							continue;	/* the command was only ours */
+						cmd->def = (Node *) rest;
+						heap_options = true;
+					}
+					cmds = lappend(cmds, cmd);
+				}
+				/*
+				 * PostgreSQL validates the whole merged option list of a
+				 * table when it sets heap options, and would reject our
+				 * stored ones: take them out while it runs, put them back
+				 * afterwards.
+				 */
+				if (heap_options && (saved = stored_options(relid)) != NIL)
+				{
+					store_options(relid, saved, true);
+					if (ours == NIL)
+						ours = list_make1(linitial(saved));
+				}
+				if (ours != NIL)
+				{
+					Relation	rel;
+
+					/* as ALTER TABLE SET (...) would: own it, lock it */
+					rel = relation_openrv(as->relation, ShareUpdateExclusiveLock);
+					if (!pg_class_ownercheck(RelationGetRelid(rel), GetUserId()))
+						aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE,
+									   RelationGetRelationName(rel));
+					relation_close(rel, NoLock);
+					copy->cmds = cmds;
+					if (cmds == NIL)
+					{
+						store_options(relid, ours, is_reset);
+						if (qc)
+							SetQueryCompletion(qc, CMDTAG_ALTER_TABLE, 0);
+						return;
+					}
+					pstmt = copy_with_stmt(pstmt, (Node *) copy);
+				}
+			}
+		}
+	}
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+
+	if (ours != NIL)
+	{
+		if (IsA(parsetree, CreateStmt))
+			relid = RangeVarGetRelid(((CreateStmt *) pstmt->utilityStmt)->relation,
+									 NoLock, false);
+		CommandCounterIncrement();
+		if (saved != NIL)
+			store_options(relid, saved, false);
+		store_options(relid, ours, is_reset);
+	}
+}
+
+void
+lsm_options_init(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = lsm_ProcessUtility;
+}
+
+/*
+ * Apply a table's stored lsm options to SSTable options.
+ */
+void
+lsm_reloptions_apply(Relation rel, lsm_sst_options *opts)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(RelationGetRelid(rel)));
+	Datum		d;
+	bool		isnull;
+	List	   *defs;
+	ListCell   *lc;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	d = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions, &isnull);
+	if (isnull)
+	{
+		ReleaseSysCache(tup);
+		return;
+	}
+	defs = untransformRelOptions(d);
+	ReleaseSysCache(tup);
+	foreach(lc, defs)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (!is_lsm_option(def))
+			continue;
+		if (strcmp(def->defname, "compression") == 0)
+			opts->compression = pg_strcasecmp(defGetString(def), "none") == 0 ?
+				LSM_COMPRESSION_NONE : LSM_COMPRESSION_ZSTD;
+		else if (strcmp(def->defname, "compression_level") == 0)
+			opts->zstd_level = (int) strtol(defGetString(def), NULL, 10);
+		else if (strcmp(def->defname, "bloom_fp_rate") == 0)
+			opts->bloom_fp_rate = strtod(defGetString(def), NULL);
+		else if (strcmp(def->defname, "block_size") == 0)
+			opts->block_size = (size_t) strtol(defGetString(def), NULL, 10);
+	}
+}
