@@ -11,8 +11,9 @@
 #   4. pg_regress: `make installcheck` with the TAP tests switched off
 #      (REGRESS, in a --temp-instance configured by test/lsm_test.conf);
 #   5. isolation specs (`make installcheck` with only ISOLATION), if any;
-#   6. TAP tests: `make installcheck` with only the TAP tests (test/t/*.pl).
-# Steps 4-6 are the three halves of `make installcheck`, run separately so
+#   6. TAP tests: `make installcheck` with only the TAP tests, once per
+#      test/t/*.pl script.
+# Steps 4-6 are the three parts of `make installcheck`, run separately so
 # that a pg_regress failure does not hide the TAP results.  As root they run
 # as OS user postgres (the copy is chowned to it), since servers refuse root.
 #
@@ -38,7 +39,7 @@ banner() { printf '\n======== %s ========\n' "$*"; }
 # Print a file under a header, at most $2 lines (its end).
 show_file() {
 	local f="$1" max="${2:-400}" n
-	[ -f "$f" ] || return 0
+	[ -s "$f" ] || return 0
 	n=$(wc -l <"$f")
 	printf -- '---------- %s (%s lines%s) ----------\n' "$f" "$n" \
 		"$([ "$n" -gt "$max" ] && echo ", last $max shown")"
@@ -138,8 +139,8 @@ if [ "$rc" -ne 0 ]; then
 		fail "regress: make installcheck exited $rc"
 	fi
 	show_file regression.diffs 2000
-	show_file tmp_regress/log/postmaster.log 200
-	for f in tmp_regress/log/initdb.log; do show_file "$f" 50; done
+	show_file log/postmaster.log 200
+	show_file log/initdb.log 50
 elif [ "$nres" -eq 0 ]; then
 	echo "(no pg_regress tests: sql/*.sql is empty)"
 fi
@@ -162,37 +163,29 @@ if ls test/specs/*.spec >/dev/null 2>&1; then
 			fail "isolation: make installcheck exited $rc"
 		fi
 		show_file output_iso/regression.diffs 2000
-		show_file tmp_check_iso/log/postmaster.log 200
+		show_file output_iso/log/postmaster.log 200
 	fi
 fi
 
 # ---------------------------------------------------------------- TAP
+# One prove run per script: a BAIL_OUT (e.g. "pg_ctl start failed") stops
+# prove altogether, and must not keep the other scripts from running.  A
+# script passes only on prove's own "NAME.pl .. ok" line.
 banner "TAP: make installcheck (test/t/*.pl)"
 tap_tests=$(ls test/t/*.pl 2>/dev/null)
-if [ -z "$tap_tests" ]; then
-	echo "(no TAP tests)"
-else
-	pg_make installcheck REGRESS= ISOLATION= 2>&1 | tee "$work/tap.out"
+[ -z "$tap_tests" ] && echo "(no TAP tests)"
+for t in $tap_tests; do
+	name=$(basename "$t" .pl)
+	echo "---- $t"
+	pg_make -s installcheck REGRESS= ISOLATION= PROVE_TESTS="$t" 2>&1 | tee "$work/tap-$name.out"
 	rc=${PIPESTATUS[0]}
-	# prove lists failing scripts under "Test Summary Report" as
-	# "test/t/NAME.pl (Wstat: ... )"; without a "Result:" line prove
-	# itself did not finish and nothing counts as passed.
-	failed_tap=$(sed -nE 's/^(test\/t\/[^ ]+\.pl) +\(Wstat.*/\1/p' "$work/tap.out")
-	finished=$(grep -c '^Result: ' "$work/tap.out")
-	for t in $tap_tests; do
-		if [ "$finished" -gt 0 ] && [ "$rc" -eq 0 -o -n "$failed_tap" ] &&
-			! grep -qxF "$t" <<<"$failed_tap"; then
-			pass "tap: $t"
-		else
-			fail "tap: $t"
-		fi
-	done
-	if [ "$rc" -ne 0 ]; then
-		for t in $failed_tap; do
-			show_file "tmp_check/log/regress_log_$(basename "$t" .pl)" 600
-		done
+	if [ "$rc" -eq 0 ] && grep -qE "^$t \.+ ok" "$work/tap-$name.out"; then
+		pass "tap: $t"
+	else
+		fail "tap: $t"
+		show_file "tmp_check/log/regress_log_$name" 600
 		for f in tmp_check/log/*.log; do show_file "$f" 150; done
 	fi
-fi
+done
 
 summary
