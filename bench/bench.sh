@@ -139,7 +139,7 @@ BEGIN {
 	n = $3; s = $4; wl = $5 / n; wp = $6 / n; d = $7 / n
 	rps = (s > 0) ? n / s : 0
 	sst = ($8 == "-") ? "-" : sprintf("%.1f", $8 / n)
-	printf "%-14s %-5s %9.2f %12.0f %10.1f %10.1f %11.1f %10s\n", m, $2, s, rps, wl, wp, d, sst
+	printf "%-14s %-5s %9.2f %12.0f %10.1f %10.2f %11.1f %10s\n", m, $2, s, rps, wl, wp, d, sst
 	R[$1, $2] = rps; W[$1, $2] = wl + wp; D[$1, $2] = d
 }
 END {

@@ -55,7 +55,7 @@ CREATE TABLE events (
 ) USING lsm"
 
 lsm_log "INSERT ... SELECT of $rows_insert rows"
-psql_demo -c "SELECT setseed(0.42)" -c "
+psql_demo -o /dev/null -c "SELECT setseed(0.42)" -c "
 INSERT INTO events
 SELECT g,
        (random() * 999)::int + 1,

@@ -179,12 +179,14 @@ for t in $tap_tests; do
 	echo "---- $t"
 	pg_make -s installcheck REGRESS= ISOLATION= PROVE_TESTS="$t" 2>&1 | tee "$work/tap-$name.out"
 	rc=${PIPESTATUS[0]}
+	# The next prove run empties tmp_check: keep this script's logs.
+	mkdir -p "tap_logs/$name" && cp -r tmp_check/log/. "tap_logs/$name/" 2>/dev/null
 	if [ "$rc" -eq 0 ] && grep -qE "^$t \.+ ok" "$work/tap-$name.out"; then
 		pass "tap: $t"
 	else
 		fail "tap: $t"
-		show_file "tmp_check/log/regress_log_$name" 600
-		for f in tmp_check/log/*.log; do show_file "$f" 150; done
+		show_file "tap_logs/$name/regress_log_$name" 600
+		for f in "tap_logs/$name"/*.log; do show_file "$f" 150; done
 	fi
 done
 

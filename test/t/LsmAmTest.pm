@@ -56,6 +56,12 @@ LANGUAGE sql IMMUTABLE AS \$\$
 CREATE TABLE $name (id bigint, device int, ts timestamptz, payload text) USING lsm;
 CREATE TABLE ${name}_heap (id bigint, device int, ts timestamptz, payload text) USING heap;
 });
+	is( $node->safe_psql(
+			'postgres',
+			"SELECT amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = '$name'::regclass"
+		),
+		'lsm',
+		"$name uses the lsm table access method");
 	return;
 }
 
