@@ -140,7 +140,7 @@ if [ "$rc" -ne 0 ]; then
 	fi
 	show_file regression.diffs 2000
 	show_file log/postmaster.log 200
-	show_file log/initdb.log 50
+	[ "$nres" -eq 0 ] && show_file log/initdb.log 50
 elif [ "$nres" -eq 0 ]; then
 	echo "(no pg_regress tests: sql/*.sql is empty)"
 fi
