@@ -288,7 +288,7 @@ extern void lsm_sst_file_init(lsm_file *file, LsmSstFileCtx *ctx, Relation rel,
 extern void lsm_sst_file_release(LsmSstFileCtx *ctx);
 extern void lsm_sst_write(Relation rel, const char *data, uint64 len,
 						  BlockNumber start, uint32 nblocks);
-extern const lsm_allocator *lsm_palloc_allocator(void);
+extern void lsm_palloc_allocator_init(lsm_allocator *alloc, MemoryContext cxt);
 extern void lsm_report_sst_error(Relation rel, const LsmSstEntry *sst,
 								 lsm_status st, uint64 bad_offset);
 extern void lsm_rel_sst_options(Relation rel, lsm_sst_options *opts);
@@ -341,10 +341,12 @@ typedef struct LsmReadView
 	LsmSstFileCtx *filectx;
 	lsm_file   *files;
 	lsm_iter   *iter;
-	MemoryContext cxt;
+	MemoryContext cxt;			/* everything of the view lives here */
+	lsm_allocator alloc;		/* the core's allocator, in cxt */
 } LsmReadView;
 
-extern LsmReadView *lsm_read_view_open(Relation rel, BufferAccessStrategy strategy);
+extern LsmReadView *lsm_read_view_open(Relation rel, BufferAccessStrategy strategy,
+									   MemoryContext parent);
 extern void lsm_read_view_close(LsmReadView *view);
 extern void lsm_check_iter_status(LsmReadView *view, lsm_iter *it);
 

@@ -124,7 +124,8 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "lsm flush", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	const lsm_allocator *alloc = lsm_palloc_allocator();
+	lsm_allocator allocator;
+	const lsm_allocator *alloc = &allocator;
 	lsm_sst_options opts;
 	MemSink		sink = {palloc(65536), 0, 65536};
 	lsm_sink	snk = {memsink_append, &sink};
@@ -146,6 +147,7 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 	XLogRecPtr	recptr;
 	lsm_status	s;
 
+	lsm_palloc_allocator_init(&allocator, cxt);
 	lsm_rel_sst_options(rel, &opts);
 	b = lsm_sst_builder_new(alloc, &opts, &snk);
 	it = lsm_memtable_iter_new(&slot->mt, &lsm_bytewise_comparator, alloc);

@@ -10,7 +10,7 @@
  * PostgreSQL 15 gives table access methods no reloptions callback: every
  * table's WITH list is validated against heap's options, which would
  * reject ours.  So a ProcessUtility hook takes lsm options out of CREATE
- * TABLE and ALTER TABLE SET/RESET on lsm tables, validates them (a clear
+ * TABLE, CREATE TABLE AS and ALTER TABLE SET/RESET on lsm tables, validates them (a clear
  * error for a bad value), lets PostgreSQL run the rest, and stores them in
  * pg_class.reloptions itself.  Stored there, they show in \d+, survive
  * TRUNCATE, and pg_dump writes them back as WITH (...).  Relcache parsing
@@ -273,6 +273,41 @@ lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				ours = NIL;		/* nothing is created */
 		}
 	}
+	else if (IsA(parsetree, CreateTableAsStmt) &&
+			 ((CreateTableAsStmt *) parsetree)->objtype == OBJECT_TABLE)
+	{
+		CreateTableAsStmt *ctas = (CreateTableAsStmt *) parsetree;
+		IntoClause *into = ctas->into;
+		const char *am = into->accessMethod ? into->accessMethod : default_table_access_method;
+		List	   *rest;
+
+		if (am && strcmp(am, "lsm") == 0 && into->options != NIL &&
+			(ours = split_options(into->options, &rest, false)) != NIL)
+		{
+			ctas = copyObject(ctas);
+			split_options(ctas->into->options, &rest, false);
+			ctas->into->options = rest;
+			pstmt = copy_with_stmt(pstmt, (Node *) ctas);
+			if (ctas->if_not_exists &&
+				OidIsValid(RangeVarGetRelid(ctas->into->rel, NoLock, true)))
+				ours = NIL;
+		}
+	}
+	else if (IsA(parsetree, IndexStmt))
+	{
+		IndexStmt  *is = (IndexStmt *) parsetree;
+
+		/*
+		 * Refuse before anything is created: CREATE INDEX CONCURRENTLY
+		 * would otherwise commit an invalid index before failing.
+		 */
+		if (relid_is_lsm(RangeVarGetRelid(is->relation, NoLock, true)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s is not supported on lsm tables yet",
+							is->concurrent ? "CREATE INDEX CONCURRENTLY" : "CREATE INDEX"),
+					 errhint("See the Limitations section of lsm_am's README.")));
+	}
 	else if (IsA(parsetree, AlterTableStmt))
 	{
 		AlterTableStmt *as = (AlterTableStmt *) parsetree;
@@ -353,6 +388,9 @@ lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		if (IsA(parsetree, CreateStmt))
 			relid = RangeVarGetRelid(((CreateStmt *) pstmt->utilityStmt)->relation,
+									 NoLock, false);
+		else if (IsA(parsetree, CreateTableAsStmt))
+			relid = RangeVarGetRelid(((CreateTableAsStmt *) pstmt->utilityStmt)->into->rel,
 									 NoLock, false);
 		CommandCounterIncrement();
 		if (saved != NIL)

@@ -33,17 +33,18 @@ sst_order_cmp(const void *a, const void *b)
 
 /*
  * Open a view of rel: every memtable and SSTable, newest first, merged.
- * Memory lives in view->cxt, a child of the current context.
+ * Memory lives in view->cxt, a child of parent, which must live as long
+ * as the view (a scan's context, not a per-tuple one).
  */
 LsmReadView *
-lsm_read_view_open(Relation rel, BufferAccessStrategy strategy)
+lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext parent)
 {
 	LsmRelState *st = lsm_memstore_open(rel);
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+	MemoryContext cxt = AllocSetContextCreate(parent,
 											  "lsm read view", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	LsmReadView *view = palloc0(sizeof(LsmReadView));
-	const lsm_allocator *alloc = lsm_palloc_allocator();
+	const lsm_allocator *alloc = &view->alloc;
 	lsm_sst_options opts;
 	lsm_iter  **children;
 	int			nchildren = 0;
@@ -52,6 +53,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy)
 
 	view->rel = rel;
 	view->cxt = cxt;
+	lsm_palloc_allocator_init(&view->alloc, cxt);
 
 	LWLockAcquire(&st->lock, LW_SHARED);
 	if (st->active >= 0)

@@ -366,7 +366,7 @@ lsm_report_sst_error(Relation rel, const LsmSstEntry *sst, lsm_status st,
 static void *
 palloc_alloc(void *ctx, size_t size)
 {
-	return palloc_extended(size, MCXT_ALLOC_HUGE);
+	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE);
 }
 
 static void
@@ -375,17 +375,19 @@ palloc_free(void *ctx, void *ptr)
 	pfree(ptr);
 }
 
-static const lsm_allocator palloc_allocator = {palloc_alloc, palloc_free, NULL};
-
 /*
- * The core's allocator in the server: CurrentMemoryContext at the time of
- * each allocation, so a scan's readers live in the scan's context and an
- * ERROR frees them with it.
+ * The core's allocator in the server, bound to one memory context: the
+ * core allocates lazily (an SSTable iterator loads blocks as it moves), so
+ * its memory must come from the context of the view or flush that owns
+ * it, not from whatever context is current when a tuple is fetched.  An
+ * ERROR frees it with that context.
  */
-const lsm_allocator *
-lsm_palloc_allocator(void)
+void
+lsm_palloc_allocator_init(lsm_allocator *alloc, MemoryContext cxt)
 {
-	return &palloc_allocator;
+	alloc->alloc = palloc_alloc;
+	alloc->free = palloc_free;
+	alloc->ctx = cxt;
 }
 
 /*

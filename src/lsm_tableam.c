@@ -79,6 +79,7 @@ typedef struct LsmScanDescData
 {
 	TableScanDescData rs_base;
 	LsmReadView *view;
+	MemoryContext cxt;			/* the scan's context, parent of the view's */
 	BufferAccessStrategy strategy;
 	bool		positioned;
 	uint64		min_rowid;		/* current range [min, max] */
@@ -109,6 +110,7 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 		if (flags & SO_TYPE_SAMPLESCAN)
 			not_supported("TABLESAMPLE");
 	}
+	scan->cxt = CurrentMemoryContext;
 	scan->rs_base.rs_rd = rel;
 	scan->rs_base.rs_snapshot = snapshot;
 	scan->rs_base.rs_nkeys = nkeys;
@@ -290,7 +292,7 @@ lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 		return false;
 	}
 	if (scan->view == NULL)
-		scan->view = lsm_read_view_open(rel, scan->strategy);
+		scan->view = lsm_read_view_open(rel, scan->strategy, scan->cxt);
 	for (;;)
 	{
 		lsm_iter   *it = scan->view->iter;
@@ -414,6 +416,7 @@ typedef struct LsmIndexFetchData
 {
 	IndexFetchTableData base;
 	LsmReadView *view;
+	MemoryContext cxt;
 } LsmIndexFetchData;
 
 /*
@@ -447,6 +450,7 @@ lsmam_index_fetch_begin(Relation rel)
 	LsmIndexFetchData *f = palloc0(sizeof(LsmIndexFetchData));
 
 	f->base.rel = rel;
+	f->cxt = CurrentMemoryContext;
 	return &f->base;
 }
 
@@ -478,7 +482,7 @@ lsmam_index_fetch_tuple(IndexFetchTableData *scan, ItemPointer tid,
 	if (all_dead)
 		*all_dead = false;
 	if (f->view == NULL)
-		f->view = lsm_read_view_open(scan->rel, NULL);
+		f->view = lsm_read_view_open(scan->rel, NULL, f->cxt);
 	return fetch_row(scan->rel, f->view, lsm_tid_to_rowid(tid), snapshot, slot);
 }
 
@@ -486,7 +490,7 @@ static bool
 lsmam_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 							  TupleTableSlot *slot)
 {
-	LsmReadView *view = lsm_read_view_open(rel, NULL);
+	LsmReadView *view = lsm_read_view_open(rel, NULL, CurrentMemoryContext);
 	bool		found;
 
 	found = fetch_row(rel, view, lsm_tid_to_rowid(tid), snapshot, slot);
@@ -829,7 +833,7 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 								double *tups_vacuumed,
 								double *tups_recently_dead)
 {
-	not_supported("VACUUM FULL and CLUSTER");
+	not_supported("VACUUM FULL or CLUSTER");
 }
 
 static void

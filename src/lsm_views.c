@@ -171,9 +171,12 @@ lsm_am_sstables(PG_FUNCTION_ARGS)
 				lsm_status	st;
 				const lsm_sst_props *props;
 
+				lsm_allocator alloc;
+
+				lsm_palloc_allocator_init(&alloc, CurrentMemoryContext);
 				lsm_rel_sst_options(rel, &opts);
 				lsm_sst_file_init(&file, &ctx, rel, s, NULL);
-				st = lsm_sst_reader_open(lsm_palloc_allocator(), &opts, &file, &reader, &bad);
+				st = lsm_sst_reader_open(&alloc, &opts, &file, &reader, &bad);
 				if (st != LSM_OK)
 					lsm_report_sst_error(rel, s, st, bad);
 				props = lsm_sst_reader_props(reader);

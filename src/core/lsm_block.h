@@ -62,7 +62,10 @@ extern const char *lsm_block_builder_finish(lsm_block_builder *b, size_t *len);
  * must outlive it unless owned is true, in which case the iterator frees
  * data with alloc on destroy.  Keys are compared with lsm_ikey_compare(cmp)
  * when ikeys is true, or with cmp alone (index blocks of plain keys) when
- * false.  Returns NULL and sets *st on malformed blocks or NOMEM.
+ * false.  Returns NULL and sets *st on malformed blocks or NOMEM (then an
+ * owned data is freed already).  The whole block is validated here, so a
+ * block that passes can be iterated without running off its end.  An
+ * empty block is fixed32le(0) alone.  Supports seek_last and prev.
  */
 extern lsm_iter *lsm_block_iter_new(const lsm_allocator *alloc,
 									const lsm_comparator *cmp, bool ikeys,

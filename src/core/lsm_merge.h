@@ -11,7 +11,9 @@
  * earlier child wins and the others are skipped.  Forward iteration only
  * is required; prev() may be unsupported (status LSM_INVALID).
  *
- * The merging iterator owns its children and destroys them.
+ * The merging iterator owns its children and destroys them, from the
+ * call to lsm_merge_iter_new on, even when that fails (returns NULL on
+ * NOMEM).  An error status of any child becomes the merge's status.
  *
  *-------------------------------------------------------------------------
  */

@@ -23,6 +23,25 @@
  * fixed64le(size) of that block.  The bloom block is an lsm_bloom filter
  * over bloom keys: the user key, or the prefix given by bloom_prefix.
  * The props block (lsm_sst_props) records counts and the key range.
+ * Without a bloom filter (bloom_fp_rate <= 0) the bloom block is empty.
+ * The index, bloom and props blocks are never compressed.
+ *
+ *	  props      := prop*
+ *	  prop       := varint(tag) varint(len) value[len]
+ *
+ *	  tag  value (integers are one varint filling value exactly)
+ *	   1   num_entries          6  min_seq
+ *	   2   num_deletes          7  max_seq
+ *	   3   num_data_blocks      8  bloom_fp_rate: fixed64le(IEEE-754 double)
+ *	   4   raw_key_bytes        9  compression
+ *	   5   raw_value_bytes     10  min_key: internal key bytes
+ *	                           11  max_key: internal key bytes
+ *
+ * Tags 1-9 are required, 10 and 11 present iff num_entries > 0, each tag at
+ * most once; the builder writes them in increasing order.  Readers skip
+ * unknown tags, so a later version may add props without a format bump.
+ * raw_key_bytes counts internal key bytes (trailers included); min_seq and
+ * max_seq are 0 in an empty table.
  *
  * Builder call order: lsm_sst_builder_new (add)* finish, then free.
  *
@@ -81,6 +100,11 @@ typedef struct lsm_sst_props
 
 typedef struct lsm_sst_builder lsm_sst_builder;
 
+/*
+ * Returns NULL when out of memory or when opts->compression is unknown.
+ * add refuses an out-of-order or short key with LSM_INVALID and stays
+ * usable; sink and memory failures are sticky.
+ */
 extern lsm_sst_builder *lsm_sst_builder_new(const lsm_allocator *alloc,
 											const lsm_sst_options *opts,
 											lsm_sink *sink);
@@ -117,8 +141,11 @@ extern bool lsm_sst_reader_may_contain(const lsm_sst_reader *r,
  * Iterator over all entries in internal-key order.  Data blocks are read,
  * verified and decompressed lazily.  A corrupt block makes the iterator
  * invalid with status LSM_CORRUPT; lsm_sst_iter_bad_offset tells where.
+ * The reader must outlive its iterators; iterators of one reader share its
+ * decompression context, so they must be used from one thread.  Supports
+ * seek_last and prev.
  */
-extern lsm_iter *lsm_sst_reader_iter(lsm_sst_reader *r);
+extern lsm_iter *lsm_sst_reader_iter(lsm_sst_reader *r);	/* NULL on NOMEM */
 extern uint64_t lsm_sst_iter_bad_offset(lsm_iter *it);
 extern void lsm_sst_reader_close(lsm_sst_reader *r);
 

@@ -1,0 +1,303 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_merge.c
+ *	  Merging iterator over children given newest first (see lsm_merge.h).
+ *
+ * A binary min-heap of child indexes, ordered by the children's current
+ * internal keys and, on equal keys, by child index, so that the newest
+ * child holding a key is on top.  After the top entry is consumed, every
+ * other child positioned on the very same internal key is advanced past
+ * it: that is how exact duplicates from older children are skipped.
+ *
+ * Only forward iteration is supported; seek_last and prev put the
+ * iterator in status LSM_INVALID.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "lsm_merge.h"
+
+#include <string.h>
+
+typedef struct merge_iter
+{
+	lsm_iter	base;
+	const lsm_allocator *alloc;
+	lsm_comparator cmp;
+	lsm_iter  **children;
+	int			nchildren;
+	int		   *heap;			/* child indexes; heap[0] is current */
+	int			heap_size;
+	char	   *last_key;		/* copy of the key being stepped over */
+	size_t		last_cap;
+	lsm_status	status;
+} merge_iter;
+
+/* True if child a should come out before child b. */
+static bool
+heap_less(merge_iter *mi, int a, int b)
+{
+	size_t		alen,
+				blen;
+	const char *ak = lsm_iter_key(mi->children[a], &alen);
+	const char *bk = lsm_iter_key(mi->children[b], &blen);
+	int			r = lsm_ikey_compare(&mi->cmp, ak, alen, bk, blen);
+
+	if (r != 0)
+		return r < 0;
+	return a < b;
+}
+
+static void
+sift_down(merge_iter *mi, int i)
+{
+	for (;;)
+	{
+		int			l = 2 * i + 1;
+		int			r = l + 1;
+		int			m = i;
+		int			tmp;
+
+		if (l < mi->heap_size && heap_less(mi, mi->heap[l], mi->heap[m]))
+			m = l;
+		if (r < mi->heap_size && heap_less(mi, mi->heap[r], mi->heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		tmp = mi->heap[i];
+		mi->heap[i] = mi->heap[m];
+		mi->heap[m] = tmp;
+		i = m;
+	}
+}
+
+static void
+set_error(merge_iter *mi, lsm_status st)
+{
+	if (mi->status == LSM_OK)
+		mi->status = st;
+	mi->heap_size = 0;
+}
+
+/*
+ * Put every valid child into the heap.  A child that is invalid because of
+ * an error poisons the whole merge: skipping it would silently hide data.
+ */
+static void
+rebuild_heap(merge_iter *mi)
+{
+	int			i;
+
+	mi->heap_size = 0;
+	for (i = 0; i < mi->nchildren; i++)
+	{
+		lsm_iter   *c = mi->children[i];
+
+		if (lsm_iter_valid(c))
+			mi->heap[mi->heap_size++] = i;
+		else if (lsm_iter_status(c) != LSM_OK)
+		{
+			set_error(mi, lsm_iter_status(c));
+			return;
+		}
+	}
+	for (i = mi->heap_size / 2 - 1; i >= 0; i--)
+		sift_down(mi, i);
+}
+
+/* Advance the child on top of the heap and restore the heap. */
+static void
+advance_top(merge_iter *mi)
+{
+	lsm_iter   *c = mi->children[mi->heap[0]];
+
+	lsm_iter_next(c);
+	if (!lsm_iter_valid(c))
+	{
+		if (lsm_iter_status(c) != LSM_OK)
+		{
+			set_error(mi, lsm_iter_status(c));
+			return;
+		}
+		mi->heap[0] = mi->heap[--mi->heap_size];
+	}
+	if (mi->heap_size > 0)
+		sift_down(mi, 0);
+}
+
+static bool
+merge_valid(lsm_iter *it)
+{
+	merge_iter *mi = (merge_iter *) it;
+
+	return mi->status == LSM_OK && mi->heap_size > 0;
+}
+
+static void
+merge_seek_first(lsm_iter *it)
+{
+	merge_iter *mi = (merge_iter *) it;
+	int			i;
+
+	if (mi->status != LSM_OK)
+		return;
+	for (i = 0; i < mi->nchildren; i++)
+		lsm_iter_seek_first(mi->children[i]);
+	rebuild_heap(mi);
+}
+
+static void
+merge_seek(lsm_iter *it, const char *target, size_t len)
+{
+	merge_iter *mi = (merge_iter *) it;
+	int			i;
+
+	if (mi->status != LSM_OK)
+		return;
+	for (i = 0; i < mi->nchildren; i++)
+		lsm_iter_seek(mi->children[i], target, len);
+	rebuild_heap(mi);
+}
+
+static void
+merge_unsupported(lsm_iter *it)
+{
+	set_error((merge_iter *) it, LSM_INVALID);
+}
+
+/*
+ * Step past the current key in every child that holds it.  The key is
+ * copied first because advancing the top child invalidates its memory.
+ */
+static void
+merge_next(lsm_iter *it)
+{
+	merge_iter *mi = (merge_iter *) it;
+	size_t		klen;
+	const char *k;
+
+	if (!merge_valid(it))
+		return;
+	k = lsm_iter_key(mi->children[mi->heap[0]], &klen);
+	if (klen > mi->last_cap || mi->last_key == NULL)
+	{
+		size_t		cap = klen > 64 ? klen * 2 : 64;
+		char	   *n = mi->alloc->alloc(mi->alloc->ctx, cap);
+
+		if (n == NULL)
+		{
+			set_error(mi, LSM_NOMEM);
+			return;
+		}
+		if (mi->last_key)
+			mi->alloc->free(mi->alloc->ctx, mi->last_key);
+		mi->last_key = n;
+		mi->last_cap = cap;
+	}
+	memcpy(mi->last_key, k, klen);
+
+	advance_top(mi);
+	while (mi->status == LSM_OK && mi->heap_size > 0)
+	{
+		size_t		len;
+		const char *key = lsm_iter_key(mi->children[mi->heap[0]], &len);
+
+		if (lsm_ikey_compare(&mi->cmp, key, len, mi->last_key, klen) != 0)
+			break;
+		advance_top(mi);
+	}
+}
+
+static const char *
+merge_key(lsm_iter *it, size_t *len)
+{
+	merge_iter *mi = (merge_iter *) it;
+
+	return lsm_iter_key(mi->children[mi->heap[0]], len);
+}
+
+static const char *
+merge_value(lsm_iter *it, size_t *len)
+{
+	merge_iter *mi = (merge_iter *) it;
+
+	return lsm_iter_value(mi->children[mi->heap[0]], len);
+}
+
+static lsm_status
+merge_status(lsm_iter *it)
+{
+	return ((merge_iter *) it)->status;
+}
+
+static void
+merge_destroy(lsm_iter *it)
+{
+	merge_iter *mi = (merge_iter *) it;
+	const lsm_allocator *alloc = mi->alloc;
+	int			i;
+
+	for (i = 0; i < mi->nchildren; i++)
+		lsm_iter_destroy(mi->children[i]);
+	if (mi->last_key)
+		alloc->free(alloc->ctx, mi->last_key);
+	alloc->free(alloc->ctx, mi->children);
+	alloc->free(alloc->ctx, mi->heap);
+	alloc->free(alloc->ctx, mi);
+}
+
+static const lsm_iter_ops merge_iter_ops = {
+	.valid = merge_valid,
+	.seek_first = merge_seek_first,
+	.seek_last = merge_unsupported,
+	.seek = merge_seek,
+	.next = merge_next,
+	.prev = merge_unsupported,
+	.key = merge_key,
+	.value = merge_value,
+	.status = merge_status,
+	.destroy = merge_destroy,
+};
+
+/*
+ * Ownership of the children passes to the merge at this call, even when it
+ * fails (NULL, out of memory): they are destroyed then, so the caller never
+ * has to work out which of them to clean up.
+ */
+lsm_iter *
+lsm_merge_iter_new(const lsm_allocator *alloc, const lsm_comparator *cmp,
+				   lsm_iter **children, int nchildren)
+{
+	merge_iter *mi;
+	size_t		n = nchildren > 0 ? (size_t) nchildren : 0;
+	int			i;
+
+	mi = alloc->alloc(alloc->ctx, sizeof(merge_iter));
+	if (mi == NULL)
+		goto fail;
+	memset(mi, 0, sizeof(*mi));
+	mi->children = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(lsm_iter *));
+	mi->heap = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(int));
+	if (mi->children == NULL || mi->heap == NULL)
+	{
+		if (mi->children)
+			alloc->free(alloc->ctx, mi->children);
+		if (mi->heap)
+			alloc->free(alloc->ctx, mi->heap);
+		alloc->free(alloc->ctx, mi);
+		goto fail;
+	}
+	mi->base.ops = &merge_iter_ops;
+	mi->alloc = alloc;
+	mi->cmp = *cmp;
+	if (n)
+		memcpy(mi->children, children, n * sizeof(lsm_iter *));
+	mi->nchildren = (int) n;
+	mi->status = LSM_OK;
+	return &mi->base;
+
+fail:
+	for (i = 0; i < nchildren; i++)
+		if (children[i])
+			lsm_iter_destroy(children[i]);
+	return NULL;
+}
