@@ -30,6 +30,13 @@ src="$(cd "$here/.." && pwd)"
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
+# Time limits (seconds) so that a hang cannot eat the CI budget (90 min):
+# core-check, pg_regress, isolation, and each TAP script.
+T_CORE="${LSM_TEST_TIMEOUT_CORE:-600}"
+T_REGRESS="${LSM_TEST_TIMEOUT_REGRESS:-1200}"
+T_ISOLATION="${LSM_TEST_TIMEOUT_ISOLATION:-600}"
+T_TAP="${LSM_TEST_TIMEOUT_TAP:-600}"
+
 PASSED=()
 FAILED=()
 pass() { PASSED+=("$1"); printf '    PASS  %s\n' "$1"; }
@@ -64,7 +71,8 @@ summary() {
 
 # ---------------------------------------------------------------- setup
 banner "dependencies"
-lsm_ensure_deps || { fail "dependencies"; summary; }
+(lsm_ensure_deps) || { fail "dependencies"; summary; }
+(lsm_pg_env) || { fail "PostgreSQL $LSM_PG_MAJOR not found"; summary; }
 lsm_pg_env
 echo "PostgreSQL: $("$PG_CONFIG" --version) ($PG_CONFIG)"
 
@@ -98,7 +106,7 @@ fi
 # ---------------------------------------------------------------- core
 banner "core unit tests: make core-check"
 core_tests=$(cd test/core 2>/dev/null && ls test_*.c 2>/dev/null | sed 's/\.c$//')
-if make PG_CONFIG="$PG_CONFIG" core-check; then
+if timeout -k 30 "$T_CORE" make PG_CONFIG="$PG_CONFIG" core-check; then
 	for t in $core_tests; do pass "core: $t"; done
 	[ -z "$core_tests" ] && echo "(no test/core/test_*.c yet)"
 else
@@ -106,7 +114,7 @@ else
 	echo "make core-check failed; running each core test on its own:"
 	for t in $core_tests; do
 		if make -s PG_CONFIG="$PG_CONFIG" "test/core/build/$t" >/dev/null 2>&1 &&
-			"test/core/build/$t" >"$work/core-$t.log" 2>&1; then
+			timeout -k 30 "$T_CORE" "test/core/build/$t" >"$work/core-$t.log" 2>&1; then
 			pass "core: $t"
 		else
 			show_file "$work/core-$t.log" 100
@@ -118,11 +126,32 @@ fi
 
 # Everything below starts servers: hand the tree to postgres when root.
 if lsm_is_root; then chown -R postgres: "$work"; fi
-pg_make() { lsm_as_pg make -C "$work/tree" PG_CONFIG="$PG_CONFIG" "$@"; }
+# pg_make SECONDS make-args...: make in the test tree, as postgres if root.
+pg_make() {
+	local limit="$1"
+	shift
+	lsm_as_pg timeout -k 30 "$limit" make -C "$work/tree" PG_CONFIG="$PG_CONFIG" "$@"
+	local rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "TIMEOUT: make $* ran longer than ${limit}s"
+		stop_leftover_servers
+	fi
+	return "$rc"
+}
+
+# After a timeout the harness had no chance to stop its servers: stop every
+# server still running from a data directory inside the test tree.
+stop_leftover_servers() {
+	local pid
+	find "$work/tree" -name postmaster.pid 2>/dev/null | while read -r pid; do
+		echo "stopping leftover server $(dirname "$pid")"
+		lsm_as_pg pg_ctl -D "$(dirname "$pid")" -m immediate -w stop >/dev/null 2>&1
+	done
+}
 
 # ---------------------------------------------------------------- pg_regress
 banner "pg_regress: make installcheck (REGRESS)"
-pg_make installcheck TAP_TESTS= ISOLATION= 2>&1 | tee "$work/regress.out"
+pg_make "$T_REGRESS" installcheck TAP_TESTS= ISOLATION= 2>&1 | tee "$work/regress.out"
 rc=${PIPESTATUS[0]}
 # PG15 pg_regress prints "test NAME ... ok|FAILED|failed (ignored)" (or,
 # inside a parallel group, "     NAME ... ok").
@@ -148,7 +177,7 @@ fi
 # ---------------------------------------------------------------- isolation
 if ls test/specs/*.spec >/dev/null 2>&1; then
 	banner "isolation: make installcheck (ISOLATION)"
-	pg_make installcheck REGRESS= TAP_TESTS= 2>&1 | tee "$work/isolation.out"
+	pg_make "$T_ISOLATION" installcheck REGRESS= TAP_TESTS= 2>&1 | tee "$work/isolation.out"
 	rc=${PIPESTATUS[0]}
 	nres=0
 	while read -r name verdict; do
@@ -177,7 +206,7 @@ tap_tests=$(ls test/t/*.pl 2>/dev/null)
 for t in $tap_tests; do
 	name=$(basename "$t" .pl)
 	echo "---- $t"
-	pg_make -s installcheck REGRESS= ISOLATION= PROVE_TESTS="$t" 2>&1 | tee "$work/tap-$name.out"
+	pg_make "$T_TAP" -s installcheck REGRESS= ISOLATION= PROVE_TESTS="$t" 2>&1 | tee "$work/tap-$name.out"
 	rc=${PIPESTATUS[0]}
 	# The next prove run empties tmp_check: keep this script's logs.
 	mkdir -p "tap_logs/$name" && cp -r tmp_check/log/. "tap_logs/$name/" 2>/dev/null
