@@ -388,7 +388,7 @@ parse_next(block_iter *bi)
 		return false;
 	}
 	klen = (size_t) (shared + non_shared);
-	if (klen > bi->key_cap)
+	if (klen > bi->key_cap || bi->key == NULL)
 	{
 		size_t		cap = bi->key_cap;
 		char	   *nbuf;

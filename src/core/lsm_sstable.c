@@ -315,12 +315,23 @@ lsm_sst_builder_add(lsm_sst_builder *b, const char *ikey, size_t klen,
 
 	if (b->status != LSM_OK)
 		return b->status;
-	if (b->finished || klen < LSM_TRAILER_SIZE)
+	if (b->finished || klen < LSM_TRAILER_SIZE ||
+		klen + vlen > LSM_SST_MAX_ENTRY_SIZE)
 		return LSM_INVALID;
 	if (b->props.num_entries > 0 &&
 		lsm_ikey_compare(&b->opts.cmp, b->last_key, b->last_key_len,
 						 ikey, klen) >= 0)
 		return LSM_INVALID;
+
+	/* keep every block within what readers accept */
+	if (!lsm_block_builder_empty(&b->data) &&
+		lsm_block_builder_size_estimate(&b->data) + klen + vlen + 64 >
+		LSM_SST_MAX_BLOCK_SIZE)
+	{
+		st = flush_data_block(b);
+		if (st != LSM_OK)
+			return b->status = st;
+	}
 
 	st = lsm_block_builder_add(&b->data, ikey, klen, val, vlen);
 	if (st != LSM_OK)

@@ -56,6 +56,8 @@
 #define LSM_SST_FORMAT_VERSION 1
 #define LSM_SST_FOOTER_SIZE 64
 #define LSM_BLOCK_TRAILER_SIZE 5
+/* Largest key + value of one entry; larger ones are refused (LSM_INVALID). */
+#define LSM_SST_MAX_ENTRY_SIZE ((size_t) 1 << 29)
 
 typedef enum lsm_compression
 {
