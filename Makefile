@@ -40,6 +40,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track header dependencies; shared structs change often.
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 # Engine-core unit tests: plain C, no server.
 CORE_TESTS = $(sort $(wildcard test/core/test_*.c))
 CORE_BINS = $(patsubst test/core/%.c,test/core/build/%,$(CORE_TESTS))

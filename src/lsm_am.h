@@ -65,7 +65,9 @@ extern uint64 lsm_tid_to_rowid(ItemPointer tid);
 
 /*
  * Every table entry's user key is the big-endian 8-byte row id; its value
- * starts with an LsmRowHeader.  PUT: header + MinimalTuple bytes.
+ * starts with an LsmRowHeader.  PUT: header + the row as a MinimalTuple
+ * from t_infomask2 on (LSM_ROW_TUPLE_OFFSET: its length word and padding
+ * are not stored).
  * DELETE (tombstone): header whose xid/cid are the deleter's, plus
  * LsmRowLink naming the new version when the delete was an UPDATE.
  * LOCK: header whose xid is the locker's, flags carry the lock mode.
@@ -88,6 +90,7 @@ typedef struct LsmRowLink
 } LsmRowLink;
 
 #define LSM_ROWKEY_LEN 8
+#define LSM_ROW_TUPLE_OFFSET MINIMAL_TUPLE_DATA_OFFSET
 
 /* ---------- Metapage (manifest), block 0 of the main fork ---------- */
 
@@ -162,16 +165,39 @@ typedef struct LsmLogPageOpaque
 
 #define LSM_LOGPAGE_ID 0xF1A5
 
-/* Header of one item on a log page: followed by key, then value. */
+/*
+ * Header of one item on a log page: followed by the key (omitted when the
+ * key is the row key of the entry's own seq, as for every new row), then
+ * the value.  Encode/decode with lsm_logitem_encode/_decode.
+ */
 typedef struct LsmLogItem
 {
 	uint64		seq;
 	uint8		type;			/* lsm_entry_type */
-	uint8		reserved;
+	uint8		flags;			/* LSM_LOGITEM_* */
 	uint16		keylen;
 } LsmLogItem;
 
 #define LSM_LOGITEM_HDRSZ	(offsetof(LsmLogItem, keylen) + sizeof(uint16))
+#define LSM_LOGITEM_ROWKEY	0x01	/* key = BE8(seq), not stored */
+
+/* A decoded log item; key points into keybuf or into the item. */
+typedef struct LsmLogItemView
+{
+	uint64		seq;
+	lsm_entry_type type;
+	const char *key;
+	Size		keylen;
+	const char *value;
+	Size		vlen;
+	char		keybuf[8];
+} LsmLogItemView;
+
+extern Size lsm_logitem_size(const char *key, Size keylen, Size vlen);
+extern Size lsm_logitem_encode(char *dst, uint64 seq, lsm_entry_type type,
+							   const char *key, Size keylen,
+							   const char *value, Size vlen);
+extern bool lsm_logitem_decode(const char *item, Size len, LsmLogItemView *v);
 
 /* SSTable pages: a standard page header, then SSTable bytes. */
 #define LSM_SST_PAGE_PAYLOAD (BLCKSZ - SizeOfPageHeaderData)
@@ -204,10 +230,10 @@ typedef struct LsmMemSlot
 typedef struct LsmRelState
 {
 	RelFileNode key;
+	uint64		incarnation;	/* unique per creation of an entry */
 	Oid			relid;			/* for workers; InvalidOid if unknown */
 	bool		loaded;			/* memtables rebuilt from log pages */
 	bool		flush_requested;
-	bool		flushing;
 	LWLock		lock;			/* memtable list, seq; see README */
 	uint64		next_seq;
 	int			active;			/* slot index or -1 */
@@ -230,7 +256,7 @@ typedef struct LsmShared
 	int			nslots;
 	Latch	   *launcher_latch;
 	Oid			db_workers[LSM_MAX_DB_WORKERS];	/* databases with a worker */
-	pg_atomic_uint32 flush_pending;
+	pg_atomic_uint64 next_incarnation;
 	ConditionVariable pool_cv;	/* a chunk or slot was freed */
 	int			tranche_id;
 	char	   *chunk_base;
@@ -272,6 +298,7 @@ extern void lsm_free_blocks(LsmMetaData *meta, BlockNumber start, uint32 n);
 extern void lsm_meta_init_page(Page page);
 extern void lsm_meta_set_lower(Page page);
 extern void lsm_logpage_init(Page page, uint64 gen);
+extern void lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, bool newgen);
 
 typedef struct LsmSstFileCtx
 {
@@ -315,11 +342,18 @@ typedef struct LsmWriteOp
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - \
 	 MAXALIGN(sizeof(LsmLogPageOpaque)) - MAXALIGN(sizeof(LsmLogItem)))
 
+/* Backend-local cache of a relation's state, in rel->rd_amcache. */
+typedef struct LsmStateCache
+{
+	LsmRelState *st;
+	uint64		incarnation;
+} LsmStateCache;
+
 extern LsmRelState *lsm_memstore_open(Relation rel);
 extern void lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n);
 extern void lsm_memstore_unload(LsmRelState *st);
 extern bool lsm_memstore_freeze(LsmRelState *st);
-extern void lsm_memstore_redo_items(LsmRelState *st, uint64 gen, Page page,
+extern void lsm_memstore_redo_items(LsmRelState *st, Page page,
 									OffsetNumber first, int nitems);
 extern void lsm_memstore_redo_newgen(LsmRelState *st, const RelFileNode *rnode,
 									 uint64 gen);
@@ -365,7 +399,6 @@ extern bool lsm_entry_is_aborted(const LsmRowHeader *hdr);
 
 typedef struct xl_lsm_insert
 {
-	uint64		gen;
 	uint16		nitems;
 	OffsetNumber offnum;		/* first item's offset */
 	/* nitems item lengths (uint16) follow, then the items (block data) */

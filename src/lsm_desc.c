@@ -25,8 +25,7 @@ lsm_desc(StringInfo buf, XLogReaderState *record)
 			{
 				xl_lsm_insert *x = (xl_lsm_insert *) rec;
 
-				appendStringInfo(buf, "gen " UINT64_FORMAT " items %u off %u",
-								 x->gen, x->nitems, x->offnum);
+				appendStringInfo(buf, "items %u off %u", x->nitems, x->offnum);
 				break;
 			}
 		case XLOG_LSM_NEW_LOGPAGE:

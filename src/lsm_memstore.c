@@ -46,27 +46,20 @@ load_page_items(LsmRelState *st, int slotidx, Page page, OffsetNumber first,
 	for (off = first; off <= last; off++)
 	{
 		ItemId		iid = PageGetItemId(page, off);
-		char	   *item;
-		LsmLogItem	hdr;
-		Size		len;
+		LsmLogItemView v;
 		lsm_status	s;
 
 		if (!ItemIdIsNormal(iid))
 			continue;
-		item = PageGetItem(page, iid);
-		len = ItemIdGetLength(iid);
-		memcpy(&hdr, item, LSM_LOGITEM_HDRSZ);
-		if (len < LSM_LOGITEM_HDRSZ + hdr.keylen)
+		if (!lsm_logitem_decode(PageGetItem(page, iid), ItemIdGetLength(iid), &v))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("invalid lsm log item at offset %u", off)));
 		for (;;)
 		{
 			s = lsm_memtable_insert(&slot->mt, &lsm_bytewise_comparator,
-									item + LSM_LOGITEM_HDRSZ, hdr.keylen,
-									hdr.seq, (lsm_entry_type) hdr.type,
-									item + LSM_LOGITEM_HDRSZ + hdr.keylen,
-									len - LSM_LOGITEM_HDRSZ - hdr.keylen);
+									v.key, v.keylen, v.seq, v.type,
+									v.value, v.vlen);
 			if (s != LSM_NOMEM)
 				break;
 			if (!lsm_slot_add_chunk(slotidx))
@@ -75,8 +68,8 @@ load_page_items(LsmRelState *st, int slotidx, Page page, OffsetNumber first,
 				return;
 			}
 		}
-		if (hdr.seq > *max_seq)
-			*max_seq = hdr.seq;
+		if (v.seq > *max_seq)
+			*max_seq = v.seq;
 	}
 }
 
@@ -193,6 +186,22 @@ lsm_memstore_unload(LsmRelState *st)
 	st->loaded = false;
 }
 
+/* Cache the state pointer in the relcache entry (freed with it). */
+static void
+remember_state(Relation rel, LsmRelState *st)
+{
+	LsmStateCache *cache = (LsmStateCache *) rel->rd_amcache;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAlloc(rel->rd_indexcxt ? rel->rd_indexcxt : CacheMemoryContext,
+								   sizeof(LsmStateCache));
+		rel->rd_amcache = cache;
+	}
+	cache->st = st;
+	cache->incarnation = st->incarnation;
+}
+
 /*
  * The relation's shared state, with its memtables loaded.
  */
@@ -201,13 +210,27 @@ lsm_memstore_open(Relation rel)
 {
 	LsmRelState *st;
 	bool		found;
+	LsmStateCache *cache = (LsmStateCache *) rel->rd_amcache;
 
 	lsm_check_preloaded();
+
+	/*
+	 * Fast path: the state found last time.  Our lock on the relation keeps
+	 * other backends from discarding it (that takes AccessExclusiveLock);
+	 * the key and incarnation checks catch our own discards and a hash
+	 * entry reused since.
+	 */
+	if (cache != NULL && cache->st->loaded &&
+		cache->st->incarnation == cache->incarnation &&
+		RelFileNodeEquals(cache->st->key, rel->rd_node))
+		return cache->st;
+
 	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
 	st = lsm_state_lookup(&rel->rd_node);
 	if (st != NULL && st->loaded)
 	{
 		LWLockRelease(&lsm_shared->hash_lock);
+		remember_state(rel, st);
 		return st;
 	}
 	LWLockRelease(&lsm_shared->hash_lock);
@@ -218,6 +241,7 @@ lsm_memstore_open(Relation rel)
 	if (st->loaded)
 	{
 		LWLockRelease(&lsm_shared->hash_lock);
+		remember_state(rel, st);
 		return st;
 	}
 	/* hash_lock before the state lock: redo follows the same order */
@@ -229,6 +253,7 @@ lsm_memstore_open(Relation rel)
 		st->loaded = true;
 	}
 	LWLockRelease(&st->lock);
+	remember_state(rel, st);
 	return st;
 }
 
@@ -251,7 +276,11 @@ lsm_memstore_entries(LsmRelState *st)
 /*
  * Allocate a log page for the active memtable and link it after prev (or
  * start a new memtable generation if prev is invalid).  Returns the block
- * and, for a new generation, sets *gen.  REQUIRES: st->lock exclusive.
+ * and sets *gen.  REQUIRES: st->lock exclusive.
+ *
+ * The metapage change is logged as a delta (lsm_meta_add_logpage redoes
+ * it), not as a full image: this happens every few dozen rows, and the
+ * metapage grows with the SSTable list.
  */
 static BlockNumber
 new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
@@ -260,17 +289,15 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 	Buffer		newbuf;
 	Buffer		prevbuf = InvalidBuffer;
 	LsmMetaData *meta;
-	LsmLogGen  *lg;
 	BlockNumber blk;
 	xl_lsm_new_logpage xlrec;
 	XLogRecPtr	recptr;
+	bool		newgen = !BlockNumberIsValid(prev);
 
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
-	meta = palloc(BLCKSZ);
-	memcpy(meta, LsmPageGetMeta(BufferGetPage(metabuf)),
-		   BLCKSZ - MAXALIGN(SizeOfPageHeaderData));
+	meta = LsmPageGetMeta(BufferGetPage(metabuf));
 
-	if (!BlockNumberIsValid(prev))
+	if (newgen)
 	{
 		if (meta->nloggens >= LSM_MAX_LOGGENS)
 			ereport(ERROR,
@@ -279,27 +306,22 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 							RelationGetRelationName(rel)),
 					 errhint("Run SELECT lsm_am.flush('%s').",
 							 RelationGetRelationName(rel))));
-		*gen = meta->next_gen++;
-		lg = &meta->loggens[meta->nloggens++];
-		memset(lg, 0, sizeof(LsmLogGen));
-		lg->gen = *gen;
-		lg->head = InvalidBlockNumber;
+		*gen = meta->next_gen;
 	}
 	else
 	{
-		lg = &meta->loggens[meta->nloggens - 1];
-		*gen = lg->gen;
-		Assert(lg->tail == prev);
+		Assert(meta->nloggens > 0 && meta->loggens[meta->nloggens - 1].tail == prev);
+		*gen = meta->loggens[meta->nloggens - 1].gen;
 	}
 
-	blk = lsm_alloc_blocks(rel, meta, 1);
-	if (!BlockNumberIsValid(lg->head))
-		lg->head = blk;
-	lg->tail = blk;
-	lg->npages++;
+	/* the first free block, else a new one */
+	if (meta->nfree > 0)
+		blk = meta->free[0].start;
+	else
+		blk = lsm_alloc_blocks(rel, NULL, 1);
 
 	newbuf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_ZERO_AND_LOCK, NULL);
-	if (BlockNumberIsValid(prev))
+	if (!newgen)
 	{
 		prevbuf = ReadBuffer(rel, prev);
 		LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
@@ -320,15 +342,13 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 		op->next = blk;
 		MarkBufferDirty(prevbuf);
 	}
-	memcpy(LsmPageGetMeta(BufferGetPage(metabuf)), meta,
-		   offsetof(LsmMetaData, ssts) + meta->nssts * sizeof(LsmSstEntry));
-	lsm_meta_set_lower(BufferGetPage(metabuf));
+	lsm_meta_add_logpage(BufferGetPage(metabuf), *gen, blk, newgen);
 	MarkBufferDirty(metabuf);
 
 	XLogBeginInsert();
 	XLogRegisterData((char *) &xlrec, sizeof(xlrec));
 	XLogRegisterBuffer(0, newbuf, REGBUF_WILL_INIT);
-	XLogRegisterBuffer(1, metabuf, REGBUF_FORCE_IMAGE | REGBUF_STANDARD);
+	XLogRegisterBuffer(1, metabuf, REGBUF_STANDARD);
 	if (prevbuf != InvalidBuffer)
 		XLogRegisterBuffer(2, prevbuf, REGBUF_STANDARD);
 	recptr = XLogInsert(LSM_RMGR_ID, XLOG_LSM_NEW_LOGPAGE);
@@ -342,7 +362,6 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 		UnlockReleaseBuffer(prevbuf);
 	UnlockReleaseBuffer(newbuf);
 	UnlockReleaseBuffer(metabuf);
-	pfree(meta);
 	return blk;
 }
 
@@ -526,7 +545,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 		{
 			LsmWriteOp *op = &ops[i + k];
 			Size		klen = op->key ? op->keylen : LSM_ROWKEY_LEN;
-			Size		isz = LSM_LOGITEM_HDRSZ + klen + op->vlen;
+			Size		isz = lsm_logitem_size(op->key, op->keylen, op->vlen);
 			Size		need = MAXALIGN(isz) + sizeof(ItemIdData);
 			Size		mspace = lsm_memtable_entry_space(klen, op->vlen);
 
@@ -558,8 +577,6 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 			for (j = 0; j < k; j++)
 			{
 				LsmWriteOp *op = &ops[i + j];
-				LsmLogItem	hdr;
-				char	   *p = data + datalen;
 
 				if (st->next_seq > LSM_MAX_ROWID)
 					ereport(ERROR,
@@ -570,17 +587,9 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 									   (uint64) LSM_MAX_ROWID),
 							 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
 				op->seq = st->next_seq++;
-				memset(&hdr, 0, sizeof(hdr));
-				hdr.seq = op->seq;
-				hdr.type = (uint8) op->type;
-				hdr.keylen = op->key ? op->keylen : LSM_ROWKEY_LEN;
-				memcpy(p, &hdr, LSM_LOGITEM_HDRSZ);
-				if (op->key)
-					memcpy(p + LSM_LOGITEM_HDRSZ, op->key, op->keylen);
-				else
-					lsm_put_be64(p + LSM_LOGITEM_HDRSZ, op->seq);
-				memcpy(p + LSM_LOGITEM_HDRSZ + hdr.keylen, op->value, op->vlen);
-				lens[j] = LSM_LOGITEM_HDRSZ + hdr.keylen + op->vlen;
+				lens[j] = lsm_logitem_encode(data + datalen, op->seq, op->type,
+											 op->key, op->keylen,
+											 op->value, op->vlen);
 				datalen += lens[j];
 			}
 		}
@@ -603,7 +612,6 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 			}
 			MarkBufferDirty(buf);
 
-			xlrec.gen = slot->gen;
 			xlrec.nitems = k;
 			xlrec.offnum = firstoff;
 			XLogBeginInsert();
@@ -623,16 +631,14 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 
 			for (j = 0; j < k; j++)
 			{
-				char	   *p = data + off;
-				LsmLogItem	hdr;
+				LsmLogItemView v;
 				lsm_status	s;
 
-				memcpy(&hdr, p, LSM_LOGITEM_HDRSZ);
+				if (!lsm_logitem_decode(data + off, lens[j], &v))
+					elog(ERROR, "lsm log item encoding failed");
 				s = lsm_memtable_insert(&slot->mt, &lsm_bytewise_comparator,
-										p + LSM_LOGITEM_HDRSZ, hdr.keylen,
-										hdr.seq, (lsm_entry_type) hdr.type,
-										p + LSM_LOGITEM_HDRSZ + hdr.keylen,
-										lens[j] - LSM_LOGITEM_HDRSZ - hdr.keylen);
+										v.key, v.keylen, v.seq, v.type,
+										v.value, v.vlen);
 				if (s != LSM_OK)
 					elog(ERROR, "lsm memtable insert failed: %s", lsm_status_string(s));
 				off += lens[j];
@@ -668,9 +674,9 @@ find_slot_by_gen(LsmRelState *st, uint64 gen)
  * next reader rebuilds it from the pages.  REQUIRES: st->lock exclusive.
  */
 void
-lsm_memstore_redo_items(LsmRelState *st, uint64 gen, Page page,
-						OffsetNumber first, int nitems)
+lsm_memstore_redo_items(LsmRelState *st, Page page, OffsetNumber first, int nitems)
 {
+	uint64		gen = ((LsmLogPageOpaque *) PageGetSpecialPointer(page))->gen;
 	int			idx;
 	uint64		max_seq = 0;
 	bool		nomem = false;

@@ -101,7 +101,7 @@ lsm_shmem_startup(void)
 		LWLockInitialize(&lsm_shared->hash_lock, lsm_shared->tranche_id);
 		SpinLockInit(&lsm_shared->pool_mutex);
 		ConditionVariableInit(&lsm_shared->pool_cv);
-		pg_atomic_init_u32(&lsm_shared->flush_pending, 0);
+		pg_atomic_init_u64(&lsm_shared->next_incarnation, 1);
 		lsm_shared->nslots = pool_nslots();
 		lsm_shared->nchunks = pool_nchunks();
 		lsm_shared->slots = (LsmMemSlot *) p;
@@ -169,10 +169,10 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 				 errhint("Increase lsm_am.max_relations and restart the server.")));
 	if (!*found)
 	{
+		st->incarnation = pg_atomic_fetch_add_u64(&lsm_shared->next_incarnation, 1);
 		st->relid = InvalidOid;
 		st->loaded = false;
 		st->flush_requested = false;
-		st->flushing = false;
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
 		st->next_seq = LSM_FIRST_SEQ;
 		st->active = -1;
@@ -209,6 +209,7 @@ lsm_state_discard(const RelFileNode *rnode)
 		st->active = -1;
 		st->nfrozen = 0;
 		st->loaded = false;
+		st->incarnation = 0;	/* invalidates backends' cached pointers */
 		LWLockRelease(&st->lock);
 		hash_search(lsm_state_hash, rnode, HASH_REMOVE, NULL);
 	}

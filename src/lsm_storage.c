@@ -221,6 +221,124 @@ lsm_free_blocks(LsmMetaData *meta, BlockNumber start, uint32 n)
 
 /* ---------- memtable log pages ---------- */
 
+Size
+lsm_logitem_size(const char *key, Size keylen, Size vlen)
+{
+	return LSM_LOGITEM_HDRSZ + (key ? keylen : 0) + vlen;
+}
+
+/*
+ * Write a log item into dst (lsm_logitem_size bytes).  key == NULL means
+ * the row key of seq itself, which is not stored.
+ */
+Size
+lsm_logitem_encode(char *dst, uint64 seq, lsm_entry_type type,
+				   const char *key, Size keylen, const char *value, Size vlen)
+{
+	LsmLogItem	hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.seq = seq;
+	hdr.type = (uint8) type;
+	if (key == NULL)
+	{
+		hdr.flags = LSM_LOGITEM_ROWKEY;
+		keylen = 0;
+	}
+	hdr.keylen = (uint16) keylen;
+	memcpy(dst, &hdr, LSM_LOGITEM_HDRSZ);
+	if (keylen)
+		memcpy(dst + LSM_LOGITEM_HDRSZ, key, keylen);
+	memcpy(dst + LSM_LOGITEM_HDRSZ + keylen, value, vlen);
+	return LSM_LOGITEM_HDRSZ + keylen + vlen;
+}
+
+/* Decode a log item; false if it is malformed. */
+bool
+lsm_logitem_decode(const char *item, Size len, LsmLogItemView *v)
+{
+	LsmLogItem	hdr;
+
+	if (len < LSM_LOGITEM_HDRSZ)
+		return false;
+	memcpy(&hdr, item, LSM_LOGITEM_HDRSZ);
+	if (len < LSM_LOGITEM_HDRSZ + hdr.keylen)
+		return false;
+	v->seq = hdr.seq;
+	v->type = (lsm_entry_type) hdr.type;
+	if (hdr.flags & LSM_LOGITEM_ROWKEY)
+	{
+		lsm_put_be64(v->keybuf, hdr.seq);
+		v->key = v->keybuf;
+		v->keylen = LSM_ROWKEY_LEN;
+	}
+	else
+	{
+		v->key = item + LSM_LOGITEM_HDRSZ;
+		v->keylen = hdr.keylen;
+	}
+	v->value = item + LSM_LOGITEM_HDRSZ + hdr.keylen;
+	v->vlen = len - LSM_LOGITEM_HDRSZ - hdr.keylen;
+	return true;
+}
+
+/*
+ * Record in the metapage that blk became the tail log page of memtable
+ * generation gen (its first page if newgen), and take blk off the free
+ * list if it was there.  Used by the write path and by redo, so that both
+ * produce the same page.
+ */
+void
+lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, bool newgen)
+{
+	LsmMetaData *meta = LsmPageGetMeta(metapage);
+	int			i;
+
+	if (newgen)
+	{
+		LsmLogGen  *lg;
+
+		if (meta->nloggens >= LSM_MAX_LOGGENS)
+			elog(PANIC, "lsm metapage: too many memtable generations");
+		lg = &meta->loggens[meta->nloggens++];
+		memset(lg, 0, sizeof(LsmLogGen));
+		lg->gen = gen;
+		lg->head = blk;
+		lg->tail = blk;
+		lg->npages = 1;
+		meta->next_gen = Max(meta->next_gen, gen + 1);
+	}
+	else
+	{
+		LsmLogGen  *lg = &meta->loggens[meta->nloggens - 1];
+
+		lg->tail = blk;
+		lg->npages++;
+	}
+	for (i = 0; i < meta->nfree; i++)
+	{
+		LsmFreeExtent *e = &meta->free[i];
+
+		if (blk >= e->start && blk < e->start + e->count)
+		{
+			if (blk == e->start)
+			{
+				e->start++;
+				e->count--;
+				if (e->count == 0)
+				{
+					memmove(e, e + 1, (meta->nfree - i - 1) * sizeof(LsmFreeExtent));
+					meta->nfree--;
+				}
+			}
+			else
+				elog(PANIC, "lsm metapage: log page %u taken from the middle of a free extent", blk);
+			break;
+		}
+	}
+	lsm_meta_set_lower(metapage);
+}
+
 void
 lsm_logpage_init(Page page, uint64 gen)
 {

@@ -155,28 +155,28 @@ lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
 }
 
 /*
- * Rebuild a HeapTuple from a stored row (value = header + MinimalTuple)
- * and store it in the slot.
+ * Rebuild a HeapTuple from a stored row (value = header + tuple body from
+ * t_infomask2 on) and store it in the slot.
  */
 static void
 store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
-		  const LsmRowHeader *hdr, const char *mt, Size mtlen)
+		  const LsmRowHeader *hdr, const char *body, Size bodylen)
 {
 	HeapTuple	tup;
-	uint32		t_len;
+	Size		hdrpart = offsetof(HeapTupleHeaderData, t_infomask2);
 
-	memcpy(&t_len, mt, sizeof(uint32));
-	if (t_len != mtlen)
+	tup = MemoryContextAlloc(slot->tts_mcxt, HEAPTUPLESIZE + hdrpart + bodylen);
+	tup->t_len = hdrpart + bodylen;
+	tup->t_data = (HeapTupleHeader) ((char *) tup + HEAPTUPLESIZE);
+	memset(tup->t_data, 0, hdrpart);
+	memcpy((char *) tup->t_data + hdrpart, body, bodylen);
+	if (bodylen < offsetof(HeapTupleHeaderData, t_bits) - hdrpart ||
+		tup->t_data->t_hoff > tup->t_len)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid row " UINT64_FORMAT " in lsm relation \"%s\"",
 						rowid, RelationGetRelationName(rel)),
-				 errdetail("Stored length %u, entry length %zu.", t_len, mtlen)));
-	tup = MemoryContextAlloc(slot->tts_mcxt, HEAPTUPLESIZE + mtlen + MINIMAL_TUPLE_OFFSET);
-	tup->t_len = mtlen + MINIMAL_TUPLE_OFFSET;
-	tup->t_data = (HeapTupleHeader) ((char *) tup + HEAPTUPLESIZE);
-	memcpy((char *) tup->t_data + MINIMAL_TUPLE_OFFSET, mt, mtlen);
-	memset(tup->t_data, 0, offsetof(HeapTupleHeaderData, t_infomask2));
+				 errdetail("The stored row has %zu bytes.", bodylen)));
 	HeapTupleHeaderSetXmin(tup->t_data,
 						   (hdr->flags & LSM_ROW_FROZEN) ? FrozenTransactionId : hdr->xid);
 	HeapTupleHeaderSetCmin(tup->t_data, hdr->cid);
@@ -533,24 +533,37 @@ lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 /* ---------- inserts ---------- */
 
 /*
- * Build the entry value of a row: header + MinimalTuple, TOASTing wide
- * values into the table's TOAST relation first (as heap does).
+ * Build the entry value of a row: header + the MinimalTuple from
+ * t_infomask2 on, TOASTing wide values into the table's TOAST relation
+ * first (as heap does).
  */
 static char *
 form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 			   Size *len)
 {
 	bool		shouldFree;
-	HeapTuple	tup = ExecFetchSlotHeapTuple(slot, true, &shouldFree);
-	HeapTuple	toasted = tup;
-	MinimalTuple mt;
+	MinimalTuple mt = ExecFetchSlotMinimalTuple(slot, &shouldFree);
 	LsmRowHeader hdr;
 	char	   *value;
 
-	if (HeapTupleHasExternal(tup) || tup->t_len > TOAST_TUPLE_THRESHOLD)
-		toasted = heap_toast_insert_or_update(rel, tup, NULL, options);
-	mt = minimal_tuple_from_heap_tuple(toasted);
-	*len = sizeof(LsmRowHeader) + mt->t_len;
+	/* wide or externally stored values: let the toaster work on a HeapTuple */
+	if ((mt->t_infomask & HEAP_HASEXTERNAL) ||
+		mt->t_len + MINIMAL_TUPLE_OFFSET > TOAST_TUPLE_THRESHOLD)
+	{
+		bool		hshouldFree;
+		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, true, &hshouldFree);
+		HeapTuple	toasted = heap_toast_insert_or_update(rel, tup, NULL, options);
+
+		if (shouldFree)
+			pfree(mt);
+		mt = minimal_tuple_from_heap_tuple(toasted);
+		shouldFree = true;
+		if (toasted != tup)
+			heap_freetuple(toasted);
+		if (hshouldFree)
+			heap_freetuple(tup);
+	}
+	*len = sizeof(LsmRowHeader) + mt->t_len - LSM_ROW_TUPLE_OFFSET;
 	if (*len + LSM_ROWKEY_LEN > LSM_MAX_ENTRY_SIZE)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -563,12 +576,10 @@ form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 	hdr.cid = cid;
 	value = palloc(*len);
 	memcpy(value, &hdr, sizeof(hdr));
-	memcpy(value + sizeof(hdr), mt, mt->t_len);
-	pfree(mt);
-	if (toasted != tup)
-		heap_freetuple(toasted);
+	memcpy(value + sizeof(hdr), (char *) mt + LSM_ROW_TUPLE_OFFSET,
+		   mt->t_len - LSM_ROW_TUPLE_OFFSET);
 	if (shouldFree)
-		heap_freetuple(tup);
+		pfree(mt);
 	return value;
 }
 
@@ -803,6 +814,9 @@ static void
 lsmam_relation_nontransactional_truncate(Relation rel)
 {
 	lsm_state_discard(&rel->rd_node);
+	if (rel->rd_amcache)
+		pfree(rel->rd_amcache);
+	rel->rd_amcache = NULL;
 	RelationTruncate(rel, 0);
 }
 

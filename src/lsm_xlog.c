@@ -7,8 +7,10 @@
  *	XLOG_LSM_INSERT       block 0: log page; data: item lengths; block
  *	                      data: the items, added at offnum.. on redo.
  *	XLOG_LSM_NEW_LOGPAGE  block 0: the new log page (initialized on redo),
- *	                      block 1: metapage (full image), block 2: the
- *	                      previous tail page, whose next link is set.
+ *	                      block 1: metapage (the new tail or generation
+ *	                      and the block taken off the free list, redone
+ *	                      by lsm_meta_add_logpage), block 2: the previous
+ *	                      tail page, whose next link is set.
  *	XLOG_LSM_FLUSH        block 0: metapage (full image) listing the new
  *	                      SSTable, whose pages were logged as full-page
  *	                      images before this record.
@@ -108,7 +110,7 @@ redo_insert(XLogReaderState *record)
 		MarkBufferDirty(buf);
 	}
 	if (st != NULL && BufferIsValid(buf))
-		lsm_memstore_redo_items(st, xlrec->gen, BufferGetPage(buf),
+		lsm_memstore_redo_items(st, BufferGetPage(buf),
 								xlrec->offnum, xlrec->nitems);
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
@@ -128,8 +130,13 @@ redo_new_logpage(XLogReaderState *record)
 	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
 	st = redo_lock_state(&rnode);
 
-	if (XLogReadBufferForRedo(record, 1, &metabuf) != BLK_RESTORED)
-		elog(PANIC, "lsm redo: metapage image missing");
+	if (XLogReadBufferForRedo(record, 1, &metabuf) == BLK_NEEDS_REDO)
+	{
+		lsm_meta_add_logpage(BufferGetPage(metabuf), xlrec->gen, xlrec->blkno,
+							 !BlockNumberIsValid(xlrec->prev));
+		PageSetLSN(BufferGetPage(metabuf), record->EndRecPtr);
+		MarkBufferDirty(metabuf);
+	}
 	newbuf = XLogInitBufferForRedo(record, 0);
 	lsm_logpage_init(BufferGetPage(newbuf), xlrec->gen);
 	PageSetLSN(BufferGetPage(newbuf), record->EndRecPtr);
@@ -150,7 +157,8 @@ redo_new_logpage(XLogReaderState *record)
 	if (BufferIsValid(prevbuf))
 		UnlockReleaseBuffer(prevbuf);
 	UnlockReleaseBuffer(newbuf);
-	UnlockReleaseBuffer(metabuf);
+	if (BufferIsValid(metabuf))
+		UnlockReleaseBuffer(metabuf);
 	redo_unlock_state(st);
 }
 
