@@ -14,6 +14,8 @@
 #include "storage/ipc.h"
 #include "utils/guc.h"
 
+#include "lsm_compaction.h"
+
 #include "lsm_am.h"
 
 PG_MODULE_MAGIC;
@@ -26,6 +28,23 @@ int			lsm_block_size = 4096;
 int			lsm_zstd_level = 3;
 double		lsm_bloom_fp_rate = 0.01;
 bool		lsm_compression_enabled = true;
+int			lsm_default_style = LSM_COMPACTION_LEVELED;
+int			lsm_l0_trigger = 4;
+int			lsm_l0_slowdown_trigger = 20;
+int			lsm_l0_stop_trigger = 36;
+int			lsm_level_base_size_kb = 256 * 1024;
+double		lsm_level_multiplier = 10.0;
+int			lsm_target_file_size_kb = 64 * 1024;
+int			lsm_max_workers = 2;
+int			lsm_rate_limit_kb = 0;
+int			lsm_history_size = 1000;
+
+static const struct config_enum_entry style_options[] = {
+	{"leveled", LSM_COMPACTION_LEVELED, false},
+	{"tiered", LSM_COMPACTION_TIERED, false},
+	{"size_tiered", LSM_COMPACTION_TIERED, true},
+	{NULL, 0, false}
+};
 
 bool		lsm_loaded_at_startup = false;
 
@@ -119,6 +138,76 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("lsm_am.compaction_style",
+							 "Compaction style of lsm tables without the compaction_style option.",
+							 NULL,
+							 &lsm_default_style,
+							 LSM_COMPACTION_LEVELED, style_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.l0_compaction_trigger",
+							"Level-0 SSTables that start a compaction into level 1.",
+							NULL,
+							&lsm_l0_trigger,
+							4, 2, 64,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.l0_slowdown_trigger",
+							"Level-0 SSTables at which writers are slowed down.",
+							NULL,
+							&lsm_l0_slowdown_trigger,
+							20, 2, 80,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.l0_stop_trigger",
+							"Level-0 SSTables at which writers wait for compaction.",
+							NULL,
+							&lsm_l0_stop_trigger,
+							36, 2, 80,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.level_base_size",
+							"Target size of level 1; level n+1 targets level_multiplier times level n.",
+							NULL,
+							&lsm_level_base_size_kb,
+							256 * 1024, 64, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("lsm_am.level_multiplier",
+							 "Size ratio between consecutive levels.",
+							 NULL,
+							 &lsm_level_multiplier,
+							 10.0, 2.0, 100.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.target_file_size",
+							"Size at which compaction starts a new output SSTable.",
+							NULL,
+							&lsm_target_file_size_kb,
+							64 * 1024, 64, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.max_workers",
+							"Background workers that flush and compact lsm relations.",
+							NULL,
+							&lsm_max_workers,
+							2, 1, LSM_MAX_DB_WORKERS,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.compaction_rate_limit",
+							"Bytes per second compaction may write (0: no limit).",
+							NULL,
+							&lsm_rate_limit_kb,
+							0, 0, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.compaction_history_size",
+							"Completed flush and compaction jobs kept in lsm_am.compaction_history.",
+							NULL,
+							&lsm_history_size,
+							1000, 0, INT_MAX,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lsm_am");
 
 	prev_shmem_request_hook = shmem_request_hook;

@@ -32,6 +32,7 @@
 #include "lsm_memtable.h"
 #include "lsm_sstable.h"
 #include "lsm_merge.h"
+#include "lsm_compaction.h"
 
 /* ---------- GUCs (lsm_am.c) ---------- */
 extern int	lsm_memtable_size_kb;		/* freeze a memtable at this size */
@@ -42,6 +43,16 @@ extern int	lsm_block_size;				/* SSTable data block target size */
 extern int	lsm_zstd_level;
 extern double lsm_bloom_fp_rate;
 extern bool lsm_compression_enabled;
+extern int	lsm_default_style;
+extern int	lsm_l0_trigger;
+extern int	lsm_l0_slowdown_trigger;
+extern int	lsm_l0_stop_trigger;
+extern int	lsm_level_base_size_kb;
+extern double lsm_level_multiplier;
+extern int	lsm_target_file_size_kb;
+extern int	lsm_max_workers;
+extern int	lsm_rate_limit_kb;
+extern int	lsm_history_size;
 
 extern bool lsm_loaded_at_startup;		/* _PG_init ran from preload */
 extern void lsm_check_preloaded(void);
@@ -227,6 +238,24 @@ typedef struct LsmMemSlot
 } LsmMemSlot;
 
 /* Per-relfilenode state, in a shared hash keyed by RelFileNode. */
+/*
+ * A reader's hold on an SSTable's blocks.  Every SSTable of the manifest
+ * has one (on a primary); a compaction marks its inputs' entries zombie,
+ * and their blocks go back to the free list only when refs drops to zero
+ * (lsm_manifest.c).  refs is changed by readers under the state lock held
+ * shared; entries are added and removed under it held exclusively.
+ */
+typedef struct LsmSstPin
+{
+	BlockNumber start;
+	uint32		nblocks;
+	pg_atomic_uint32 refs;
+	bool		in_use;
+	bool		zombie;
+} LsmSstPin;
+
+#define LSM_MAX_PINS 128
+
 typedef struct LsmRelState
 {
 	RelFileNode key;
@@ -234,17 +263,50 @@ typedef struct LsmRelState
 	Oid			relid;			/* for workers; InvalidOid if unknown */
 	bool		loaded;			/* memtables rebuilt from log pages */
 	bool		flush_requested;
+	bool		compact_requested;
+	int			flushing_pid;	/* backend flushing it, or 0 */
+	int			compacting_pid; /* backend compacting it, or 0 */
+	int			l0_files;		/* level-0 SSTables (for backpressure) */
+	int			nssts;			/* SSTables in the manifest */
 	LWLock		lock;			/* memtable list, seq; see README */
 	uint64		next_seq;
 	int			active;			/* slot index or -1 */
 	BlockNumber active_tail;	/* last log page of the active memtable */
 	int			nfrozen;
 	int			frozen[LSM_MAX_FROZEN];		/* slot indexes, oldest first */
-	ConditionVariable cv;		/* memtable flushed / slot freed */
+	ConditionVariable cv;		/* memtable flushed, compaction done */
+	LsmSstPin	pins[LSM_MAX_PINS];
 	/* statistics */
 	uint64		flushes;
 	uint64		bytes_flushed;
 } LsmRelState;
+
+#define LSM_MAX_JOBS 16
+#define LSM_JOB_MAX_INPUTS 96
+
+/* A running flush or compaction, for the CompactionJob view. */
+typedef struct LsmJob
+{
+	bool		in_use;
+	int			pid;
+	Oid			dbid;
+	Oid			relid;
+	uint8		id[16];
+	bool		is_flush;
+	bool		trivial_move;
+	int			from_level;		/* -1 for a flush (memtable) */
+	int			to_level;
+	int			ninputs;
+	uint8		inputs[LSM_JOB_MAX_INPUTS][16];
+	int64		started_at;		/* TimestampTz */
+	/* progress, written by the owner only */
+	uint64		total_entries;
+	uint64		keys_in;
+	uint64		keys_dropped;
+	uint64		bytes_read;
+	uint64		bytes_written;
+	char		reason[96];
+} LsmJob;
 
 typedef struct LsmShared
 {
@@ -256,6 +318,7 @@ typedef struct LsmShared
 	int			nslots;
 	Latch	   *launcher_latch;
 	Oid			db_workers[LSM_MAX_DB_WORKERS];	/* databases with a worker */
+	LsmJob		jobs[LSM_MAX_JOBS];	/* pool_mutex for in_use */
 	pg_atomic_uint64 next_incarnation;
 	ConditionVariable pool_cv;	/* a chunk or slot was freed */
 	int			tranche_id;
@@ -286,6 +349,7 @@ typedef struct LsmFlushTarget
 	Oid			db;
 	Oid			relid;
 	RelFileNode rnode;
+	int			jobs;			/* unclaimed flush and compaction requests */
 } LsmFlushTarget;
 
 extern int	lsm_states_needing_flush(Oid dboid, LsmFlushTarget *out, int max);
@@ -305,6 +369,7 @@ typedef struct LsmSstFileCtx
 	Relation	rel;
 	BlockNumber start;
 	uint32		nblocks;
+	XLogRecPtr	max_lsn;		/* pages newer than this were reused */
 	BufferAccessStrategy strategy;
 	Buffer		buf;			/* currently pinned page, or InvalidBuffer */
 	BlockNumber bufblk;
@@ -323,6 +388,8 @@ extern void lsm_rel_sst_options(Relation rel, lsm_sst_options *opts);
 /* ---------- Per-table options (lsm_options.c) ---------- */
 extern void lsm_options_init(void);
 extern void lsm_reloptions_apply(Relation rel, lsm_sst_options *opts);
+extern void lsm_rel_compaction_options(Relation rel, lsm_compaction_options *o,
+									   uint64 *target_file_size);
 
 /* ---------- Memtables (lsm_memstore.c) ---------- */
 
@@ -360,6 +427,66 @@ extern void lsm_memstore_redo_newgen(LsmRelState *st, const RelFileNode *rnode,
 extern void lsm_memstore_redo_flushed(LsmRelState *st, uint64 gen);
 extern uint64 lsm_memstore_entries(LsmRelState *st);
 
+/* ---------- Manifest changes (lsm_manifest.c) ---------- */
+
+typedef struct LsmManifestEdit
+{
+	uint64		flushed_gen;	/* memtable generation flushed, or 0 */
+	int			nremove;
+	BlockNumber *remove;		/* SSTables leaving, by start block */
+	int			nmove;
+	BlockNumber *move;			/* SSTables moving to move_level */
+	int			move_level;
+	int			nadd;
+	LsmSstEntry *add;			/* SSTables entering */
+	int			from_level;
+	int			to_level;
+} LsmManifestEdit;
+
+extern BlockNumber lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks);
+extern void lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit);
+extern void lsm_manifest_sweep(Relation rel, LsmRelState *st,
+							   const BlockNumber *logpages, int nlogpages);
+extern void lsm_manifest_init_pins(LsmRelState *st, const LsmMetaData *meta);
+extern int	lsm_manifest_pins_free(LsmRelState *st);
+extern void lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx);
+extern void lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n);
+extern BlockNumber *lsm_loggen_pages(Relation rel, const LsmLogGen *lg, int *npages);
+
+/* ---------- Jobs and their history (lsm_jobs.c) ---------- */
+
+/* The outcome of a finished job, for the history table. */
+typedef struct LsmJobResult
+{
+	const char *status;			/* "done" or "failed" */
+	int			noutputs;
+	const LsmSstEntry *outputs;
+	uint64		bytes_read;		/* all inputs */
+	uint64		bytes_read_from;	/* inputs from from_level (or memtable) */
+	uint64		bytes_written;
+	uint64		keys_in;
+	uint64		keys_dropped;
+	const char *error;
+} LsmJobResult;
+
+extern int	lsm_job_start(Relation rel, bool is_flush, int from_level, int to_level,
+						  bool trivial, const LsmSstEntry *inputs, int ninputs,
+						  uint64 total_entries, const char *reason);
+extern LsmJob *lsm_job(int j);
+extern void lsm_job_finish(int j, Relation rel, const LsmJobResult *res);
+extern void lsm_job_record_failure(void);
+extern void lsm_job_abort_cleanup(const char *message);
+extern void lsm_make_uuid(uint8 *id);
+
+/* ---------- Compaction (lsm_compact.c) ---------- */
+extern int	lsm_compact_relation(Relation rel, bool manual, int level);
+extern void lsm_maybe_request_compaction(Relation rel, LsmRelState *st);
+extern void lsm_claims_init(void);
+extern void lsm_release_flush_claim(void);
+extern void lsm_release_compact_claim(void);
+extern LsmRelState *lsm_claimed_flush;
+extern LsmRelState *lsm_claimed_compact;
+
 /* ---------- Flush (lsm_flush.c) ---------- */
 extern int	lsm_flush_relation(Relation rel, bool all);
 
@@ -367,6 +494,8 @@ extern int	lsm_flush_relation(Relation rel, bool all);
 typedef struct LsmReadView
 {
 	Relation	rel;
+	LsmRelState *st;
+	int		   *pins;			/* pin entry of each SSTable, or -1 */
 	int			nslots;
 	int			slots[LSM_MAX_FROZEN + 1];	/* pinned, newest first */
 	int			nssts;
@@ -396,6 +525,8 @@ extern bool lsm_entry_is_aborted(const LsmRowHeader *hdr);
 #define XLOG_LSM_INSERT			0x00	/* items appended to a log page */
 #define XLOG_LSM_NEW_LOGPAGE	0x10	/* log page allocated and linked */
 #define XLOG_LSM_FLUSH			0x20	/* SSTable added, memtable log freed */
+#define XLOG_LSM_COMPACT		0x30	/* SSTables replaced / moved */
+#define XLOG_LSM_META			0x40	/* blocks reserved or swept */
 
 typedef struct xl_lsm_insert
 {
@@ -419,6 +550,25 @@ typedef struct xl_lsm_flush
 	uint64		entries;
 } xl_lsm_flush;
 
+typedef struct xl_lsm_compact
+{
+	int16		from_level;
+	int16		to_level;
+	uint16		nremove;
+	uint16		nmove;
+	uint16		nadd;
+} xl_lsm_compact;
+
+#define LSM_META_RESERVE	1
+#define LSM_META_SWEEP		2
+
+typedef struct xl_lsm_meta
+{
+	uint8		kind;			/* LSM_META_* */
+	BlockNumber start;
+	uint32		nblocks;
+} xl_lsm_meta;
+
 extern void lsm_rmgr_register(void);
 extern void lsm_redo(XLogReaderState *record);
 extern void lsm_desc(StringInfo buf, XLogReaderState *record);
@@ -427,6 +577,7 @@ extern const char *lsm_identify(uint8 info);
 /* ---------- Workers (lsm_worker.c) ---------- */
 extern void lsm_worker_register_launcher(void);
 extern void lsm_request_flush(LsmRelState *st);
+extern void lsm_wake_launcher(void);
 
 /* ---------- Table AM (lsm_tableam.c) ---------- */
 extern const TableAmRoutine *lsm_table_am_routine(void);

@@ -46,6 +46,25 @@ lsm_desc(StringInfo buf, XLogReaderState *record)
 								 x->entries);
 				break;
 			}
+		case XLOG_LSM_COMPACT:
+			{
+				xl_lsm_compact *x = (xl_lsm_compact *) rec;
+
+				appendStringInfo(buf, "L%d -> L%d remove %u move %u add %u",
+								 x->from_level, x->to_level, x->nremove, x->nmove, x->nadd);
+				break;
+			}
+		case XLOG_LSM_META:
+			{
+				xl_lsm_meta *x = (xl_lsm_meta *) rec;
+
+				if (x->kind == LSM_META_RESERVE)
+					appendStringInfo(buf, "reserve blocks %u..%u", x->start,
+									 x->start + x->nblocks - 1);
+				else
+					appendStringInfo(buf, "sweep %u blocks", x->nblocks);
+				break;
+			}
 	}
 }
 
@@ -60,6 +79,10 @@ lsm_identify(uint8 info)
 			return "NEW_LOGPAGE";
 		case XLOG_LSM_FLUSH:
 			return "FLUSH";
+		case XLOG_LSM_COMPACT:
+			return "COMPACT";
+		case XLOG_LSM_META:
+			return "META";
 	}
 	return NULL;
 }

@@ -6,17 +6,20 @@
  * Steps, for the oldest frozen memtable of a relation:
  *	1. iterate its skiplist in key order into the SSTable builder,
  *	   dropping entries of aborted transactions;
- *	2. extend the relation by the SSTable's pages and write them, each
- *	   logged as a full-page image (they are not referenced yet, so a crash
- *	   here leaves only unreferenced space);
+ *	2. reserve blocks for it (lsm_manifest_reserve) and write its pages,
+ *	   each logged as a full-page image (they are not referenced yet, so a
+ *	   crash here leaves only space that the next startup sweeps back);
  *	3. in one XLOG_LSM_FLUSH record (a full image of the metapage), add
  *	   the SSTable to level 0, drop the memtable's log generation and put
- *	   its log pages on the free list; under the relation state's lock, so
- *	   readers see either the memtable or the SSTable, never neither;
- *	4. retire the memtable slot (freed when its last reader unpins it).
+ *	   its log pages on the free list, and retire the memtable slot (freed
+ *	   when its last reader unpins it); under the relation state's lock,
+ *	   so readers see either the memtable or the SSTable, never neither
+ *	   (lsm_manifest_apply).
  *
- * Flushes of one relation are serialized by ShareUpdateExclusiveLock on
- * it, which also keeps TRUNCATE and DROP away while a flush runs.
+ * Flushes of one relation are serialized by its state's flushing_pid
+ * (a compaction may run at the same time: each applies its own edit to
+ * the manifest); the caller's lock on the relation keeps TRUNCATE and
+ * DROP away.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +28,7 @@
 #include "access/transam.h"
 #include "access/xloginsert.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/procarray.h"
@@ -74,8 +78,8 @@ lsm_entry_is_aborted(const LsmRowHeader *hdr)
 }
 
 /* Fill a uuid (version 4). */
-static void
-make_uuid(uint8 *id)
+void
+lsm_make_uuid(uint8 *id)
 {
 	if (!pg_strong_random(id, 16))
 		ereport(ERROR,
@@ -83,35 +87,6 @@ make_uuid(uint8 *id)
 				 errmsg("could not generate random values")));
 	id[6] = (id[6] & 0x0f) | 0x40;
 	id[8] = (id[8] & 0x3f) | 0x80;
-}
-
-/* Collect the log pages of a memtable generation (walking its chain). */
-static BlockNumber *
-gen_pages(Relation rel, const LsmLogGen *lg, int *npages)
-{
-	BlockNumber *pages = palloc(sizeof(BlockNumber) * Max(lg->npages, 1));
-	BlockNumber blk = lg->head;
-	int			n = 0;
-
-	while (BlockNumberIsValid(blk))
-	{
-		Buffer		buf;
-		LsmLogPageOpaque *op;
-
-		if (n >= (int) lg->npages)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("memtable log of relation \"%s\" is longer than its manifest says",
-							RelationGetRelationName(rel))));
-		pages[n++] = blk;
-		buf = ReadBuffer(rel, blk);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		op = (LsmLogPageOpaque *) PageGetSpecialPointer(BufferGetPage(buf));
-		blk = op->next;
-		UnlockReleaseBuffer(buf);
-	}
-	*npages = n;
-	return pages;
 }
 
 /*
@@ -136,17 +111,14 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 	uint64		nentries;
 	BlockNumber start = InvalidBlockNumber;
 	uint32		nblocks = 0;
-	Buffer		metabuf;
-	LsmMetaData *meta;
 	LsmSstEntry sst;
-	BlockNumber *pages;
-	int			npages;
-	int			g;
-	int			i;
-	xl_lsm_flush xlrec;
-	XLogRecPtr	recptr;
+	LsmManifestEdit edit;
+	LsmJobResult res;
 	lsm_status	s;
+	int			job;
 
+	job = lsm_job_start(rel, true, -1, 0, false, NULL, 0, slot->mt.num_entries,
+						"memtable full");
 	lsm_palloc_allocator_init(&allocator, cxt);
 	lsm_rel_sst_options(rel, &opts);
 	b = lsm_sst_builder_new(alloc, &opts, &snk);
@@ -172,6 +144,10 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 	}
 	lsm_iter_destroy(it);
 	nentries = lsm_sst_builder_num_entries(b);
+	memset(&edit, 0, sizeof(edit));
+	edit.flushed_gen = slot->gen;
+	edit.from_level = -1;
+	edit.to_level = 0;
 	if (nentries > 0)
 	{
 		s = lsm_sst_builder_finish(b, &props, &file_size);
@@ -179,11 +155,11 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 			elog(ERROR, "lsm flush of \"%s\": %s", RelationGetRelationName(rel),
 				 lsm_status_string(s));
 		nblocks = (uint32) ((file_size + LSM_SST_PAGE_PAYLOAD - 1) / LSM_SST_PAGE_PAYLOAD);
-		start = lsm_alloc_blocks(rel, NULL, nblocks);
+		start = lsm_manifest_reserve(rel, st, nblocks);
 		lsm_sst_write(rel, sink.data, file_size, start, nblocks);
 
 		memset(&sst, 0, sizeof(sst));
-		make_uuid(sst.id);
+		lsm_make_uuid(sst.id);
 		sst.level = 0;
 		sst.start = start;
 		sst.nblocks = nblocks;
@@ -194,73 +170,25 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 		sst.max_seq = props->max_seq;
 		sst.created_at = GetCurrentTimestamp();
 		sst.bloom_fp_rate = opts.bloom_fp_rate;
+		edit.nadd = 1;
+		edit.add = &sst;
 	}
 
-	/* switch the manifest */
-	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
-	meta = palloc(BLCKSZ);
-	memcpy(meta, LsmPageGetMeta(BufferGetPage(metabuf)),
-		   BLCKSZ - MAXALIGN(SizeOfPageHeaderData));
-	for (g = 0; g < meta->nloggens; g++)
-		if (meta->loggens[g].gen == slot->gen)
-			break;
-	if (g == meta->nloggens)
-		elog(ERROR, "memtable generation " UINT64_FORMAT " of \"%s\" is not in the manifest",
-			 slot->gen, RelationGetRelationName(rel));
-	if (nentries > 0 && meta->nssts >= LSM_META_MAX_SSTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("lsm relation \"%s\" has too many SSTables (%d)",
-						RelationGetRelationName(rel), meta->nssts),
-				 errhint("Compact the relation with lsm_am.compact(), or rewrite it.")));
-	pages = gen_pages(rel, &meta->loggens[g], &npages);
-	for (i = 0; i < npages; i++)
-		lsm_free_blocks(meta, pages[i], 1);
-	memmove(&meta->loggens[g], &meta->loggens[g + 1],
-			(meta->nloggens - g - 1) * sizeof(LsmLogGen));
-	meta->nloggens--;
-	if (nentries > 0)
-	{
-		memmove(&meta->ssts[1], &meta->ssts[0], meta->nssts * sizeof(LsmSstEntry));
-		meta->ssts[0] = sst;
-		meta->nssts++;
-	}
-	meta->next_seq = Max(meta->next_seq, st->next_seq);
-
-	xlrec.gen = slot->gen;
-	xlrec.start = start;
-	xlrec.nblocks = nblocks;
-	xlrec.entries = nentries;
-
-	START_CRIT_SECTION();
-	memcpy(LsmPageGetMeta(BufferGetPage(metabuf)), meta,
-		   offsetof(LsmMetaData, ssts) + meta->nssts * sizeof(LsmSstEntry));
-	lsm_meta_set_lower(BufferGetPage(metabuf));
-	MarkBufferDirty(metabuf);
-	XLogBeginInsert();
-	XLogRegisterData((char *) &xlrec, sizeof(xlrec));
-	XLogRegisterBuffer(0, metabuf, REGBUF_FORCE_IMAGE | REGBUF_STANDARD);
-	recptr = XLogInsert(LSM_RMGR_ID, XLOG_LSM_FLUSH);
-	PageSetLSN(BufferGetPage(metabuf), recptr);
-	END_CRIT_SECTION();
-
-	for (i = 0; i < st->nfrozen; i++)
-	{
-		if (st->frozen[i] == idx)
-		{
-			memmove(&st->frozen[i], &st->frozen[i + 1],
-					(st->nfrozen - i - 1) * sizeof(int));
-			st->nfrozen--;
-			break;
-		}
-	}
-	lsm_slot_retire(idx);
+	/* SSTable in, memtable out, in one step */
+	lsm_manifest_apply(rel, st, &edit);
 	st->flushes++;
 	st->bytes_flushed += file_size;
-	UnlockReleaseBuffer(metabuf);
-	LWLockRelease(&st->lock);
-	ConditionVariableBroadcast(&st->cv);
+
+	memset(&res, 0, sizeof(res));
+	res.status = "done";
+	res.noutputs = nentries > 0 ? 1 : 0;
+	res.outputs = &sst;
+	res.bytes_read = slot->mt.data_bytes;
+	res.bytes_read_from = slot->mt.data_bytes;
+	res.bytes_written = (uint64) nblocks * BLCKSZ;
+	res.keys_in = slot->mt.num_entries;
+	res.keys_dropped = slot->mt.num_entries - nentries;
+	lsm_job_finish(job, rel, &res);
 
 	lsm_sst_builder_free(b);
 	MemoryContextSwitchTo(old);
@@ -285,28 +213,55 @@ lsm_flush_relation(Relation rel, bool all)
 				 errhint("Flush on the primary; standbys replay its flushes.")));
 
 	st = lsm_memstore_open(rel);
-	LockRelation(rel, ShareUpdateExclusiveLock);
-	if (all)
-		lsm_memstore_freeze(st);
+	lsm_claims_init();
+
+	/* one flusher per relation: wait for one already running */
 	for (;;)
 	{
-		int			idx;
-
-		LWLockAcquire(&st->lock, LW_SHARED);
-		if (st->nfrozen == 0)
+		LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+		if (st->flushing_pid == 0)
 		{
+			st->flushing_pid = MyProcPid;
+			lsm_claimed_flush = st;
 			LWLockRelease(&st->lock);
 			break;
 		}
-		idx = st->frozen[0];
-		lsm_slot_pin(idx);
 		LWLockRelease(&st->lock);
-
-		flush_one(rel, st, idx);
-		lsm_slot_unpin(idx);
-		count++;
+		(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
+		CHECK_FOR_INTERRUPTS();
 	}
-	st->flush_requested = false;
-	UnlockRelation(rel, ShareUpdateExclusiveLock);
+	ConditionVariableCancelSleep();
+
+	PG_TRY();
+	{
+		if (all)
+			lsm_memstore_freeze(st);
+		for (;;)
+		{
+			int			idx;
+
+			LWLockAcquire(&st->lock, LW_SHARED);
+			if (st->nfrozen == 0)
+			{
+				LWLockRelease(&st->lock);
+				break;
+			}
+			idx = st->frozen[0];
+			lsm_slot_pin(idx);
+			LWLockRelease(&st->lock);
+
+			flush_one(rel, st, idx);
+			lsm_slot_unpin(idx);
+			count++;
+		}
+		st->flush_requested = false;
+		if (count > 0)
+			lsm_maybe_request_compaction(rel, st);
+	}
+	PG_FINALLY();
+	{
+		lsm_release_flush_claim();
+	}
+	PG_END_TRY();
 	return count;
 }

@@ -85,6 +85,9 @@ rebuild(Relation rel, LsmRelState *st)
 	uint64		max_seq = 0;
 	int			g;
 	bool		nomem = false;
+	BlockNumber *logpages;
+	int			nlogpages = 0;
+	int			maxlogpages = 64;
 
 	st->active = -1;
 	st->nfrozen = 0;
@@ -102,6 +105,8 @@ rebuild(Relation rel, LsmRelState *st)
 		max_seq = meta->next_seq - 1;
 	for (g = 0; g < meta->nssts; g++)
 		max_seq = Max(max_seq, meta->ssts[g].max_seq);
+	lsm_manifest_init_pins(st, meta);
+	logpages = palloc(sizeof(BlockNumber) * 64);
 
 	PG_TRY();
 	{
@@ -143,6 +148,12 @@ rebuild(Relation rel, LsmRelState *st)
 									   lg->gen)));
 				load_page_items(st, idx, page, FirstOffsetNumber,
 								PageGetMaxOffsetNumber(page), &max_seq, &nomem);
+				if (nlogpages == maxlogpages)
+				{
+					maxlogpages *= 2;
+					logpages = repalloc(logpages, sizeof(BlockNumber) * maxlogpages);
+				}
+				logpages[nlogpages++] = blk;
 				blk = op->next;
 				UnlockReleaseBuffer(buf);
 			}
@@ -163,9 +174,15 @@ rebuild(Relation rel, LsmRelState *st)
 	PG_END_TRY();
 
 	st->next_seq = max_seq + 1;
-	if (st->nfrozen > 0 && !RecoveryInProgress())
-		lsm_request_flush(st);
+	if (!RecoveryInProgress())
+	{
+		/* blocks a crash left unreferenced go back to the free list */
+		lsm_manifest_sweep(rel, st, logpages, nlogpages);
+		if (st->nfrozen > 0)
+			lsm_request_flush(st);
+	}
 	pfree(meta);
+	pfree(logpages);
 }
 
 /*
@@ -490,6 +507,54 @@ wait_for_room(Relation rel, LsmRelState *st, EnsureResult why, int *attempts)
 }
 
 /*
+ * Level-0 backpressure, as RocksDB's slowdown and stop triggers: with
+ * lsm_am.l0_slowdown_trigger level-0 SSTables a writer is held to about
+ * 16 MB/s (a 1 ms pause per 16 kB written); at lsm_am.l0_stop_trigger it
+ * waits for a compaction, and runs one itself if none is running after
+ * two seconds.  Reads would otherwise slow down without bound, each of
+ * them merging every level-0 SSTable.  Waits show as wait event type
+ * Extension in pg_stat_activity.
+ */
+static void
+l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
+{
+	static Size slow_bytes = 0;
+	int			waited = 0;
+
+	if (st->l0_files < lsm_l0_slowdown_trigger)
+		return;
+	if (st->l0_files < lsm_l0_stop_trigger)
+	{
+		slow_bytes += bytes;
+		if (slow_bytes >= 16384)
+		{
+			slow_bytes = 0;
+			st->compact_requested = true;
+			lsm_wake_launcher();
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+		return;
+	}
+	while (st->l0_files >= lsm_l0_stop_trigger)
+	{
+		st->compact_requested = true;
+		lsm_wake_launcher();
+		(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
+		CHECK_FOR_INTERRUPTS();
+		if (++waited >= 20 && st->compacting_pid == 0)
+		{
+			ConditionVariableCancelSleep();
+			(void) lsm_compact_relation(rel, false, 0);
+			waited = 0;
+		}
+	}
+	ConditionVariableCancelSleep();
+}
+
+/*
  * Write entries into the relation's active memtable: log pages first
  * (WAL), then the skiplist.  Each op gets a sequence number; ops with
  * key == NULL are new rows whose key is their sequence number.
@@ -502,6 +567,12 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	int			attempts = 0;
 	uint16	   *lens = palloc(sizeof(uint16) * MaxOffsetNumber);
 	char	   *data = palloc(BLCKSZ);
+	Size		total = 0;
+
+	for (i = 0; i < n; i++)
+		total += ops[i].vlen;
+	i = 0;
+	l0_backpressure(rel, st, total);
 
 	while (i < n)
 	{

@@ -46,7 +46,9 @@
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static const char *const lsm_option_names[] = {
-	"compression", "compression_level", "bloom_fp_rate", "block_size", NULL
+	"compression", "compression_level", "bloom_fp_rate", "block_size",
+	"compaction_style", "l0_compaction_trigger", "level_base_size",
+	"level_multiplier", "target_file_size", NULL
 };
 
 static bool
@@ -112,6 +114,45 @@ validate_option(DefElem *def, bool is_reset)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("lsm option \"block_size\" must be between 512 and 1048576 bytes, not " INT64_FORMAT, v)));
+	}
+	else if (strcmp(def->defname, "compaction_style") == 0)
+	{
+		char	   *v = defGetString(def);
+
+		if (pg_strcasecmp(v, "leveled") != 0 && pg_strcasecmp(v, "tiered") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for lsm option \"compaction_style\": \"%s\"", v),
+					 errhint("Valid values are \"leveled\" and \"tiered\".")));
+	}
+	else if (strcmp(def->defname, "l0_compaction_trigger") == 0)
+	{
+		int64		v = defGetInt64(def);
+
+		if (v < 2 || v > 64)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lsm option \"l0_compaction_trigger\" must be between 2 and 64, not " INT64_FORMAT, v)));
+	}
+	else if (strcmp(def->defname, "level_base_size") == 0 ||
+			 strcmp(def->defname, "target_file_size") == 0)
+	{
+		int64		v = defGetInt64(def);
+
+		if (v < 64 || v > INT_MAX / 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lsm option \"%s\" must be between 64 and %d kB, not " INT64_FORMAT,
+							def->defname, INT_MAX / 2, v)));
+	}
+	else if (strcmp(def->defname, "level_multiplier") == 0)
+	{
+		double		v = defGetNumeric(def);
+
+		if (!(v >= 2.0 && v <= 100.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lsm option \"level_multiplier\" must be between 2 and 100, not %g", v)));
 	}
 }
 
@@ -404,6 +445,41 @@ lsm_options_init(void)
 {
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = lsm_ProcessUtility;
+}
+
+/*
+ * Compaction options of a table: the lsm_am.* GUCs, overridden by its
+ * stored options.  Sizes of options are in kB, as the GUCs'.
+ */
+void
+lsm_rel_compaction_options(Relation rel, lsm_compaction_options *o,
+						   uint64 *target_file_size)
+{
+	List	   *defs = stored_options(RelationGetRelid(rel));
+	ListCell   *lc;
+
+	lsm_compaction_options_default(o);
+	o->style = (lsm_compaction_style) lsm_default_style;
+	o->l0_trigger = lsm_l0_trigger;
+	o->base_level_size = (uint64) lsm_level_base_size_kb * 1024;
+	o->level_multiplier = lsm_level_multiplier;
+	*target_file_size = (uint64) lsm_target_file_size_kb * 1024;
+	foreach(lc, defs)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "compaction_style") == 0)
+			o->style = pg_strcasecmp(defGetString(def), "tiered") == 0 ?
+				LSM_COMPACTION_TIERED : LSM_COMPACTION_LEVELED;
+		else if (strcmp(def->defname, "l0_compaction_trigger") == 0)
+			o->l0_trigger = (int) strtol(defGetString(def), NULL, 10);
+		else if (strcmp(def->defname, "level_base_size") == 0)
+			o->base_level_size = (uint64) strtoll(defGetString(def), NULL, 10) * 1024;
+		else if (strcmp(def->defname, "level_multiplier") == 0)
+			o->level_multiplier = strtod(defGetString(def), NULL);
+		else if (strcmp(def->defname, "target_file_size") == 0)
+			*target_file_size = (uint64) strtoll(defGetString(def), NULL, 10) * 1024;
+	}
 }
 
 /*

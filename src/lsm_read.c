@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
 
@@ -50,6 +52,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 	int			nchildren = 0;
 	int			i;
 	Buffer		metabuf;
+	XLogRecPtr	max_lsn;
 
 	view->rel = rel;
 	view->cxt = cxt;
@@ -76,6 +79,11 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 		memcpy(view->ssts, meta->ssts, sizeof(LsmSstEntry) * meta->nssts);
 		UnlockReleaseBuffer(metabuf);
 	}
+	/* hold the SSTables' blocks until the view closes (see lsm_manifest.c) */
+	view->st = st;
+	view->pins = palloc(sizeof(int) * Max(1, view->nssts));
+	lsm_manifest_pin_view(st, view->ssts, view->nssts, view->pins);
+	max_lsn = RecoveryInProgress() ? GetXLogReplayRecPtr(NULL) : GetXLogInsertRecPtr();
 	LWLockRelease(&st->lock);
 
 	if (view->nssts > 1)
@@ -96,6 +104,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 
 		lsm_sst_file_init(&view->files[i], &view->filectx[i], rel,
 						  &view->ssts[i], strategy);
+		view->filectx[i].max_lsn = max_lsn;
 		s = lsm_sst_reader_open(alloc, &opts, &view->files[i], &view->readers[i], &bad);
 		if (s != LSM_OK)
 			lsm_report_sst_error(rel, &view->ssts[i], s, bad);
@@ -146,5 +155,6 @@ lsm_read_view_close(LsmReadView *view)
 		lsm_sst_file_release(&view->filectx[i]);
 	for (i = 0; i < view->nslots; i++)
 		lsm_slot_unpin(view->slots[i]);
+	lsm_manifest_unpin_view(view->st, view->pins, view->nssts);
 	MemoryContextDelete(view->cxt);
 }

@@ -173,6 +173,12 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		st->relid = InvalidOid;
 		st->loaded = false;
 		st->flush_requested = false;
+		st->compact_requested = false;
+		st->flushing_pid = 0;
+		st->compacting_pid = 0;
+		st->l0_files = 0;
+		st->nssts = 0;
+		memset(st->pins, 0, sizeof(st->pins));
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
 		st->next_seq = LSM_FIRST_SEQ;
 		st->active = -1;
@@ -471,7 +477,12 @@ lsm_states_needing_flush(Oid dboid, LsmFlushTarget *out, int max)
 	hash_seq_init(&seq, lsm_state_hash);
 	while ((st = (LsmRelState *) hash_seq_search(&seq)) != NULL)
 	{
-		if (!st->flush_requested || !OidIsValid(st->relid))
+		if ((!st->flush_requested && !st->compact_requested) ||
+			!OidIsValid(st->relid))
+			continue;
+		/* someone is on it already */
+		if ((!st->flush_requested || st->flushing_pid != 0) &&
+			(!st->compact_requested || st->compacting_pid != 0))
 			continue;
 		if (OidIsValid(dboid) && st->key.dbNode != dboid)
 			continue;
@@ -483,6 +494,8 @@ lsm_states_needing_flush(Oid dboid, LsmFlushTarget *out, int max)
 		out[n].db = st->key.dbNode;
 		out[n].relid = st->relid;
 		out[n].rnode = st->key;
+		out[n].jobs = (st->flush_requested && st->flushing_pid == 0) +
+			(st->compact_requested && st->compacting_pid == 0);
 		n++;
 	}
 	LWLockRelease(&lsm_shared->hash_lock);
@@ -498,6 +511,9 @@ lsm_state_clear_flush_request(const RelFileNode *rnode)
 	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
 	st = lsm_state_lookup(rnode);
 	if (st != NULL)
+	{
 		st->flush_requested = false;
+		st->compact_requested = false;
+	}
 	LWLockRelease(&lsm_shared->hash_lock);
 }

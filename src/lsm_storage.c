@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "access/xloginsert.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
@@ -352,6 +353,35 @@ lsm_logpage_init(Page page, uint64 gen)
 	op->page_id = LSM_LOGPAGE_ID;
 }
 
+/* Collect the log pages of a memtable generation (walking its chain). */
+BlockNumber *
+lsm_loggen_pages(Relation rel, const LsmLogGen *lg, int *npages)
+{
+	BlockNumber *pages = palloc(sizeof(BlockNumber) * Max(lg->npages, 1));
+	BlockNumber blk = lg->head;
+	int			n = 0;
+
+	while (BlockNumberIsValid(blk))
+	{
+		Buffer		buf;
+		LsmLogPageOpaque *op;
+
+		if (n >= (int) lg->npages)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("memtable log of relation \"%s\" is longer than its manifest says",
+							RelationGetRelationName(rel))));
+		pages[n++] = blk;
+		buf = ReadBuffer(rel, blk);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		op = (LsmLogPageOpaque *) PageGetSpecialPointer(BufferGetPage(buf));
+		blk = op->next;
+		UnlockReleaseBuffer(buf);
+	}
+	*npages = n;
+	return pages;
+}
+
 /* ---------- SSTable pages ---------- */
 
 /*
@@ -415,6 +445,23 @@ sst_file_read(void *arg, uint64_t offset, size_t len, char *dst)
 		}
 		LockBuffer(ctx->buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(ctx->buf);
+		if (!XLogRecPtrIsInvalid(ctx->max_lsn) && PageGetLSN(page) > ctx->max_lsn)
+		{
+			/*
+			 * Written after the view opened: the SSTable was compacted away
+			 * and its blocks reused.  On a primary, pins prevent that; a
+			 * standby cannot hold the primary back.
+			 */
+			LockBuffer(ctx->buf, BUFFER_LOCK_UNLOCK);
+			if (RecoveryInProgress())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("canceling statement due to conflict with recovery"),
+						 errdetail("Blocks of relation \"%s\" that the statement was reading were reused by a compaction on the primary.",
+								   RelationGetRelationName(ctx->rel))));
+			elog(ERROR, "SSTable block %u of \"%s\" changed under a reader",
+				 ctx->bufblk, RelationGetRelationName(ctx->rel));
+		}
 		avail = PageIsNew(page) ? 0 :
 			((PageHeader) page)->pd_lower - SizeOfPageHeaderData;
 		if (((PageHeader) page)->pd_lower < SizeOfPageHeaderData ||
@@ -442,6 +489,7 @@ lsm_sst_file_init(lsm_file *file, LsmSstFileCtx *ctx, Relation rel,
 	ctx->strategy = strategy;
 	ctx->buf = InvalidBuffer;
 	ctx->bufblk = InvalidBlockNumber;
+	ctx->max_lsn = InvalidXLogRecPtr;	/* no check unless a view sets it */
 	file->read = sst_file_read;
 	file->size = sst->file_size;
 	file->ctx = ctx;

@@ -30,6 +30,7 @@
 #include "pgstat.h"
 #include "postmaster/autovacuum.h"
 #include "storage/bufmgr.h"
+#include "storage/ipc.h"
 #include "storage/smgr.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -720,6 +721,13 @@ process_pending(bool committed, int min_level)
 static void
 lsm_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		/* a flush or compaction interrupted by an error */
+		lsm_job_abort_cleanup("transaction aborted");
+		lsm_release_flush_claim();
+		lsm_release_compact_claim();
+	}
 	if (pending_discards == NULL)
 		return;
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||

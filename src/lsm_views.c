@@ -28,12 +28,18 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+#include "utils/jsonb.h"
+#include "lib/stringinfo.h"
 
 #include "lsm_am.h"
 
 PG_FUNCTION_INFO_V1(lsm_am_flush);
+PG_FUNCTION_INFO_V1(lsm_am_compact);
 PG_FUNCTION_INFO_V1(lsm_am_sstables);
 PG_FUNCTION_INFO_V1(lsm_am_memtables);
+PG_FUNCTION_INFO_V1(lsm_am_running_jobs);
+PG_FUNCTION_INFO_V1(lsm_am_level_shape);
+PG_FUNCTION_INFO_V1(lsm_am_relation_stats);
 
 /*
  * Open an lsm table named by the user, checking that it is one.
@@ -53,22 +59,70 @@ open_lsm_table(Oid relid, LOCKMODE mode)
 }
 
 /*
- * lsm_am.flush(regclass) returns int: freeze the active memtable and
- * flush all frozen ones now; returns how many memtables were flushed.
- * Requires ownership of the table.
+ * lsm_am.flush(regclass, wait bool) returns int: freeze the active
+ * memtable and flush all frozen ones; returns how many were flushed.  With
+ * wait = false, only ask the background workers and return 0.  Requires
+ * ownership of the table.
  */
 Datum
 lsm_am_flush(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
+	bool		wait = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	Relation	rel;
-	int			n;
+	int			n = 0;
 
 	lsm_check_preloaded();
 	rel = open_lsm_table(relid, AccessShareLock);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	n = lsm_flush_relation(rel, true);
+	if (wait)
+		n = lsm_flush_relation(rel, true);
+	else
+	{
+		LsmRelState *st = lsm_memstore_open(rel);
+
+		if (lsm_memstore_freeze(st))
+			lsm_request_flush(st);
+	}
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_INT32(n);
+}
+
+/*
+ * lsm_am.compact(regclass, level int, wait bool) returns int: level NULL
+ * compacts everything into one sorted run; a level compacts that level
+ * into the next.  Returns the number of compactions done; with wait =
+ * false, asks the background workers for their automatic compactions and
+ * returns 0.  Requires ownership of the table.
+ */
+Datum
+lsm_am_compact(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int			level = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1);
+	bool		wait = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	Relation	rel;
+	int			n = 0;
+
+	lsm_check_preloaded();
+	rel = open_lsm_table(relid, AccessShareLock);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+	if (level < -1 || level >= LSM_MAX_LEVELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("level must be between 0 and %d, or NULL for all levels",
+						LSM_MAX_LEVELS - 1)));
+	if (wait)
+		n = lsm_compact_relation(rel, true, level);
+	else
+	{
+		LsmRelState *st = lsm_memstore_open(rel);
+
+		st->compact_requested = true;
+		lsm_wake_launcher();
+	}
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_INT32(n);
 }
@@ -259,6 +313,214 @@ lsm_am_memtables(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 		LWLockRelease(&st->lock);
+		relation_close(rel, AccessShareLock);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * lsm_am.running_jobs(): flushes and compactions running now in this
+ * database, with progress.
+ */
+Datum
+lsm_am_running_jobs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			j;
+
+	lsm_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	for (j = 0; j < LSM_MAX_JOBS; j++)
+	{
+		LsmJob		job;
+		Datum		values[13];
+		bool		nulls[13];
+		pg_uuid_t  *id;
+		StringInfoData in;
+		int			i;
+
+		SpinLockAcquire(&lsm_shared->pool_mutex);
+		job = lsm_shared->jobs[j];
+		SpinLockRelease(&lsm_shared->pool_mutex);
+		if (!job.in_use || job.dbid != MyDatabaseId)
+			continue;
+		memset(nulls, 0, sizeof(nulls));
+		id = palloc(sizeof(pg_uuid_t));
+		memcpy(id->data, job.id, 16);
+		initStringInfo(&in);
+		appendStringInfoChar(&in, '[');
+		for (i = 0; i < job.ninputs; i++)
+		{
+			pg_uuid_t	u;
+
+			memcpy(u.data, job.inputs[i], 16);
+			appendStringInfo(&in, "%s\"%s\"", i ? ", " : "",
+							 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u))));
+		}
+		appendStringInfoChar(&in, ']');
+		values[0] = UUIDPGetDatum(id);
+		values[1] = ObjectIdGetDatum(job.relid);
+		values[2] = CStringGetTextDatum(job.is_flush ? "flush" : "compaction");
+		values[3] = CStringGetTextDatum(job.reason);
+		values[4] = Int32GetDatum(job.from_level);
+		values[5] = Int32GetDatum(job.to_level);
+		values[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(in.data));
+		values[7] = BoolGetDatum(job.trivial_move);
+		values[8] = TimestampTzGetDatum(job.started_at);
+		values[9] = Int64GetDatum((int64) job.bytes_written);
+		values[10] = Int64GetDatum((int64) job.keys_in);
+		values[11] = Int64GetDatum((int64) job.keys_dropped);
+		values[12] = Float8GetDatum(job.total_entries > 0 ?
+									Min(1.0, (double) job.keys_in / job.total_entries) : 0.0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* A copy of a relation's manifest, or NULL for an empty relation. */
+static LsmMetaData *
+manifest_copy(Relation rel)
+{
+	Buffer		metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
+	LsmMetaData *meta;
+
+	if (metabuf == InvalidBuffer)
+		return NULL;
+	meta = palloc(BLCKSZ);
+	memcpy(meta, LsmPageGetMeta(BufferGetPage(metabuf)),
+		   BLCKSZ - MAXALIGN(SizeOfPageHeaderData));
+	UnlockReleaseBuffer(metabuf);
+	return meta;
+}
+
+/*
+ * lsm_am.level_shape(): per lsm table and level, the SSTables, bytes and
+ * compaction score (>= 1: due for compaction).
+ */
+Datum
+lsm_am_level_shape(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *oids;
+	ListCell   *lc;
+
+	lsm_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	oids = lsm_table_oids();
+	foreach(lc, oids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Relation	rel = try_relation_open(relid, AccessShareLock);
+		LsmMetaData *meta;
+		lsm_compaction_options copts;
+		uint64		target;
+		lsm_sst_desc *d;
+		int			files[LSM_MAX_LEVELS];
+		uint64		bytes[LSM_MAX_LEVELS];
+		double		scores[LSM_MAX_LEVELS];
+		int			i;
+		int			deepest = 0;
+
+		if (rel == NULL)
+			continue;
+		meta = manifest_copy(rel);
+		lsm_rel_compaction_options(rel, &copts, &target);
+		d = palloc0(sizeof(lsm_sst_desc) * Max(1, meta ? meta->nssts : 0));
+		for (i = 0; meta && i < meta->nssts; i++)
+		{
+			d[i].level = meta->ssts[i].level;
+			d[i].size = (uint64) meta->ssts[i].nblocks * BLCKSZ;
+			d[i].entries = meta->ssts[i].entries;
+			d[i].tombstones = meta->ssts[i].tombstones;
+			d[i].min_seq = meta->ssts[i].min_seq;
+			d[i].max_seq = meta->ssts[i].max_seq;
+		}
+		lsm_compaction_level_stats(&copts, d, meta ? meta->nssts : 0, files, bytes, scores);
+		for (i = 0; i < copts.num_levels && i < LSM_MAX_LEVELS; i++)
+			if (files[i] > 0)
+				deepest = i;
+		for (i = 0; i <= deepest; i++)
+		{
+			Datum		values[6];
+			bool		nulls[6];
+
+			memset(nulls, 0, sizeof(nulls));
+			values[0] = ObjectIdGetDatum(relid);
+			values[1] = Int32GetDatum(i);
+			values[2] = Int32GetDatum(files[i]);
+			values[3] = Int64GetDatum((int64) bytes[i]);
+			values[4] = Float8GetDatum(scores[i]);
+			values[5] = Int64GetDatum((int64) lsm_compaction_level_target(&copts, i));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		relation_close(rel, AccessShareLock);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * lsm_am.relation_stats(): per lsm table, where its space goes: SSTables,
+ * memtable log pages, free blocks, and space amplification (all SSTable
+ * bytes over the bytes of the deepest level, as RocksDB reports it).
+ */
+Datum
+lsm_am_relation_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *oids;
+	ListCell   *lc;
+
+	lsm_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	oids = lsm_table_oids();
+	foreach(lc, oids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Relation	rel = try_relation_open(relid, AccessShareLock);
+		LsmMetaData *meta;
+		Datum		values[9];
+		bool		nulls[9];
+		int64		sst_bytes = 0;
+		int64		deepest_bytes = 0;
+		int64		free_blocks = 0;
+		int64		log_pages = 0;
+		int64		entries = 0;
+		int			deepest = -1;
+		int			i;
+
+		if (rel == NULL)
+			continue;
+		meta = manifest_copy(rel);
+		for (i = 0; meta && i < meta->nssts; i++)
+		{
+			sst_bytes += (int64) meta->ssts[i].nblocks * BLCKSZ;
+			entries += meta->ssts[i].entries;
+			deepest = Max(deepest, meta->ssts[i].level);
+		}
+		for (i = 0; meta && i < meta->nssts; i++)
+			if (meta->ssts[i].level == deepest)
+				deepest_bytes += (int64) meta->ssts[i].nblocks * BLCKSZ;
+		for (i = 0; meta && i < meta->nfree; i++)
+			free_blocks += meta->free[i].count;
+		for (i = 0; meta && i < meta->nloggens; i++)
+			log_pages += meta->loggens[i].npages;
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = ObjectIdGetDatum(relid);
+		values[1] = Int32GetDatum(meta ? meta->nssts : 0);
+		values[2] = Int64GetDatum(entries);
+		values[3] = Int64GetDatum(sst_bytes);
+		values[4] = Int64GetDatum(log_pages * BLCKSZ);
+		values[5] = Int64GetDatum(free_blocks * BLCKSZ);
+		values[6] = Int64GetDatum((int64) RelationGetNumberOfBlocks(rel) * BLCKSZ);
+		if (deepest_bytes > 0)
+			values[7] = Float8GetDatum((double) sst_bytes / deepest_bytes);
+		else
+			nulls[7] = true;
+		if (sst_bytes > 0)
+			values[8] = Float8GetDatum((double) RelationGetNumberOfBlocks(rel) * BLCKSZ / sst_bytes);
+		else
+			nulls[8] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		relation_close(rel, AccessShareLock);
 	}
 	return (Datum) 0;

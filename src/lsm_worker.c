@@ -7,10 +7,11 @@
  *	  worker flushes them and exits when idle.
  *
  * Writers never depend on the workers for correctness: a writer that
- * finds too many frozen memtables waits briefly and then flushes itself
- * (lsm_memstore.c), so a cluster out of worker slots still makes progress.
- * An error in one flush is logged, the transaction aborted, and the
- * worker goes on; the memtable stays frozen and is retried later.
+ * finds too many frozen memtables, or too many level-0 SSTables, waits
+ * briefly and then flushes or compacts itself (lsm_memstore.c), so a
+ * cluster out of worker slots still makes progress.  An error in one job
+ * is logged and recorded as a failed job, the transaction aborted, and
+ * the worker goes on; the work is retried later.
  *
  *-------------------------------------------------------------------------
  */
@@ -54,46 +55,60 @@ lsm_worker_register_launcher(void)
 	RegisterBackgroundWorker(&worker);
 }
 
-/* Ask for a flush of st's frozen memtables and wake the launcher. */
 void
-lsm_request_flush(LsmRelState *st)
+lsm_wake_launcher(void)
 {
-	Latch	   *latch;
+	Latch	   *latch = lsm_shared->launcher_latch;
 
-	st->flush_requested = true;
-	latch = lsm_shared->launcher_latch;
 	if (latch)
 		SetLatch(latch);
 }
 
-static bool
-db_worker_running(Oid db)
+/* Ask for a flush of st's frozen memtables and wake the launcher. */
+void
+lsm_request_flush(LsmRelState *st)
+{
+	st->flush_requested = true;
+	lsm_wake_launcher();
+}
+
+/* Workers running for db (all databases if InvalidOid). */
+static int
+db_workers_running(Oid db)
 {
 	int			i;
-	bool		found = false;
+	int			n = 0;
 
 	SpinLockAcquire(&lsm_shared->pool_mutex);
 	for (i = 0; i < LSM_MAX_DB_WORKERS; i++)
-		if (lsm_shared->db_workers[i] == db)
-			found = true;
+		if (lsm_shared->db_workers[i] != InvalidOid &&
+			(db == InvalidOid || lsm_shared->db_workers[i] == db))
+			n++;
 	SpinLockRelease(&lsm_shared->pool_mutex);
-	return found;
+	return n;
 }
 
-/* Claim a worker entry for db; false if all are taken. */
+/* Claim a worker entry for db; false if lsm_am.max_workers run already. */
 static bool
 db_worker_claim(Oid db)
 {
 	int			i;
+	int			running = 0;
 
 	SpinLockAcquire(&lsm_shared->pool_mutex);
 	for (i = 0; i < LSM_MAX_DB_WORKERS; i++)
+		if (lsm_shared->db_workers[i] != InvalidOid)
+			running++;
+	if (running < lsm_max_workers)
 	{
-		if (lsm_shared->db_workers[i] == InvalidOid)
+		for (i = 0; i < LSM_MAX_DB_WORKERS; i++)
 		{
-			lsm_shared->db_workers[i] = db;
-			SpinLockRelease(&lsm_shared->pool_mutex);
-			return true;
+			if (lsm_shared->db_workers[i] == InvalidOid)
+			{
+				lsm_shared->db_workers[i] = db;
+				SpinLockRelease(&lsm_shared->pool_mutex);
+				return true;
+			}
 		}
 	}
 	SpinLockRelease(&lsm_shared->pool_mutex);
@@ -124,7 +139,7 @@ start_db_worker(Oid db)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 
-	if (db_worker_running(db) || !db_worker_claim(db))
+	if (!db_worker_claim(db))
 		return;
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -165,9 +180,23 @@ lsm_launcher_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		/*
+		 * One more worker for a database while it has more unclaimed
+		 * flush and compaction requests than workers (lsm_am.max_workers
+		 * in all), so that a long compaction does not hold up flushes.
+		 */
 		n = lsm_states_needing_flush(InvalidOid, targets, MAX_TARGETS);
 		for (i = 0; i < n; i++)
-			start_db_worker(targets[i].db);
+		{
+			int			pending = 0;
+			int			k;
+
+			for (k = 0; k < n; k++)
+				if (targets[k].db == targets[i].db)
+					pending += targets[k].jobs;
+			if (db_workers_running(targets[i].db) < pending)
+				start_db_worker(targets[i].db);
+		}
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 1000L, PG_WAIT_EXTENSION);
@@ -178,13 +207,15 @@ lsm_launcher_main(Datum arg)
 }
 
 /*
- * Flush one relation in its own transaction; errors are logged and
- * swallowed so that the worker goes on with the others.
+ * Flush and compact one relation in its own transaction; errors are
+ * logged, recorded as failed jobs, and swallowed so that the worker goes
+ * on with the others (the request stays set: retried on a later round).
  */
 static void
-flush_target(const LsmFlushTarget *t)
+work_on(const LsmFlushTarget *t)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		failed = false;
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -196,7 +227,20 @@ flush_target(const LsmFlushTarget *t)
 			rel->rd_tableam != lsm_table_am_routine())
 			lsm_state_clear_flush_request(&t->rnode);
 		else
-			(void) lsm_flush_relation(rel, false);
+		{
+			LsmRelState *st = lsm_memstore_open(rel);
+
+			if (st->flush_requested && st->flushing_pid == 0)
+			{
+				pgstat_report_activity(STATE_RUNNING, "lsm_am: flushing memtables");
+				(void) lsm_flush_relation(rel, false);
+			}
+			if (st->compact_requested && st->compacting_pid == 0)
+			{
+				pgstat_report_activity(STATE_RUNNING, "lsm_am: compacting");
+				(void) lsm_compact_relation(rel, false, 0);
+			}
+		}
 		if (rel)
 			relation_close(rel, AccessShareLock);
 		PopActiveSnapshot();
@@ -204,14 +248,39 @@ flush_target(const LsmFlushTarget *t)
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		lsm_job_abort_cleanup(edata->message);
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		/* retried on a later round; leave the request set */
-		pg_usleep(1000 * 1000L);
+		failed = true;
 	}
 	PG_END_TRY();
+
+	if (failed)
+	{
+		/* record the failed job; then pause before retrying anything */
+		PG_TRY();
+		{
+			StartTransactionCommand();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			lsm_job_record_failure();
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+		pg_usleep(1000 * 1000L);
+	}
 }
 
 void
@@ -243,8 +312,7 @@ lsm_db_worker_main(Datum arg)
 		for (i = 0; i < n; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			pgstat_report_activity(STATE_RUNNING, "flushing lsm memtables");
-			flush_target(&targets[i]);
+			work_on(&targets[i]);
 		}
 		pgstat_report_activity(STATE_IDLE, NULL);
 		idle_rounds = n == 0 ? idle_rounds + 1 : 0;

@@ -14,6 +14,11 @@
  *	XLOG_LSM_FLUSH        block 0: metapage (full image) listing the new
  *	                      SSTable, whose pages were logged as full-page
  *	                      images before this record.
+ *	XLOG_LSM_COMPACT      block 0: metapage (full image) with a
+ *	                      compaction's inputs replaced by its outputs (or
+ *	                      moved to another level).
+ *	XLOG_LSM_META         block 0: metapage (full image) after blocks were
+ *	                      reserved for an SSTable or swept back.
  *
  * Besides pages, redo keeps the in-memory memtables of a standby in step
  * when a backend has loaded them: the startup process takes hash_lock
@@ -180,6 +185,36 @@ redo_flush(XLogReaderState *record)
 	redo_unlock_state(st);
 }
 
+/*
+ * COMPACT and META: the metapage image says it all.  A standby's readers
+ * copy the manifest under the state lock, so take it around the restore.
+ */
+static void
+redo_meta_image(XLogReaderState *record)
+{
+	RelFileNode rnode;
+	LsmRelState *st;
+	Buffer		metabuf;
+
+	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+	st = redo_lock_state(&rnode);
+	if (XLogReadBufferForRedo(record, 0, &metabuf) != BLK_RESTORED)
+		elog(PANIC, "lsm redo: metapage image missing");
+	if (st != NULL)
+	{
+		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
+		int			i;
+
+		st->nssts = meta->nssts;
+		st->l0_files = 0;
+		for (i = 0; i < meta->nssts; i++)
+			if (meta->ssts[i].level == 0)
+				st->l0_files++;
+	}
+	UnlockReleaseBuffer(metabuf);
+	redo_unlock_state(st);
+}
+
 void
 lsm_redo(XLogReaderState *record)
 {
@@ -195,6 +230,10 @@ lsm_redo(XLogReaderState *record)
 			break;
 		case XLOG_LSM_FLUSH:
 			redo_flush(record);
+			break;
+		case XLOG_LSM_COMPACT:
+		case XLOG_LSM_META:
+			redo_meta_image(record);
 			break;
 		default:
 			elog(PANIC, "lsm_redo: unknown op code %u", info);

@@ -1,0 +1,286 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_jobs.c
+ *	  Flush and compaction jobs: the running ones in shared memory (with
+ *	  progress, for the CompactionJob view), the finished ones in the
+ *	  table lsm_am.compaction_history (kept across restarts, at most
+ *	  lsm_am.compaction_history_size rows).
+ *
+ * History rows are inserted with SPI as the owner of the history table
+ * (the extension's owner), in the transaction of the job: a job run by a
+ * transaction that later aborts leaves no row (its effect on the storage
+ * stays: flushes and compactions are not transactional).  A job that
+ * fails is recorded by the worker in a new transaction
+ * (lsm_job_record_failure).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "lsm_am.h"
+
+/*
+ * The job this backend runs (one at a time): its shared slot, or -1 with
+ * the description in local_job when all slots were taken.  The last job
+ * that failed is kept for lsm_job_record_failure.
+ */
+static int	my_job = -1;
+static bool my_job_active = false;
+static LsmJob local_job;
+static LsmJob failed_job;
+static bool have_failed_job = false;
+static char failed_error[256];
+
+static LsmJob *
+my_job_desc(void)
+{
+	return my_job >= 0 ? &lsm_shared->jobs[my_job] : &local_job;
+}
+
+LsmJob *
+lsm_job(int j)
+{
+	return &lsm_shared->jobs[j];
+}
+
+/*
+ * Register a running job.  Returns its slot, or -1 if all are taken (the
+ * job then runs unseen and is only recorded when it ends).
+ */
+int
+lsm_job_start(Relation rel, bool is_flush, int from_level, int to_level,
+			  bool trivial, const LsmSstEntry *inputs, int ninputs,
+			  uint64 total_entries, const char *reason)
+{
+	int			j;
+	LsmJob	   *job = NULL;
+
+	SpinLockAcquire(&lsm_shared->pool_mutex);
+	for (j = 0; j < LSM_MAX_JOBS; j++)
+	{
+		if (!lsm_shared->jobs[j].in_use)
+		{
+			job = &lsm_shared->jobs[j];
+			job->in_use = true;
+			break;
+		}
+	}
+	SpinLockRelease(&lsm_shared->pool_mutex);
+	if (job == NULL)
+	{
+		/* not shown while it runs; recorded when it ends */
+		job = &local_job;
+		j = -1;
+	}
+	job->pid = MyProcPid;
+	job->dbid = MyDatabaseId;
+	job->relid = RelationGetRelid(rel);
+	lsm_make_uuid(job->id);
+	job->is_flush = is_flush;
+	job->trivial_move = trivial;
+	job->from_level = from_level;
+	job->to_level = to_level;
+	job->ninputs = Min(ninputs, LSM_JOB_MAX_INPUTS);
+	for (int i = 0; i < job->ninputs; i++)
+		memcpy(job->inputs[i], inputs[i].id, 16);
+	job->started_at = GetCurrentTimestamp();
+	job->total_entries = total_entries;
+	job->keys_in = 0;
+	job->keys_dropped = 0;
+	job->bytes_read = 0;
+	job->bytes_written = 0;
+	strlcpy(job->reason, reason, sizeof(job->reason));
+	my_job = j;
+	my_job_active = true;
+	return j;
+}
+
+static void
+append_uuid_json(StringInfo buf, const uint8 *id)
+{
+	pg_uuid_t	u;
+
+	memcpy(u.data, id, 16);
+	appendStringInfo(buf, "\"%s\"",
+					 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u))));
+}
+
+/* Insert one history row (and trim the table) through SPI. */
+static void
+insert_history(const LsmJob *job, const LsmJobResult *res)
+{
+	Oid			nsp = get_namespace_oid("lsm_am", true);
+	Oid			histrel = OidIsValid(nsp) ? get_relname_relid("compaction_history", nsp) : InvalidOid;
+	HeapTuple	tup;
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec_context;
+	StringInfoData in,
+				out;
+	Datum		values[18];
+	char		nulls[18];
+	Oid			types[18] = {UUIDOID, OIDOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+		JSONBOID, JSONBOID, UUIDOID, BOOLOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Oid			keeptype = INT4OID;
+	Datum		keep = Int32GetDatum(lsm_history_size);
+	pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+	pg_uuid_t  *first_out = palloc(sizeof(pg_uuid_t));
+	int			i;
+
+	if (!OidIsValid(histrel) || lsm_history_size == 0)
+		return;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(histrel));
+	if (!HeapTupleIsValid(tup))
+		return;
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+
+	initStringInfo(&in);
+	appendStringInfoChar(&in, '[');
+	for (i = 0; i < job->ninputs; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&in, ", ");
+		append_uuid_json(&in, job->inputs[i]);
+	}
+	appendStringInfoChar(&in, ']');
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '[');
+	for (i = 0; i < res->noutputs; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&out, ", ");
+		append_uuid_json(&out, res->outputs[i].id);
+	}
+	appendStringInfoChar(&out, ']');
+
+	memset(nulls, ' ', sizeof(nulls));
+	memcpy(id->data, job->id, 16);
+	values[0] = UUIDPGetDatum(id);
+	values[1] = ObjectIdGetDatum(job->relid);
+	values[2] = CStringGetTextDatum(job->is_flush ? "flush" : "compaction");
+	values[3] = CStringGetTextDatum(res->status);
+	values[4] = CStringGetTextDatum(res->error ? psprintf("%s: %s", job->reason, res->error) : job->reason);
+	values[5] = Int32GetDatum(job->from_level);
+	values[6] = Int32GetDatum(job->to_level);
+	values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(in.data));
+	values[8] = DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+	if (res->noutputs > 0)
+	{
+		memcpy(first_out->data, res->outputs[0].id, 16);
+		values[9] = UUIDPGetDatum(first_out);
+	}
+	else
+		nulls[9] = 'n';
+	values[10] = BoolGetDatum(job->trivial_move);
+	values[11] = TimestampTzGetDatum(job->started_at);
+	values[12] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[13] = Int64GetDatum((int64) res->bytes_read);
+	values[14] = Int64GetDatum((int64) res->bytes_read_from);
+	values[15] = Int64GetDatum((int64) res->bytes_written);
+	values[16] = Int64GetDatum((int64) res->keys_in);
+	values[17] = Int64GetDatum((int64) res->keys_dropped);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args(
+								  "INSERT INTO lsm_am.compaction_history (id, relid, kind, status, reason, "
+								  "from_level, to_level, input_sstables, output_sstables, output_sstable_id, "
+								  "trivial_move, started_at, completed_at, bytes_read, bytes_read_from_level, "
+								  "bytes_written, keys_in, keys_dropped) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+								  "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+								  18, types, values, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record an lsm job in lsm_am.compaction_history");
+		if (SPI_execute_with_args(
+								  "DELETE FROM lsm_am.compaction_history WHERE id IN "
+								  "(SELECT id FROM lsm_am.compaction_history "
+								  "ORDER BY completed_at DESC, id OFFSET $1)",
+								  1, &keeptype, &keep, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not trim lsm_am.compaction_history");
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * A job ended: record it in the history and free its slot.
+ */
+void
+lsm_job_finish(int j, Relation rel, const LsmJobResult *res)
+{
+	LsmJob		copy = *my_job_desc();
+
+	Assert(j == my_job);
+	if (my_job >= 0)
+	{
+		SpinLockAcquire(&lsm_shared->pool_mutex);
+		lsm_shared->jobs[my_job].in_use = false;
+		SpinLockRelease(&lsm_shared->pool_mutex);
+	}
+	my_job = -1;
+	my_job_active = false;
+	insert_history(&copy, res);
+}
+
+/*
+ * Called in the error path (before the transaction is aborted): free the
+ * running job's slot and keep its description for lsm_job_record_failure.
+ */
+void
+lsm_job_abort_cleanup(const char *message)
+{
+	if (!my_job_active)
+		return;
+	failed_job = *my_job_desc();
+	if (my_job >= 0)
+	{
+		SpinLockAcquire(&lsm_shared->pool_mutex);
+		lsm_shared->jobs[my_job].in_use = false;
+		SpinLockRelease(&lsm_shared->pool_mutex);
+	}
+	my_job = -1;
+	my_job_active = false;
+	have_failed_job = true;
+	strlcpy(failed_error, message ? message : "unknown error", sizeof(failed_error));
+}
+
+/*
+ * Record the last failed job (in a new transaction, after the failed one
+ * was aborted).
+ */
+void
+lsm_job_record_failure(void)
+{
+	LsmJobResult res;
+
+	if (!have_failed_job)
+		return;
+	have_failed_job = false;
+	memset(&res, 0, sizeof(res));
+	res.status = "failed";
+	res.error = failed_error;
+	insert_history(&failed_job, &res);
+}

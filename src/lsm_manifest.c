@@ -1,0 +1,461 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_manifest.c
+ *	  Changes to the manifest (the SSTable list of the metapage): block
+ *	  reservation for new SSTables, the atomic switch that flushes and
+ *	  compactions end with, SSTable pins, and the sweep that gives back
+ *	  blocks a crash left unreferenced.
+ *
+ * Space.  A new SSTable's blocks are reserved first (taken off the free
+ * list, or added by extending the relation) in a logged metapage change;
+ * the SSTable is then written; a switch makes it reachable.  A crash
+ * between reservation and switch leaves its blocks referenced by nothing;
+ * the first backend to load the relation after a restart sweeps every
+ * such block back onto the free list.
+ *
+ * SSTables replaced by a compaction cannot be reused at once: scans that
+ * opened before the switch may still read them.  Every SSTable of the
+ * manifest has a pin entry in the relation's shared state; a read view
+ * bumps the refs of the SSTables it copied (under the state lock, shared,
+ * together with the copy) and drops them when it closes.  The switch marks
+ * its inputs zombie; a zombie's blocks return to the free list, in the
+ * next logged metapage change, once its refs are zero.  As a safety net
+ * (and on standbys, where the primary decides reuse), a view also refuses
+ * any SSTable page whose LSN is newer than the view (lsm_storage.c).
+ *
+ * Locking: the state lock exclusively, then the metapage buffer lock, for
+ * every change here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xloginsert.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+
+#include "lsm_am.h"
+
+/* ---------- pins ---------- */
+
+static int
+pin_find(LsmRelState *st, BlockNumber start)
+{
+	int			i;
+
+	for (i = 0; i < LSM_MAX_PINS; i++)
+		if (st->pins[i].in_use && st->pins[i].start == start)
+			return i;
+	return -1;
+}
+
+/* Give an SSTable a pin entry.  REQUIRES: st->lock exclusive. */
+static void
+pin_add(LsmRelState *st, BlockNumber start, uint32 nblocks)
+{
+	int			i;
+
+	if (pin_find(st, start) >= 0)
+		return;
+	for (i = 0; i < LSM_MAX_PINS; i++)
+	{
+		if (!st->pins[i].in_use)
+		{
+			st->pins[i].start = start;
+			st->pins[i].nblocks = nblocks;
+			pg_atomic_init_u32(&st->pins[i].refs, 0);
+			st->pins[i].zombie = false;
+			st->pins[i].in_use = true;
+			return;
+		}
+	}
+	/* callers check lsm_manifest_pins_free() first */
+	elog(ERROR, "lsm relation state has no free SSTable pin entry");
+}
+
+/* Free pin entries left.  REQUIRES: st->lock held. */
+int
+lsm_manifest_pins_free(LsmRelState *st)
+{
+	int			i;
+	int			n = 0;
+
+	for (i = 0; i < LSM_MAX_PINS; i++)
+		if (!st->pins[i].in_use)
+			n++;
+	return n;
+}
+
+/*
+ * Pin the SSTables a view copied.  REQUIRES: st->lock held (shared is
+ * enough: refs is atomic and entries do not move meanwhile).  idx[i] is
+ * -1 for an SSTable without an entry (on a standby).
+ */
+void
+lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		idx[i] = pin_find(st, ssts[i].start);
+		if (idx[i] >= 0)
+			pg_atomic_fetch_add_u32(&st->pins[idx[i]].refs, 1);
+	}
+}
+
+/* Drop a view's pins (no lock needed: its entries cannot go meanwhile). */
+void
+lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (idx[i] >= 0)
+			pg_atomic_fetch_sub_u32(&st->pins[idx[i]].refs, 1);
+}
+
+/*
+ * Move unread zombies' blocks to the free list of meta (the caller's
+ * working copy, which it logs).  Returns whether meta changed.
+ * REQUIRES: st->lock exclusive.
+ */
+static bool
+reclaim_zombies(LsmRelState *st, LsmMetaData *meta)
+{
+	int			i;
+	bool		changed = false;
+
+	for (i = 0; i < LSM_MAX_PINS; i++)
+	{
+		LsmSstPin  *p = &st->pins[i];
+
+		if (p->in_use && p->zombie && pg_atomic_read_u32(&p->refs) == 0)
+		{
+			lsm_free_blocks(meta, p->start, p->nblocks);
+			p->in_use = false;
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+/* Rebuild pin entries from the manifest (after a restart). */
+void
+lsm_manifest_init_pins(LsmRelState *st, const LsmMetaData *meta)
+{
+	int			i;
+
+	memset(st->pins, 0, sizeof(st->pins));
+	st->l0_files = 0;
+	for (i = 0; i < meta->nssts; i++)
+	{
+		if (i < LSM_MAX_PINS)
+			pin_add(st, meta->ssts[i].start, meta->ssts[i].nblocks);
+		if (meta->ssts[i].level == 0)
+			st->l0_files++;
+	}
+	st->nssts = meta->nssts;
+}
+
+/* ---------- logged metapage changes ---------- */
+
+static LsmMetaData *
+meta_copy(Buffer metabuf)
+{
+	LsmMetaData *meta = palloc(BLCKSZ);
+
+	memcpy(meta, LsmPageGetMeta(BufferGetPage(metabuf)),
+		   BLCKSZ - MAXALIGN(SizeOfPageHeaderData));
+	return meta;
+}
+
+/*
+ * Write meta back to the metapage and log it as a full image under a
+ * record of the given kind.  REQUIRES: metabuf exclusively locked.
+ */
+static void
+meta_write(Relation rel, Buffer metabuf, const LsmMetaData *meta, uint8 info,
+		   const char *rec, int reclen)
+{
+	XLogRecPtr	recptr;
+
+	START_CRIT_SECTION();
+	memcpy(LsmPageGetMeta(BufferGetPage(metabuf)), meta,
+		   offsetof(LsmMetaData, ssts) + meta->nssts * sizeof(LsmSstEntry));
+	lsm_meta_set_lower(BufferGetPage(metabuf));
+	MarkBufferDirty(metabuf);
+	XLogBeginInsert();
+	XLogRegisterData((char *) rec, reclen);
+	XLogRegisterBuffer(0, metabuf, REGBUF_FORCE_IMAGE | REGBUF_STANDARD);
+	recptr = XLogInsert(LSM_RMGR_ID, info);
+	PageSetLSN(BufferGetPage(metabuf), recptr);
+	END_CRIT_SECTION();
+}
+
+/*
+ * Reserve nblocks contiguous blocks for an SSTable about to be written:
+ * first fit on the free list (after reclaiming unread zombies), else by
+ * extending the relation.
+ */
+BlockNumber
+lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks)
+{
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	BlockNumber start;
+	int			i;
+	bool		from_free = false;
+	xl_lsm_meta xlrec;
+
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
+	meta = meta_copy(metabuf);
+	(void) reclaim_zombies(st, meta);
+	for (i = 0; i < meta->nfree; i++)
+		if (meta->free[i].count >= nblocks)
+			from_free = true;
+	start = lsm_alloc_blocks(rel, from_free ? meta : NULL, nblocks);
+	xlrec.kind = LSM_META_RESERVE;
+	xlrec.start = start;
+	xlrec.nblocks = nblocks;
+	/* logged even when extending: reclaimed zombies changed the free list */
+	meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+	UnlockReleaseBuffer(metabuf);
+	LWLockRelease(&st->lock);
+	pfree(meta);
+	return start;
+}
+
+static int
+sst_index(const LsmMetaData *meta, BlockNumber start)
+{
+	int			i;
+
+	for (i = 0; i < meta->nssts; i++)
+		if (meta->ssts[i].start == start)
+			return i;
+	return -1;
+}
+
+/*
+ * Apply an edit to the manifest atomically: remove SSTables, move some to
+ * another level, add new ones, drop a flushed memtable generation (its log
+ * pages go to the free list), all in one logged metapage image.  Removed
+ * SSTables become zombies.  Errors (before anything changes) if an SSTable
+ * to remove or move is no longer listed, or the manifest would overflow.
+ * REQUIRES: st->lock NOT held (taken here).
+ */
+void
+lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
+{
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	int			i;
+	uint8		info;
+	char	   *rec;
+	int			reclen;
+
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
+	meta = meta_copy(metabuf);
+
+	/* validate first: nothing may fail after the first change */
+	for (i = 0; i < edit->nremove; i++)
+		if (sst_index(meta, edit->remove[i]) < 0)
+			elog(ERROR, "SSTable at block %u of \"%s\" is no longer in the manifest",
+				 edit->remove[i], RelationGetRelationName(rel));
+	for (i = 0; i < edit->nmove; i++)
+		if (sst_index(meta, edit->move[i]) < 0)
+			elog(ERROR, "SSTable at block %u of \"%s\" is no longer in the manifest",
+				 edit->move[i], RelationGetRelationName(rel));
+	if (meta->nssts - edit->nremove + edit->nadd > (int) LSM_META_MAX_SSTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lsm relation \"%s\" would have too many SSTables (%d, at most %d)",
+						RelationGetRelationName(rel),
+						meta->nssts - edit->nremove + edit->nadd, (int) LSM_META_MAX_SSTS),
+				 errhint("Lower the level-0 trigger or raise target_file_size, so that compaction keeps fewer SSTables.")));
+	if (lsm_manifest_pins_free(st) < edit->nadd)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many SSTables of \"%s\" are still being read", RelationGetRelationName(rel)),
+				 errhint("Retried later, when long-running scans have finished.")));
+	if (edit->flushed_gen != 0)
+	{
+		int			g;
+		BlockNumber *pages;
+		int			npages;
+
+		for (g = 0; g < meta->nloggens; g++)
+			if (meta->loggens[g].gen == edit->flushed_gen)
+				break;
+		if (g == meta->nloggens)
+			elog(ERROR, "memtable generation " UINT64_FORMAT " of \"%s\" is not in the manifest",
+				 edit->flushed_gen, RelationGetRelationName(rel));
+		pages = lsm_loggen_pages(rel, &meta->loggens[g], &npages);
+		for (i = 0; i < npages; i++)
+			lsm_free_blocks(meta, pages[i], 1);
+		memmove(&meta->loggens[g], &meta->loggens[g + 1],
+				(meta->nloggens - g - 1) * sizeof(LsmLogGen));
+		meta->nloggens--;
+		meta->next_seq = Max(meta->next_seq, st->next_seq);
+	}
+
+	/* the new manifest */
+	for (i = 0; i < edit->nremove; i++)
+	{
+		int			k = sst_index(meta, edit->remove[i]);
+
+		memmove(&meta->ssts[k], &meta->ssts[k + 1],
+				(meta->nssts - k - 1) * sizeof(LsmSstEntry));
+		meta->nssts--;
+	}
+	for (i = 0; i < edit->nmove; i++)
+		meta->ssts[sst_index(meta, edit->move[i])].level = edit->move_level;
+	if (edit->nadd > 0)
+	{
+		memmove(&meta->ssts[edit->nadd], &meta->ssts[0], meta->nssts * sizeof(LsmSstEntry));
+		memcpy(&meta->ssts[0], edit->add, edit->nadd * sizeof(LsmSstEntry));
+		meta->nssts += edit->nadd;
+	}
+
+	/* pins: inputs become zombies, outputs get entries */
+	for (i = 0; i < edit->nremove; i++)
+	{
+		int			p = pin_find(st, edit->remove[i]);
+
+		if (p >= 0)
+			st->pins[p].zombie = true;
+	}
+	for (i = 0; i < edit->nadd; i++)
+		pin_add(st, edit->add[i].start, edit->add[i].nblocks);
+	(void) reclaim_zombies(st, meta);
+
+	if (edit->flushed_gen != 0)
+	{
+		xl_lsm_flush *x = palloc0(sizeof(xl_lsm_flush));
+
+		x->gen = edit->flushed_gen;
+		x->start = edit->nadd ? edit->add[0].start : InvalidBlockNumber;
+		x->nblocks = edit->nadd ? edit->add[0].nblocks : 0;
+		x->entries = edit->nadd ? edit->add[0].entries : 0;
+		info = XLOG_LSM_FLUSH;
+		rec = (char *) x;
+		reclen = sizeof(xl_lsm_flush);
+	}
+	else
+	{
+		xl_lsm_compact *x = palloc0(sizeof(xl_lsm_compact));
+
+		x->from_level = edit->from_level;
+		x->to_level = edit->to_level;
+		x->nremove = edit->nremove;
+		x->nmove = edit->nmove;
+		x->nadd = edit->nadd;
+		info = XLOG_LSM_COMPACT;
+		rec = (char *) x;
+		reclen = sizeof(xl_lsm_compact);
+	}
+	meta_write(rel, metabuf, meta, info, rec, reclen);
+
+	st->nssts = meta->nssts;
+	st->l0_files = 0;
+	for (i = 0; i < meta->nssts; i++)
+		if (meta->ssts[i].level == 0)
+			st->l0_files++;
+
+	/* a flushed memtable leaves the memtable list in the same step */
+	if (edit->flushed_gen != 0)
+	{
+		for (i = 0; i < st->nfrozen; i++)
+		{
+			if (lsm_slot(st->frozen[i])->gen == edit->flushed_gen)
+			{
+				lsm_slot_retire(st->frozen[i]);
+				memmove(&st->frozen[i], &st->frozen[i + 1],
+						(st->nfrozen - i - 1) * sizeof(int));
+				st->nfrozen--;
+				break;
+			}
+		}
+	}
+	UnlockReleaseBuffer(metabuf);
+	LWLockRelease(&st->lock);
+	ConditionVariableBroadcast(&st->cv);
+	pfree(meta);
+}
+
+/*
+ * After a restart, give back every block referenced by nothing: not the
+ * metapage, not an SSTable, not a log page, not already free.  Such blocks
+ * come from flushes and compactions that a crash interrupted between
+ * reservation and switch, and from SSTables that were zombies.  logpages
+ * lists every log page of every generation.  REQUIRES: st->lock exclusive,
+ * no reader of this relation (the state was not loaded), not in recovery.
+ */
+void
+lsm_manifest_sweep(Relation rel, LsmRelState *st, const BlockNumber *logpages,
+				   int nlogpages)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+	uint8	   *used;
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	BlockNumber b;
+	BlockNumber run = InvalidBlockNumber;
+	uint32		freed = 0;
+	int			i;
+
+	if (nblocks <= 1)
+		return;
+	used = palloc0((nblocks + 7) / 8);
+#define MARK(blk) (used[(blk) / 8] |= (1 << ((blk) % 8)))
+#define USED(blk) ((used[(blk) / 8] >> ((blk) % 8)) & 1)
+
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, false);
+	if (metabuf == InvalidBuffer)
+		return;
+	meta = meta_copy(metabuf);
+	MARK(LSM_METAPAGE_BLKNO);
+	for (i = 0; i < meta->nssts; i++)
+		for (b = meta->ssts[i].start; b < meta->ssts[i].start + meta->ssts[i].nblocks && b < nblocks; b++)
+			MARK(b);
+	for (i = 0; i < meta->nfree; i++)
+		for (b = meta->free[i].start; b < meta->free[i].start + meta->free[i].count && b < nblocks; b++)
+			MARK(b);
+	for (i = 0; i < nlogpages; i++)
+		if (logpages[i] < nblocks)
+			MARK(logpages[i]);
+
+	for (b = 1; b <= nblocks; b++)
+	{
+		bool		unused = b < nblocks && !USED(b);
+
+		if (unused && !BlockNumberIsValid(run))
+			run = b;
+		else if (!unused && BlockNumberIsValid(run))
+		{
+			lsm_free_blocks(meta, run, b - run);
+			freed += b - run;
+			run = InvalidBlockNumber;
+		}
+	}
+	if (freed > 0)
+	{
+		xl_lsm_meta xlrec;
+
+		xlrec.kind = LSM_META_SWEEP;
+		xlrec.start = 0;
+		xlrec.nblocks = freed;
+		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+		ereport(LOG,
+				(errmsg("lsm relation \"%s\": %u unreferenced blocks returned to the free list",
+						RelationGetRelationName(rel), freed)));
+	}
+	UnlockReleaseBuffer(metabuf);
+	pfree(meta);
+	pfree(used);
+#undef MARK
+#undef USED
+}
