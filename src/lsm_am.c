@@ -38,6 +38,7 @@ int			lsm_target_file_size_kb = 64 * 1024;
 int			lsm_max_workers = 2;
 int			lsm_rate_limit_kb = 0;
 int			lsm_history_size = 1000;
+int			lsm_debug_compaction_pause_ms = 0;
 
 static const struct config_enum_entry style_options[] = {
 	{"leveled", LSM_COMPACTION_LEVELED, false},
@@ -207,6 +208,13 @@ _PG_init(void)
 							&lsm_history_size,
 							1000, 0, INT_MAX,
 							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.debug_compaction_pause",
+							"Testing only: pause compactions this long after writing their output, before the manifest switch.",
+							"Lets crash tests interrupt a compaction at its most delicate point.",
+							&lsm_debug_compaction_pause_ms,
+							0, 0, 3600 * 1000,
+							PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lsm_am");
 

@@ -53,6 +53,7 @@ extern int	lsm_target_file_size_kb;
 extern int	lsm_max_workers;
 extern int	lsm_rate_limit_kb;
 extern int	lsm_history_size;
+extern int	lsm_debug_compaction_pause_ms;
 
 extern bool lsm_loaded_at_startup;		/* _PG_init ran from preload */
 extern void lsm_check_preloaded(void);

@@ -499,6 +499,16 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 		}
 		out_finish(&o);
 
+		if (lsm_debug_compaction_pause_ms > 0)
+		{
+			pgstat_report_activity(STATE_RUNNING,
+									"lsm_am: compaction paused before switch (lsm_am.debug_compaction_pause)");
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 lsm_debug_compaction_pause_ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+
 		edit.nremove = pick->nin;
 		edit.remove = palloc(sizeof(BlockNumber) * pick->nin);
 		for (i = 0; i < pick->nin; i++)

@@ -67,11 +67,14 @@ open_lsm_table(Oid relid, LOCKMODE mode)
 Datum
 lsm_am_flush(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	bool		wait = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	Relation	rel;
 	int			n = 0;
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	relid = PG_GETARG_OID(0);
 	lsm_check_preloaded();
 	rel = open_lsm_table(relid, AccessShareLock);
 	if (!pg_class_ownercheck(relid, GetUserId()))
@@ -99,12 +102,15 @@ lsm_am_flush(PG_FUNCTION_ARGS)
 Datum
 lsm_am_compact(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	int			level = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1);
 	bool		wait = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
 	Relation	rel;
 	int			n = 0;
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	relid = PG_GETARG_OID(0);
 	lsm_check_preloaded();
 	rel = open_lsm_table(relid, AccessShareLock);
 	if (!pg_class_ownercheck(relid, GetUserId()))
