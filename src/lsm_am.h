@@ -256,6 +256,7 @@ typedef struct LsmSstPin
 } LsmSstPin;
 
 #define LSM_MAX_PINS 128
+#define LSM_COMPACT_PTR_MAX 64	/* longer keys are truncated: a heuristic */
 
 typedef struct LsmRelState
 {
@@ -277,6 +278,9 @@ typedef struct LsmRelState
 	int			frozen[LSM_MAX_FROZEN];		/* slot indexes, oldest first */
 	ConditionVariable cv;		/* memtable flushed, compaction done */
 	LsmSstPin	pins[LSM_MAX_PINS];
+	/* round-robin position per level: largest key last compacted from it */
+	uint8		compact_ptr_len[LSM_MAX_LEVELS];
+	char		compact_ptr[LSM_MAX_LEVELS][LSM_COMPACT_PTR_MAX];
 	/* statistics */
 	uint64		flushes;
 	uint64		bytes_flushed;

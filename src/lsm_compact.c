@@ -648,6 +648,9 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 			int			i;
 			lsm_compaction_pick pick;
 			bool		picked;
+			const char *ptrs[LSM_MAX_LEVELS];
+			size_t		ptrlens[LSM_MAX_LEVELS];
+			char		ptrbuf[LSM_MAX_LEVELS][LSM_COMPACT_PTR_MAX];
 
 			lsm_palloc_allocator_init(&alloc, cxt);
 			lsm_rel_sst_options(rel, &opts);
@@ -658,8 +661,27 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 				picked = lsm_compaction_pick_manual(&copts, &lsm_bytewise_comparator,
 													descs, n, level, &alloc, &pick);
 			else
+			{
+				/* our claim makes us the only writer of the pointers */
+				memcpy(ptrbuf, st->compact_ptr, sizeof(ptrbuf));
+				for (i = 0; i < LSM_MAX_LEVELS; i++)
+				{
+					ptrs[i] = ptrbuf[i];
+					ptrlens[i] = st->compact_ptr_len[i];
+				}
 				picked = lsm_compaction_pick_auto(&copts, &lsm_bytewise_comparator,
-												  descs, n, NULL, NULL, &alloc, &pick);
+												  descs, n, ptrs, ptrlens, &alloc, &pick);
+			}
+			if (picked && pick.nin > 0 && pick.from_level >= 1 &&
+				pick.from_level < LSM_MAX_LEVELS)
+			{
+				/* the next pick of this level starts after this SSTable */
+				const lsm_sst_desc *src = &descs[pick.in[0]];
+				size_t		len = Min(src->largest_len, LSM_COMPACT_PTR_MAX);
+
+				memcpy(st->compact_ptr[pick.from_level], src->largest, len);
+				st->compact_ptr_len[pick.from_level] = (uint8) len;
+			}
 			if (picked && pick.nin > 0)
 			{
 				run_compaction(rel, st, ssts, &pick, target, &alloc);

@@ -179,6 +179,7 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		st->l0_files = 0;
 		st->nssts = 0;
 		memset(st->pins, 0, sizeof(st->pins));
+		memset(st->compact_ptr_len, 0, sizeof(st->compact_ptr_len));
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
 		st->next_seq = LSM_FIRST_SEQ;
 		st->active = -1;

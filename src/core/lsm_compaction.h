@@ -108,7 +108,9 @@ extern uint64_t lsm_compaction_level_target(const lsm_compaction_options *o, int
 /*
  * Pick the most urgent compaction.  compact_pointer[L] (user keys, may be
  * NULL entries / zero length) is the round-robin position of level L;
- * returns false (and out->nin = 0) when no score reaches 1.
+ * the caller advances it after a pick from level L >= 1 to the largest
+ * key of out->in[0] (the picked source-level SSTable).  Returns false (and
+ * out->nin = 0) when no score reaches 1.
  */
 extern bool lsm_compaction_pick_auto(const lsm_compaction_options *o,
 									 const lsm_comparator *cmp,
