@@ -26,6 +26,7 @@
 #include "storage/relfilenode.h"
 #include "storage/spin.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapshot.h"
 
 #include "lsm_core.h"
@@ -95,6 +96,8 @@ typedef struct LsmRowHeader
 
 #define LSM_ROW_UPDATED		0x0001	/* DELETE that is half of an UPDATE */
 #define LSM_ROW_FROZEN		0x0002	/* xid is known committed for all */
+#define LSM_ROW_MOVED		0x0004	/* DELETE that moved the row to another partition */
+/* LOCK entries keep their LockTupleMode in LsmRowHeader.reserved. */
 
 typedef struct LsmRowLink
 {
@@ -269,6 +272,7 @@ typedef struct LsmRelState
 	int			flushing_pid;	/* backend flushing it, or 0 */
 	int			compacting_pid; /* backend compacting it, or 0 */
 	int			l0_files;		/* level-0 SSTables (for backpressure) */
+	uint64		version;		/* bumped at every memtable list or manifest change */
 	int			nssts;			/* SSTables in the manifest */
 	LWLock		lock;			/* memtable list, seq; see README */
 	uint64		next_seq;
@@ -346,7 +350,7 @@ extern LsmMemSlot *lsm_slot(int idx);
 extern int	lsm_slot_alloc(const RelFileNode *owner, uint64 gen);
 extern bool lsm_slot_add_chunk(int idx);
 extern void lsm_slot_pin(int idx);
-extern void lsm_slot_unpin(int idx);
+extern void lsm_slot_unpin(int idx, ResourceOwner owner);
 extern void lsm_slot_retire(int idx);
 
 typedef struct LsmFlushTarget
@@ -500,6 +504,7 @@ typedef struct LsmReadView
 {
 	Relation	rel;
 	LsmRelState *st;
+	ResourceOwner owner;		/* the memtable pins were taken under it */
 	int		   *pins;			/* pin entry of each SSTable, or -1 */
 	int			nslots;
 	int			slots[LSM_MAX_FROZEN + 1];	/* pinned, newest first */
@@ -518,10 +523,47 @@ extern LsmReadView *lsm_read_view_open(Relation rel, BufferAccessStrategy strate
 extern void lsm_read_view_close(LsmReadView *view);
 extern void lsm_check_iter_status(LsmReadView *view, lsm_iter *it);
 
+/* All entries of one row, newest first (lsm_view_get_row). */
+typedef struct LsmRowEntry
+{
+	uint64		seq;
+	lsm_entry_type type;
+	LsmRowHeader hdr;
+	uint64		link;			/* DELETE of an UPDATE: the new row id */
+	char	   *body;			/* PUT: the tuple body after the header */
+	Size		bodylen;
+} LsmRowEntry;
+
+extern int	lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entries);
+extern LsmReadView *lsm_current_view(Relation rel);
+extern void lsm_close_cached_views(void);
+
+/* ---------- UPDATE, DELETE, row locks (lsm_dml.c) ---------- */
+extern TM_Result lsm_dml_delete(Relation rel, ItemPointer tid, CommandId cid,
+								Snapshot snapshot, Snapshot crosscheck, bool wait,
+								TM_FailureData *tmfd, bool changingPart);
+extern TM_Result lsm_dml_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
+								CommandId cid, Snapshot snapshot, Snapshot crosscheck,
+								bool wait, TM_FailureData *tmfd, LockTupleMode *lockmode,
+								bool *update_indexes);
+extern TM_Result lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
+							  TupleTableSlot *slot, CommandId cid, LockTupleMode mode,
+							  LockWaitPolicy wait_policy, uint8 flags,
+							  TM_FailureData *tmfd);
+extern void lsm_dml_latest_tid(Relation rel, ItemPointer tid);
+extern bool lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid);
+extern int	lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot);
+extern void lsm_store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
+						  const LsmRowHeader *hdr, const char *body, Size bodylen);
+extern char *lsm_form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid,
+								int options, HeapTuple oldtup, Size *len);
+
 /* ---------- Visibility (lsm_visibility.c) ---------- */
 extern bool lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags,
 							Snapshot snapshot);
 extern bool lsm_entry_is_aborted(const LsmRowHeader *hdr);
+extern bool lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags,
+							   Snapshot snapshot);
 
 /* ---------- WAL (lsm_xlog.c) ---------- */
 #define LSM_RMGR_ID 137

@@ -251,7 +251,7 @@ lsm_flush_relation(Relation rel, bool all)
 			LWLockRelease(&st->lock);
 
 			flush_one(rel, st, idx);
-			lsm_slot_unpin(idx);
+			lsm_slot_unpin(idx, CurrentResourceOwner);
 			count++;
 		}
 		st->flush_requested = false;

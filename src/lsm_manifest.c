@@ -364,6 +364,7 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 	for (i = 0; i < meta->nssts; i++)
 		if (meta->ssts[i].level == 0)
 			st->l0_files++;
+	st->version++;
 
 	/* a flushed memtable leaves the memtable list in the same step */
 	if (edit->flushed_gen != 0)

@@ -174,6 +174,7 @@ rebuild(Relation rel, LsmRelState *st)
 	PG_END_TRY();
 
 	st->next_seq = max_seq + 1;
+	st->version++;
 	if (!RecoveryInProgress())
 	{
 		/* blocks a crash left unreferenced go back to the free list */
@@ -201,6 +202,7 @@ lsm_memstore_unload(LsmRelState *st)
 	st->active = -1;
 	st->nfrozen = 0;
 	st->loaded = false;
+	st->version++;
 }
 
 /* Cache the state pointer in the relcache entry (freed with it). */
@@ -387,6 +389,7 @@ static void
 freeze_active(LsmRelState *st)
 {
 	Assert(st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN);
+	st->version++;
 	lsm_slot(st->active)->state = LSM_SLOT_FROZEN;
 	st->frozen[st->nfrozen++] = st->active;
 	st->active = -1;
@@ -466,6 +469,7 @@ ensure_active(Relation rel, LsmRelState *st, Size need)
 		PG_END_TRY();
 		lsm_slot(idx)->gen = gen;
 		st->active = idx;
+		st->version++;
 	}
 	return ENSURE_OK;
 }
@@ -795,6 +799,7 @@ lsm_memstore_redo_newgen(LsmRelState *st, const RelFileNode *rnode, uint64 gen)
 		return;
 	}
 	st->active = idx;
+	st->version++;
 }
 
 void
@@ -802,6 +807,7 @@ lsm_memstore_redo_flushed(LsmRelState *st, uint64 gen)
 {
 	int			i;
 
+	st->version++;
 	if (!st->loaded)
 		return;
 	for (i = 0; i < st->nfrozen; i++)

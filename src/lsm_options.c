@@ -342,11 +342,11 @@ lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		 * Refuse before anything is created: CREATE INDEX CONCURRENTLY
 		 * would otherwise commit an invalid index before failing.
 		 */
-		if (relid_is_lsm(RangeVarGetRelid(is->relation, NoLock, true)))
+		if (is->concurrent &&
+			relid_is_lsm(RangeVarGetRelid(is->relation, NoLock, true)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s is not supported on lsm tables yet",
-							is->concurrent ? "CREATE INDEX CONCURRENTLY" : "CREATE INDEX"),
+					 errmsg("CREATE INDEX CONCURRENTLY is not supported on lsm tables yet"),
 					 errhint("See the Limitations section of lsm_am's README.")));
 	}
 	else if (IsA(parsetree, AlterTableStmt))

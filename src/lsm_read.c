@@ -17,6 +17,7 @@
 #include "access/xlogrecovery.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "lsm_am.h"
 
@@ -31,6 +32,81 @@ sst_order_cmp(const void *a, const void *b)
 	if (x->max_seq != y->max_seq)
 		return x->max_seq > y->max_seq ? -1 : 1;
 	return 0;
+}
+
+/*
+ * Open views of this backend.  A view whose resource owner is released
+ * without the view being closed (an ERROR in the middle of a scan) gives
+ * back its SSTable pins then; its memtable pins and buffer pins are
+ * released by their own resource-owner bookkeeping, its memory with its
+ * context.
+ */
+typedef struct OpenView
+{
+	LsmReadView *view;
+	struct OpenView *next;
+} OpenView;
+
+static OpenView *open_views = NULL;
+static bool open_views_callback = false;
+
+static void
+forget_view(LsmReadView *view)
+{
+	OpenView  **p;
+
+	for (p = &open_views; *p; p = &(*p)->next)
+	{
+		if ((*p)->view == view)
+		{
+			OpenView   *dead = *p;
+
+			*p = dead->next;
+			pfree(dead);
+			return;
+		}
+	}
+}
+
+static void
+views_resowner_callback(ResourceReleasePhase phase, bool isCommit,
+						bool isTopLevel, void *arg)
+{
+	OpenView  **p = &open_views;
+
+	if (phase != RESOURCE_RELEASE_BEFORE_LOCKS)
+		return;
+	while (*p)
+	{
+		OpenView   *ov = *p;
+
+		if (ov->view->owner == CurrentResourceOwner)
+		{
+			if (isCommit)
+				elog(WARNING, "lsm_am read view of \"%s\" was not closed",
+					 RelationGetRelationName(ov->view->rel));
+			lsm_manifest_unpin_view(ov->view->st, ov->view->pins, ov->view->nssts);
+			*p = ov->next;
+			pfree(ov);
+		}
+		else
+			p = &ov->next;
+	}
+}
+
+static void
+remember_view(LsmReadView *view)
+{
+	OpenView   *ov = MemoryContextAlloc(TopMemoryContext, sizeof(OpenView));
+
+	if (!open_views_callback)
+	{
+		RegisterResourceReleaseCallback(views_resowner_callback, NULL);
+		open_views_callback = true;
+	}
+	ov->view = view;
+	ov->next = open_views;
+	open_views = ov;
 }
 
 /*
@@ -56,6 +132,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 
 	view->rel = rel;
 	view->cxt = cxt;
+	view->owner = CurrentResourceOwner;
 	lsm_palloc_allocator_init(&view->alloc, cxt);
 
 	LWLockAcquire(&st->lock, LW_SHARED);
@@ -85,6 +162,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 	lsm_manifest_pin_view(st, view->ssts, view->nssts, view->pins);
 	max_lsn = RecoveryInProgress() ? GetXLogReplayRecPtr(NULL) : GetXLogInsertRecPtr();
 	LWLockRelease(&st->lock);
+	remember_view(view);
 
 	if (view->nssts > 1)
 		qsort(view->ssts, view->nssts, sizeof(LsmSstEntry), sst_order_cmp);
@@ -150,11 +228,211 @@ void
 lsm_read_view_close(LsmReadView *view)
 {
 	int			i;
+	ResourceOwner saved = CurrentResourceOwner;
 
+	CurrentResourceOwner = view->owner;
 	for (i = 0; i < view->nssts; i++)
 		lsm_sst_file_release(&view->filectx[i]);
 	for (i = 0; i < view->nslots; i++)
-		lsm_slot_unpin(view->slots[i]);
+		lsm_slot_unpin(view->slots[i], view->owner);
+	CurrentResourceOwner = saved;
 	lsm_manifest_unpin_view(view->st, view->pins, view->nssts);
+	forget_view(view);
 	MemoryContextDelete(view->cxt);
+}
+
+/* ---------- point lookups ---------- */
+
+static int
+entry_seq_desc(const void *a, const void *b)
+{
+	const LsmRowEntry *x = (const LsmRowEntry *) a;
+	const LsmRowEntry *y = (const LsmRowEntry *) b;
+
+	if (x->seq != y->seq)
+		return x->seq > y->seq ? -1 : 1;
+	return 0;
+}
+
+/* Append the entries of rowkey found by a fresh iterator of one source. */
+static void
+collect_from(LsmReadView *view, lsm_iter *it, const char *rowkey,
+			 LsmRowEntry **out, int *n, int *max)
+{
+	char		ikey[LSM_ROWKEY_LEN + LSM_TRAILER_SIZE];
+
+	memcpy(ikey, rowkey, LSM_ROWKEY_LEN);
+	lsm_trailer_encode(ikey + LSM_ROWKEY_LEN, LSM_MAX_SEQ, LSM_TYPE_LOCK);
+	for (lsm_iter_seek(it, ikey, sizeof(ikey)); lsm_iter_valid(it); lsm_iter_next(it))
+	{
+		size_t		klen,
+					vlen;
+		const char *k = lsm_iter_key(it, &klen);
+		const char *v;
+		LsmRowEntry *e;
+		uint64		seq;
+		lsm_entry_type type;
+
+		if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE ||
+			memcmp(k, rowkey, LSM_ROWKEY_LEN) != 0)
+			break;
+		v = lsm_iter_value(it, &vlen);
+		if (vlen < sizeof(LsmRowHeader))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid entry for row " UINT64_FORMAT " in lsm relation \"%s\"",
+							lsm_get_be64(rowkey), RelationGetRelationName(view->rel))));
+		lsm_ikey_decode(k, klen, NULL, &seq, &type);
+		if (*n == *max)
+		{
+			*max *= 2;
+			*out = repalloc(*out, sizeof(LsmRowEntry) * *max);
+		}
+		e = &(*out)[(*n)++];
+		e->seq = seq;
+		e->type = type;
+		memcpy(&e->hdr, v, sizeof(LsmRowHeader));
+		e->link = 0;
+		e->body = NULL;
+		e->bodylen = 0;
+		if (type == LSM_TYPE_DELETE && vlen >= sizeof(LsmRowHeader) + sizeof(LsmRowLink))
+		{
+			LsmRowLink	l;
+
+			memcpy(&l, v + sizeof(LsmRowHeader), sizeof(l));
+			e->link = l.new_rowid;
+		}
+		else if (type == LSM_TYPE_PUT)
+		{
+			e->bodylen = vlen - sizeof(LsmRowHeader);
+			e->body = palloc(Max(e->bodylen, 1));
+			memcpy(e->body, v + sizeof(LsmRowHeader), e->bodylen);
+		}
+	}
+	if (lsm_iter_status(it) != LSM_OK)
+		lsm_check_iter_status(view, it);
+}
+
+/*
+ * Every entry of row rowid in the view, newest first, in *entries
+ * (allocated in the current memory context).  Memtables are searched, then
+ * SSTables whose bloom filter does not rule the row out.
+ */
+int
+lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entries)
+{
+	char		rowkey[LSM_ROWKEY_LEN];
+	int			n = 0;
+	int			max = 8;
+	int			i;
+	MemoryContext old;
+	ResourceOwner saved = CurrentResourceOwner;
+
+	/* buffer pins of the view's files belong to the view's owner */
+	CurrentResourceOwner = view->owner;
+	lsm_put_be64(rowkey, rowid);
+	*entries = palloc(sizeof(LsmRowEntry) * max);
+	for (i = 0; i < view->nslots; i++)
+	{
+		lsm_iter   *it;
+
+		old = MemoryContextSwitchTo(view->cxt);
+		it = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
+								   &lsm_bytewise_comparator, &view->alloc);
+		MemoryContextSwitchTo(old);
+		collect_from(view, it, rowkey, entries, &n, &max);
+		lsm_iter_destroy(it);
+	}
+	for (i = 0; i < view->nssts; i++)
+	{
+		lsm_iter   *it;
+
+		if (!lsm_sst_reader_may_contain(view->readers[i], rowkey, LSM_ROWKEY_LEN))
+			continue;
+		it = lsm_sst_reader_iter(view->readers[i]);
+		collect_from(view, it, rowkey, entries, &n, &max);
+		lsm_iter_destroy(it);
+	}
+	CurrentResourceOwner = saved;
+	if (n > 1)
+		qsort(*entries, n, sizeof(LsmRowEntry), entry_seq_desc);
+	return n;
+}
+
+/*
+ * A view of rel that includes every entry written so far: cached for the
+ * transaction and reopened when the relation's memtables or manifest have
+ * changed since (st->version).  Writers check a row through it after
+ * taking the row's tuple lock, so whatever a previous holder of that lock
+ * wrote is visible.  Closed at the end of the transaction.
+ */
+typedef struct CachedView
+{
+	RelFileNode rnode;
+	uint64		incarnation;
+	uint64		version;
+	LsmReadView *view;
+	struct CachedView *next;
+} CachedView;
+
+static CachedView *cached_views = NULL;
+
+LsmReadView *
+lsm_current_view(Relation rel)
+{
+	LsmRelState *st = lsm_memstore_open(rel);
+	CachedView *cv;
+	uint64		version;
+	ResourceOwner saved;
+
+	pg_read_barrier();
+	version = st->version;
+	for (cv = cached_views; cv; cv = cv->next)
+	{
+		if (RelFileNodeEquals(cv->rnode, rel->rd_node))
+		{
+			if (cv->incarnation == st->incarnation && cv->version == version &&
+				cv->view->rel == rel)
+				return cv->view;
+			lsm_read_view_close(cv->view);
+			cv->view = NULL;
+			break;
+		}
+	}
+	if (cv == NULL)
+	{
+		cv = MemoryContextAllocZero(TopTransactionContext, sizeof(CachedView));
+		cv->rnode = rel->rd_node;
+		cv->next = cached_views;
+		cached_views = cv;
+	}
+	/* pins belong to the transaction, not to the current statement */
+	saved = CurrentResourceOwner;
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
+	{
+		cv->view = lsm_read_view_open(rel, NULL, TopTransactionContext);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = saved;
+	}
+	PG_END_TRY();
+	cv->incarnation = st->incarnation;
+	cv->version = version;
+	return cv->view;
+}
+
+/* At transaction end (before resource owners are released). */
+void
+lsm_close_cached_views(void)
+{
+	CachedView *cv = cached_views;
+
+	/* detach first: this runs in commit and abort callbacks */
+	cached_views = NULL;
+	for (; cv; cv = cv->next)
+		if (cv->view)
+			lsm_read_view_close(cv->view);
+	/* the list itself lives in TopTransactionContext */
 }

@@ -178,6 +178,7 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		st->compacting_pid = 0;
 		st->l0_files = 0;
 		st->nssts = 0;
+		st->version = 0;
 		memset(st->pins, 0, sizeof(st->pins));
 		memset(st->compact_ptr_len, 0, sizeof(st->compact_ptr_len));
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
@@ -423,21 +424,26 @@ lsm_slot_pin(int idx)
 	nlocal_pins++;
 }
 
+/*
+ * Drop a pin taken under resource owner owner (several views of one
+ * backend may pin the same slot under different owners).  A pin already
+ * released by its owner (at abort) is not an error.
+ */
 void
-lsm_slot_unpin(int idx)
+lsm_slot_unpin(int idx, ResourceOwner owner)
 {
 	int			i;
 
 	for (i = nlocal_pins - 1; i >= 0; i--)
 	{
-		if (local_pins[i].slot == idx)
+		if (local_pins[i].slot == idx && local_pins[i].owner == owner)
 		{
 			local_pins[i] = local_pins[--nlocal_pins];
 			unpin_one(idx);
 			return;
 		}
 	}
-	elog(ERROR, "lsm_am memtable slot %d is not pinned", idx);
+	elog(WARNING, "lsm_am memtable slot %d is not pinned", idx);
 }
 
 /*

@@ -30,6 +30,8 @@
 #include "pgstat.h"
 #include "postmaster/autovacuum.h"
 #include "storage/bufmgr.h"
+#include "storage/predicate.h"
+#include "executor/executor.h"
 #include "storage/ipc.h"
 #include "storage/smgr.h"
 #include "utils/builtins.h"
@@ -118,6 +120,9 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 	scan->rs_base.rs_flags = flags;
 	scan->rs_base.rs_parallel = pscan;
 	scan->strategy = (flags & SO_ALLOW_STRAT) ? GetAccessStrategy(BAS_BULKREAD) : NULL;
+	/* SERIALIZABLE: predicate locks at relation granularity */
+	if (snapshot && IsMVCCSnapshot(snapshot))
+		PredicateLockRelation(rel, snapshot);
 	scan->min_rowid = 0;
 	scan->max_rowid = PG_UINT64_MAX;
 	return (TableScanDesc) scan;
@@ -159,8 +164,8 @@ lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
  * Rebuild a HeapTuple from a stored row (value = header + tuple body from
  * t_infomask2 on) and store it in the slot.
  */
-static void
-store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
+void
+lsm_store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
 		  const LsmRowHeader *hdr, const char *body, Size bodylen)
 {
 	HeapTuple	tup;
@@ -237,14 +242,14 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 		memcpy(&hdr, v, sizeof(hdr));
 		if (type == LSM_TYPE_DELETE)
 		{
-			if (!deleted && lsm_xid_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
+			if (!deleted && lsm_delete_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
 				deleted = true;
 		}
 		else if (type == LSM_TYPE_PUT && !found)
 		{
 			if (!deleted && lsm_xid_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
 			{
-				store_row(rel, slot, rowid, &hdr, v + sizeof(LsmRowHeader),
+				lsm_store_row(rel, slot, rowid, &hdr, v + sizeof(LsmRowHeader),
 						  vlen - sizeof(LsmRowHeader));
 				found = true;
 			}
@@ -269,13 +274,19 @@ parallel_next_range(LsmScanDesc scan)
 }
 
 static void
-seek_rowid(LsmScanDesc scan, uint64 rowid)
+seek_rowid_iter(lsm_iter *it, uint64 rowid)
 {
 	char		ikey[LSM_ROWKEY_LEN + LSM_TRAILER_SIZE];
 
 	lsm_put_be64(ikey, rowid);
 	lsm_trailer_encode(ikey + LSM_ROWKEY_LEN, LSM_MAX_SEQ, LSM_TYPE_LOCK);
-	lsm_iter_seek(scan->view->iter, ikey, sizeof(ikey));
+	lsm_iter_seek(it, ikey, sizeof(ikey));
+}
+
+static void
+seek_rowid(LsmScanDesc scan, uint64 rowid)
+{
+	seek_rowid_iter(scan->view->iter, rowid);
 }
 
 static bool
@@ -416,33 +427,28 @@ lsmam_parallelscan_reinitialize(Relation rel, ParallelTableScanDesc pscan)
 typedef struct LsmIndexFetchData
 {
 	IndexFetchTableData base;
-	LsmReadView *view;
-	MemoryContext cxt;
 } LsmIndexFetchData;
 
 /*
- * Find the version of row `rowid` visible to snapshot in view.
+ * Find the version of row `rowid` visible to snapshot in view; with
+ * all_dead, also say whether the row is dead for every snapshot (deleted
+ * by a transaction every snapshot sees as committed, or never committed),
+ * so that index AMs may drop their entries for it.
  */
 static bool
 fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
-		  TupleTableSlot *slot)
+		  TupleTableSlot *slot, bool *all_dead)
 {
-	char		ikey[LSM_ROWKEY_LEN + LSM_TRAILER_SIZE];
-	size_t		klen;
-	uint64		found_rowid;
+	LsmRowEntry *e;
+	int			n = lsm_view_get_row(view, rowid, &e);
+	int			put = lsm_row_visible_put(e, n, snapshot);
 
-	lsm_put_be64(ikey, rowid);
-	lsm_trailer_encode(ikey + LSM_ROWKEY_LEN, LSM_MAX_SEQ, LSM_TYPE_LOCK);
-	lsm_iter_seek(view->iter, ikey, sizeof(ikey));
-	if (!lsm_iter_valid(view->iter))
-	{
-		lsm_check_iter_status(view, view->iter);
+	if (all_dead)
+		*all_dead = lsm_row_dead_to_all(rel, e, n, NULL);
+	if (put < 0)
 		return false;
-	}
-	if (lsm_iter_key(view->iter, &klen) == NULL || klen < LSM_ROWKEY_LEN ||
-		memcmp(lsm_iter_key(view->iter, &klen), ikey, LSM_ROWKEY_LEN) != 0)
-		return false;
-	return resolve_row(rel, view, snapshot, slot, &found_rowid);
+	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
+	return true;
 }
 
 static IndexFetchTableData *
@@ -451,18 +457,13 @@ lsmam_index_fetch_begin(Relation rel)
 	LsmIndexFetchData *f = palloc0(sizeof(LsmIndexFetchData));
 
 	f->base.rel = rel;
-	f->cxt = CurrentMemoryContext;
 	return &f->base;
 }
 
 static void
 lsmam_index_fetch_reset(IndexFetchTableData *scan)
 {
-	LsmIndexFetchData *f = (LsmIndexFetchData *) scan;
-
-	if (f->view)
-		lsm_read_view_close(f->view);
-	f->view = NULL;
+	/* nothing held between fetches: lookups use the transaction's view */
 }
 
 static void
@@ -477,26 +478,21 @@ lsmam_index_fetch_tuple(IndexFetchTableData *scan, ItemPointer tid,
 						Snapshot snapshot, TupleTableSlot *slot,
 						bool *call_again, bool *all_dead)
 {
-	LsmIndexFetchData *f = (LsmIndexFetchData *) scan;
 
 	*call_again = false;
 	if (all_dead)
 		*all_dead = false;
-	if (f->view == NULL)
-		f->view = lsm_read_view_open(scan->rel, NULL, f->cxt);
-	return fetch_row(scan->rel, f->view, lsm_tid_to_rowid(tid), snapshot, slot);
+	/* the transaction's view: one per fetch would reopen every SSTable */
+	return fetch_row(scan->rel, lsm_current_view(scan->rel), lsm_tid_to_rowid(tid),
+					 snapshot, slot, all_dead);
 }
 
 static bool
 lsmam_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 							  TupleTableSlot *slot)
 {
-	LsmReadView *view = lsm_read_view_open(rel, NULL, CurrentMemoryContext);
-	bool		found;
-
-	found = fetch_row(rel, view, lsm_tid_to_rowid(tid), snapshot, slot);
-	lsm_read_view_close(view);
-	return found;
+	return fetch_row(rel, lsm_current_view(rel), lsm_tid_to_rowid(tid), snapshot,
+					 slot, NULL);
 }
 
 static bool
@@ -511,7 +507,7 @@ lsmam_tuple_tid_valid(TableScanDesc scan, ItemPointer tid)
 static void
 lsmam_tuple_get_latest_tid(TableScanDesc scan, ItemPointer tid)
 {
-	/* no updates yet: every row is its own latest version */
+	lsm_dml_latest_tid(scan->rs_rd, tid);
 }
 
 static bool
@@ -524,11 +520,36 @@ lsmam_tuple_satisfies_snapshot(Relation rel, TupleTableSlot *slot, Snapshot snap
 	return found;
 }
 
+/*
+ * Which of the index entries handed to us point to rows dead for every
+ * snapshot (so that the index AM may delete them)?  Returns the newest xid
+ * that made such a row dead, for recovery conflicts.
+ */
 static TransactionId
 lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 {
-	not_supported("index entry deletion");
-	return InvalidTransactionId;
+	LsmReadView *view = lsm_current_view(rel);
+	TransactionId latest = InvalidTransactionId;
+	int			i;
+
+	for (i = 0; i < delstate->ndeltids; i++)
+	{
+		TM_IndexDelete *d = &delstate->deltids[i];
+		LsmRowEntry *e;
+		int			n = lsm_view_get_row(view, lsm_tid_to_rowid(&d->tid), &e);
+		TransactionId xid = InvalidTransactionId;
+
+		if (lsm_row_dead_to_all(rel, e, n, &xid))
+		{
+			delstate->status[d->id].knowndeletable = true;
+			if (TransactionIdIsValid(xid) &&
+				(!TransactionIdIsValid(latest) || TransactionIdFollows(xid, latest)))
+				latest = xid;
+		}
+		else
+			delstate->status[d->id].knowndeletable = false;
+	}
+	return latest;
 }
 
 /* ---------- inserts ---------- */
@@ -538,9 +559,9 @@ lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
  * t_infomask2 on, TOASTing wide values into the table's TOAST relation
  * first (as heap does).
  */
-static char *
-form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
-			   Size *len)
+char *
+lsm_form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
+				   HeapTuple oldtup, Size *len)
 {
 	bool		shouldFree;
 	MinimalTuple mt = ExecFetchSlotMinimalTuple(slot, &shouldFree);
@@ -548,12 +569,18 @@ form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid, int options,
 	char	   *value;
 
 	/* wide or externally stored values: let the toaster work on a HeapTuple */
-	if ((mt->t_infomask & HEAP_HASEXTERNAL) ||
+	if ((mt->t_infomask & HEAP_HASEXTERNAL) || oldtup != NULL ||
 		mt->t_len + MINIMAL_TUPLE_OFFSET > TOAST_TUPLE_THRESHOLD)
 	{
 		bool		hshouldFree;
 		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, true, &hshouldFree);
-		HeapTuple	toasted = heap_toast_insert_or_update(rel, tup, NULL, options);
+		HeapTuple	toasted = tup;
+
+		/* as heap_update: reuse or drop the old version's TOASTed values */
+		if ((mt->t_infomask & HEAP_HASEXTERNAL) ||
+			(oldtup != NULL && HeapTupleHasExternal(oldtup)) ||
+			mt->t_len + MINIMAL_TUPLE_OFFSET > TOAST_TUPLE_THRESHOLD)
+			toasted = heap_toast_insert_or_update(rel, tup, oldtup, options);
 
 		if (shouldFree)
 			pfree(mt);
@@ -590,9 +617,10 @@ lsmam_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 {
 	LsmWriteOp	op;
 
+	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
 	memset(&op, 0, sizeof(op));
 	op.type = LSM_TYPE_PUT;
-	op.value = form_row_value(rel, slot, cid, options, &op.vlen);
+	op.value = lsm_form_row_value(rel, slot, cid, options, NULL, &op.vlen);
 	lsm_memstore_write(rel, &op, 1);
 	lsm_rowid_to_tid(op.seq, &slot->tts_tid);
 	slot->tts_tableOid = RelationGetRelid(rel);
@@ -606,10 +634,11 @@ lsmam_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	LsmWriteOp *ops = palloc0(sizeof(LsmWriteOp) * nslots);
 	int			i;
 
+	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
 	for (i = 0; i < nslots; i++)
 	{
 		ops[i].type = LSM_TYPE_PUT;
-		ops[i].value = form_row_value(rel, slots[i], cid, options, &ops[i].vlen);
+		ops[i].value = lsm_form_row_value(rel, slots[i], cid, options, NULL, &ops[i].vlen);
 	}
 	lsm_memstore_write(rel, ops, nslots);
 	for (i = 0; i < nslots; i++)
@@ -639,8 +668,7 @@ static TM_Result
 lsmam_tuple_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapshot,
 				   Snapshot crosscheck, bool wait, TM_FailureData *tmfd, bool changingPart)
 {
-	not_supported("DELETE");
-	return TM_Ok;
+	return lsm_dml_delete(rel, tid, cid, snapshot, crosscheck, wait, tmfd, changingPart);
 }
 
 static TM_Result
@@ -649,8 +677,8 @@ lsmam_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 				   bool wait, TM_FailureData *tmfd, LockTupleMode *lockmode,
 				   bool *update_indexes)
 {
-	not_supported("UPDATE");
-	return TM_Ok;
+	return lsm_dml_update(rel, otid, slot, cid, snapshot, crosscheck, wait, tmfd,
+						  lockmode, update_indexes);
 }
 
 static TM_Result
@@ -658,8 +686,7 @@ lsmam_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 				 TupleTableSlot *slot, CommandId cid, LockTupleMode mode,
 				 LockWaitPolicy wait_policy, uint8 flags, TM_FailureData *tmfd)
 {
-	not_supported("row locking (SELECT FOR UPDATE/SHARE)");
-	return TM_Ok;
+	return lsm_dml_lock(rel, tid, snapshot, slot, cid, mode, wait_policy, flags, tmfd);
 }
 
 static void
@@ -721,6 +748,10 @@ process_pending(bool committed, int min_level)
 static void
 lsm_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE ||
+		event == XACT_EVENT_PARALLEL_PRE_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		lsm_close_cached_views();
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
 		/* a flush or compaction interrupted by an error */
@@ -890,16 +921,127 @@ lsmam_scan_analyze_next_tuple(TableScanDesc scan, TransactionId OldestXmin,
 	return false;
 }
 
+/*
+ * Index build: every row version that some snapshot may still see is
+ * indexed (tupleIsAlive false for those already deleted), rows dead to
+ * everybody and never-committed ones are skipped.  Honors a block range
+ * (BRIN summarizes ranges: TID block b holds rows b*291 .. b*291+290) and
+ * parallel builds (the shared scan hands out row-id chunks).
+ */
 static double
 lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
 							 struct IndexInfo *index_info, bool allow_sync,
 							 bool anyvisible, bool progress,
 							 BlockNumber start_blockno, BlockNumber numblocks,
 							 IndexBuildCallback callback, void *callback_state,
-							 TableScanDesc scan)
+							 TableScanDesc sscan)
 {
-	not_supported("CREATE INDEX");
-	return 0;
+	LsmScanDesc pscan = (LsmScanDesc) sscan;
+	EState	   *estate = CreateExecutorState();
+	ExprContext *econtext = GetPerTupleExprContext(estate);
+	TupleTableSlot *slot = table_slot_create(table_rel, NULL);
+	ExprState  *predicate;
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+	LsmReadView *view = lsm_read_view_open(table_rel, NULL, CurrentMemoryContext);
+	lsm_iter   *it = view->iter;
+	double		reltuples = 0;
+	uint64		lo = (uint64) start_blockno * LSM_TIDS_PER_BLOCK;
+	uint64		hi = numblocks == InvalidBlockNumber ? PG_UINT64_MAX :
+		(uint64) (start_blockno + numblocks) * LSM_TIDS_PER_BLOCK - 1;
+	bool		positioned = false;
+
+	econtext->ecxt_scantuple = slot;
+	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
+
+	for (;;)
+	{
+		uint64		rowid;
+		LsmRowEntry *e;
+		int			n;
+		int			put;
+		bool		alive;
+		ItemPointerData tid;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!positioned)
+		{
+			if (pscan && sscan->rs_parallel)
+			{
+				if (!parallel_next_range(pscan))
+					break;
+				lo = pscan->min_rowid;
+				hi = pscan->max_rowid;
+			}
+			seek_rowid_iter(it, lo);
+			positioned = true;
+		}
+		if (!lsm_iter_valid(it))
+		{
+			lsm_check_iter_status(view, it);
+			if (pscan && sscan->rs_parallel)
+			{
+				positioned = false;
+				continue;
+			}
+			break;
+		}
+		{
+			size_t		klen;
+			const char *k = lsm_iter_key(it, &klen);
+
+			rowid = lsm_get_be64(k);
+		}
+		if (rowid > hi)
+		{
+			if (pscan && sscan->rs_parallel)
+			{
+				positioned = false;
+				continue;
+			}
+			break;
+		}
+		/* skip this row's entries in the merged iterator */
+		{
+			size_t		klen;
+
+			while (lsm_iter_valid(it) &&
+				   lsm_get_be64(lsm_iter_key(it, &klen)) == rowid)
+				lsm_iter_next(it);
+		}
+
+		n = lsm_view_get_row(view, rowid, &e);
+		put = lsm_row_visible_put(e, n, SnapshotAny);
+		if (put < 0)
+		{
+			/* find the PUT even if a tombstone hides it from SnapshotAny */
+			for (put = 0; put < n && e[put].type != LSM_TYPE_PUT; put++)
+				;
+			if (put == n)
+				continue;
+		}
+		if (lsm_row_dead_to_all(table_rel, e, n, NULL))
+			continue;
+		alive = lsm_row_visible_put(e, n, SnapshotSelf) >= 0;
+		if (anyvisible && !alive)
+			continue;
+
+		MemoryContextReset(econtext->ecxt_per_tuple_memory);
+		lsm_store_row(table_rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
+		reltuples += 1;
+		if (predicate != NULL && !ExecQual(predicate, econtext))
+			continue;
+		FormIndexDatum(index_info, slot, estate, values, isnull);
+		lsm_rowid_to_tid(rowid, &tid);
+		callback(index_rel, &tid, values, isnull, alive, callback_state);
+	}
+
+	lsm_read_view_close(view);
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	index_info->ii_ExpressionsState = NIL;
+	index_info->ii_PredicateState = NULL;
+	return reltuples;
 }
 
 static void

@@ -22,7 +22,10 @@
 #include "lsm_am.h"
 
 /*
- * Are the effects of the command (xid, cid) visible to snapshot?
+ * Are the effects of the command (xid, cid) visible to snapshot?  The
+ * question for a PUT (is the row there?) under every snapshot type, and
+ * for a DELETE under MVCC snapshots; lsm_delete_visible answers for
+ * deletes under the others, whose rules differ as heap's do.
  */
 bool
 lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snapshot)
@@ -54,8 +57,17 @@ lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snapsho
 			return TransactionIdDidCommit(xid);
 
 		case SNAPSHOT_DIRTY:
+			/* a running inserter: visible, and the caller may wait on it */
+			if (TransactionIdIsCurrentTransactionId(xid))
+				return true;
+			if (TransactionIdIsInProgress(xid))
+			{
+				snapshot->xmin = xid;
+				return true;
+			}
+			return TransactionIdDidCommit(xid);
+
 		case SNAPSHOT_NON_VACUUMABLE:
-			/* committed or still running: might become visible */
 			if (TransactionIdIsCurrentTransactionId(xid) ||
 				TransactionIdIsInProgress(xid))
 				return true;
@@ -65,6 +77,50 @@ lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snapsho
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("logical decoding of lsm tables is not supported")));
+	}
+	return false;
+}
+
+/*
+ * Does the delete (xid, cid) hide the row from snapshot?
+ */
+bool
+lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snapshot)
+{
+	switch (snapshot->snapshot_type)
+	{
+		case SNAPSHOT_MVCC:
+		case SNAPSHOT_HISTORIC_MVCC:
+			return lsm_xid_visible(xid, cid, flags, snapshot);
+
+		case SNAPSHOT_ANY:
+			return false;		/* every version */
+
+		case SNAPSHOT_SELF:
+		case SNAPSHOT_TOAST:
+			return lsm_xid_visible(xid, cid, flags, snapshot);
+
+		case SNAPSHOT_DIRTY:
+			if ((flags & LSM_ROW_FROZEN) || !TransactionIdIsNormal(xid))
+				return true;
+			if (TransactionIdIsCurrentTransactionId(xid))
+				return true;
+			if (TransactionIdIsInProgress(xid))
+			{
+				/* still there, but being deleted: the caller may wait */
+				snapshot->xmax = xid;
+				return false;
+			}
+			return TransactionIdDidCommit(xid);
+
+		case SNAPSHOT_NON_VACUUMABLE:
+			/* gone only when no snapshot can see it any more */
+			if ((flags & LSM_ROW_FROZEN) || !TransactionIdIsNormal(xid))
+				return true;
+			if (TransactionIdIsCurrentTransactionId(xid) ||
+				TransactionIdIsInProgress(xid) || !TransactionIdDidCommit(xid))
+				return false;
+			return GlobalVisTestIsRemovableXid(snapshot->vistest, xid);
 	}
 	return false;
 }

@@ -206,6 +206,7 @@ redo_meta_image(XLogReaderState *record)
 		int			i;
 
 		st->nssts = meta->nssts;
+		st->version++;
 		st->l0_files = 0;
 		for (i = 0; i < meta->nssts; i++)
 			if (meta->ssts[i].level == 0)

@@ -72,4 +72,14 @@ extern lsm_iter *lsm_block_iter_new(const lsm_allocator *alloc,
 									const char *data, size_t len, bool owned,
 									lsm_status *st);
 
+/*
+ * The same for a block already accepted by lsm_block_iter_new (same
+ * bytes, same ikeys): the full validation, which decodes every entry, is
+ * skipped.  REQUIRES: the block was validated before.
+ */
+extern lsm_iter *lsm_block_iter_new_validated(const lsm_allocator *alloc,
+											  const lsm_comparator *cmp, bool ikeys,
+											  const char *data, size_t len, bool owned,
+											  lsm_status *st);
+
 #endif							/* LSM_BLOCK_H */

@@ -667,6 +667,25 @@ lsm_sst_read_block(const lsm_allocator *alloc, const lsm_file *file,
  * ----------------------------------------------------------------
  */
 
+/*
+ * A few verified, decompressed data blocks kept by the reader, so that
+ * iterators created one after another (point lookups) do not read,
+ * checksum and decompress the same block again.  An iterator positioned
+ * on a cached block holds a reference; only unreferenced entries are
+ * evicted (least recently used first).
+ */
+#define SST_BLOCK_CACHE 8
+
+typedef struct sst_cached_block
+{
+	uint64_t	off;
+	char	   *data;			/* NULL: empty entry */
+	size_t		len;
+	uint32_t	refs;
+	bool		validated;		/* a block iterator accepted it */
+	uint64_t	last_use;
+} sst_cached_block;
+
 struct lsm_sst_reader
 {
 	const lsm_allocator *alloc;
@@ -680,6 +699,8 @@ struct lsm_sst_reader
 	size_t		bloom_len;
 	lsm_sst_props props;
 	ZSTD_DCtx  *dctx;			/* shared by the reader's iterators */
+	sst_cached_block cache[SST_BLOCK_CACHE];
+	uint64_t	clock;
 };
 
 /*
@@ -963,6 +984,9 @@ lsm_sst_reader_close(lsm_sst_reader *r)
 		alloc->free(alloc->ctx, r->props.max_key);
 	if (r->dctx)
 		ZSTD_freeDCtx(r->dctx);
+	for (int i = 0; i < SST_BLOCK_CACHE; i++)
+		if (r->cache[i].data)
+			alloc->free(alloc->ctx, r->cache[i].data);
 	alloc->free(alloc->ctx, r);
 }
 
@@ -976,7 +1000,9 @@ typedef struct sst_iter
 	lsm_iter	base;
 	lsm_sst_reader *r;
 	lsm_iter   *index;			/* over r->index_data, not owned */
-	lsm_iter   *data;			/* current data block, owns its bytes */
+	lsm_iter   *data;			/* current data block */
+	int			cached;			/* its entry in r->cache, or -1 if it owns
+								 * its bytes */
 	uint64_t	data_off;
 	lsm_status	status;
 	uint64_t	bad_offset;
@@ -988,6 +1014,59 @@ drop_data(sst_iter *si)
 	if (si->data)
 		lsm_iter_destroy(si->data);
 	si->data = NULL;
+	if (si->cached >= 0)
+		si->r->cache[si->cached].refs--;
+	si->cached = -1;
+}
+
+/* The cached copy of the block at off, or -1. */
+static int
+cache_lookup(lsm_sst_reader *r, uint64_t off)
+{
+	int			i;
+
+	for (i = 0; i < SST_BLOCK_CACHE; i++)
+		if (r->cache[i].data != NULL && r->cache[i].off == off)
+		{
+			r->cache[i].last_use = ++r->clock;
+			return i;
+		}
+	return -1;
+}
+
+/*
+ * Keep buf (allocated with r->alloc) as the cached block at off; returns
+ * its entry, or -1 if every entry is in use (the caller keeps buf).
+ */
+static int
+cache_insert(lsm_sst_reader *r, uint64_t off, char *buf, size_t len)
+{
+	int			i;
+	int			victim = -1;
+
+	for (i = 0; i < SST_BLOCK_CACHE; i++)
+	{
+		if (r->cache[i].refs > 0)
+			continue;
+		if (r->cache[i].data == NULL)
+		{
+			victim = i;
+			break;
+		}
+		if (victim < 0 || r->cache[i].last_use < r->cache[victim].last_use)
+			victim = i;
+	}
+	if (victim < 0)
+		return -1;
+	if (r->cache[victim].data != NULL)
+		r->alloc->free(r->alloc->ctx, r->cache[victim].data);
+	r->cache[victim].off = off;
+	r->cache[victim].data = buf;
+	r->cache[victim].len = len;
+	r->cache[victim].refs = 0;
+	r->cache[victim].validated = false;
+	r->cache[victim].last_use = ++r->clock;
+	return victim;
 }
 
 static void
@@ -1036,15 +1115,42 @@ load_data(sst_iter *si)
 	if (si->data != NULL && si->data_off == off)
 		return true;
 	drop_data(si);
-	st = read_block_internal(si->r->alloc, &si->r->file, si->r->index_off,
-							 off, size, &si->r->dctx, &buf, &len);
-	if (st != LSM_OK)
 	{
-		set_error(si, st, off);
-		return false;
+		int			c = cache_lookup(si->r, off);
+
+		if (c < 0)
+		{
+			st = read_block_internal(si->r->alloc, &si->r->file, si->r->index_off,
+									 off, size, &si->r->dctx, &buf, &len);
+			if (st != LSM_OK)
+			{
+				set_error(si, st, off);
+				return false;
+			}
+			c = cache_insert(si->r, off, buf, len);
+		}
+		if (c >= 0)
+		{
+			sst_cached_block *cb = &si->r->cache[c];
+
+			if (cb->validated)
+				si->data = lsm_block_iter_new_validated(si->r->alloc, &si->r->opts.cmp,
+														true, cb->data, cb->len,
+														false, &st);
+			else
+				si->data = lsm_block_iter_new(si->r->alloc, &si->r->opts.cmp, true,
+											  cb->data, cb->len, false, &st);
+			if (si->data != NULL)
+			{
+				si->cached = c;
+				cb->refs++;
+				cb->validated = true;
+			}
+		}
+		else
+			si->data = lsm_block_iter_new(si->r->alloc, &si->r->opts.cmp, true,
+										  buf, len, true, &st);
 	}
-	si->data = lsm_block_iter_new(si->r->alloc, &si->r->opts.cmp, true,
-								  buf, len, true, &st);
 	if (si->data == NULL)
 	{
 		set_error(si, st, off);
@@ -1241,8 +1347,10 @@ lsm_sst_reader_iter(lsm_sst_reader *r)
 	si->base.ops = &sst_iter_ops;
 	si->r = r;
 	si->status = LSM_OK;
-	si->index = lsm_block_iter_new(r->alloc, &r->opts.cmp, true, r->index_data,
-								   r->index_len, false, &st);
+	si->cached = -1;
+	/* the index block was validated when the reader was opened */
+	si->index = lsm_block_iter_new_validated(r->alloc, &r->opts.cmp, true, r->index_data,
+											 r->index_len, false, &st);
 	if (si->index == NULL)
 	{
 		r->alloc->free(r->alloc->ctx, si);

@@ -141,8 +141,10 @@ extern bool lsm_sst_reader_may_contain(const lsm_sst_reader *r,
 									   const char *ukey, size_t len);
 /*
  * Iterator over all entries in internal-key order.  Data blocks are read,
- * verified and decompressed lazily.  A corrupt block makes the iterator
- * invalid with status LSM_CORRUPT; lsm_sst_iter_bad_offset tells where.
+ * verified and decompressed lazily and kept in a small per-reader cache
+ * (a few blocks, least recently used out) that later iterators of the
+ * same reader share.  A corrupt block makes the iterator invalid with
+ * status LSM_CORRUPT; lsm_sst_iter_bad_offset tells where.
  * The reader must outlive its iterators; iterators of one reader share its
  * decompression context, so they must be used from one thread.  Supports
  * seek_last and prev.

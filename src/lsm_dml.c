@@ -1,0 +1,630 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_dml.c
+ *	  UPDATE, DELETE and row locks on lsm tables, with heap's concurrency
+ *	  semantics.
+ *
+ * Rows never change in place.  A DELETE appends a tombstone (a DELETE
+ * entry carrying the deleter's xid and command id) under the row's id; an
+ * UPDATE appends a tombstone flagged LSM_ROW_UPDATED whose link names the
+ * new version's row id, plus the new version (a PUT under a new row id);
+ * SELECT FOR UPDATE/SHARE appends a LOCK entry with the lock mode.  Several
+ * lockers of a row are simply several LOCK entries: no multixacts.
+ *
+ * Concurrency.  A modifier takes the heavyweight tuple lock of the row's
+ * TID (as heap does while it waits), reads all entries of the row through
+ * a view that includes every entry written so far (lsm_current_view),
+ * decides, and appends its entry before releasing the tuple lock; the next
+ * modifier therefore sees it.  A tombstone or lock entry of a transaction
+ * still running acts as heap's xmax: later modifiers that conflict wait
+ * for that transaction (XactLockTableWait) and look again.  Outcomes map
+ * to heap's TM_Result codes, so the executor's EvalPlanQual rechecks at
+ * READ COMMITTED and its serialization failures at REPEATABLE READ work
+ * unchanged; tuple_lock with TUPLE_LOCK_FLAG_FIND_LAST_VERSION follows
+ * update links to the newest version and updates the caller's TID.
+ * UPDATE and DELETE count as LockTupleExclusive (heap lets non-key updates
+ * pass FOR KEY SHARE lockers; lsm makes them wait).
+ *
+ * SERIALIZABLE: predicate locks are taken at relation granularity (scans
+ * lock the relation; writes check it), which is correct and coarser than
+ * heap's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/predicate.h"
+#include "storage/procarray.h"
+#include "utils/snapmgr.h"
+#include "utils/memutils.h"
+
+#include "lsm_am.h"
+
+/* Heavyweight lock modes taken on the TID, as heap's tupleLockExtraInfo. */
+static const LOCKMODE tuple_hwlock[] = {
+	AccessShareLock,			/* LockTupleKeyShare */
+	RowShareLock,				/* LockTupleShare */
+	ExclusiveLock,				/* LockTupleNoKeyExclusive */
+	AccessExclusiveLock			/* LockTupleExclusive */
+};
+
+static bool
+modes_conflict(LockTupleMode a, LockTupleMode b)
+{
+	static const bool c[4][4] = {
+		{false, false, false, true},
+		{false, false, true, true},
+		{false, true, true, true},
+		{true, true, true, true}
+	};
+
+	return c[a][b];
+}
+
+static bool
+xid_is_mine(TransactionId xid)
+{
+	return TransactionIdIsNormal(xid) && TransactionIdIsCurrentTransactionId(xid);
+}
+
+/* Committed (or frozen): the entry's effect is permanent. */
+static bool
+entry_committed(const LsmRowHeader *h)
+{
+	if ((h->flags & LSM_ROW_FROZEN) || !TransactionIdIsNormal(h->xid))
+		return true;
+	if (TransactionIdIsCurrentTransactionId(h->xid) || TransactionIdIsInProgress(h->xid))
+		return false;
+	return TransactionIdDidCommit(h->xid);
+}
+
+static bool
+entry_running(const LsmRowHeader *h)
+{
+	if ((h->flags & LSM_ROW_FROZEN) || !TransactionIdIsNormal(h->xid))
+		return false;
+	if (TransactionIdIsCurrentTransactionId(h->xid))
+		return false;
+	return TransactionIdIsInProgress(h->xid);
+}
+
+/*
+ * The PUT of the row visible to snapshot, if it is not deleted for that
+ * snapshot: its index in e[], or -1.
+ */
+int
+lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot)
+{
+	int			i;
+
+	if (snapshot->snapshot_type == SNAPSHOT_DIRTY)
+		snapshot->xmin = snapshot->xmax = InvalidTransactionId;
+	for (i = 0; i < n; i++)
+	{
+		if (e[i].type == LSM_TYPE_DELETE &&
+			lsm_delete_visible(e[i].hdr.xid, e[i].hdr.cid, e[i].hdr.flags, snapshot))
+			return -1;
+		if (e[i].type == LSM_TYPE_PUT)
+			return lsm_xid_visible(e[i].hdr.xid, e[i].hdr.cid, e[i].hdr.flags, snapshot) ? i : -1;
+	}
+	return -1;
+}
+
+static int
+find_put(const LsmRowEntry *e, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].type == LSM_TYPE_PUT)
+			return i;
+	return -1;
+}
+
+static void
+set_tid_or_moved(ItemPointer tid, const LsmRowEntry *del, ItemPointer self)
+{
+	if (del->hdr.flags & LSM_ROW_MOVED)
+		ItemPointerSetMovedPartitions(tid);
+	else if ((del->hdr.flags & LSM_ROW_UPDATED) && del->link != 0)
+		lsm_rowid_to_tid(del->link, tid);
+	else
+		*tid = *self;
+}
+
+/* What stands in the way of modifying or locking a row. */
+typedef enum RowCheck
+{
+	ROW_FREE,					/* go ahead */
+	ROW_INVISIBLE,				/* no such row for us */
+	ROW_SELF_MODIFIED,			/* deleted/updated by this transaction */
+	ROW_GONE,					/* deleted/updated by a committed transaction */
+	ROW_WAIT,					/* a running transaction conflicts: wait_xid */
+	ROW_ALREADY_LOCKED			/* (lock) we hold an equal or stronger lock */
+} RowCheck;
+
+typedef struct RowCheckResult
+{
+	RowCheck	what;
+	const LsmRowEntry *del;		/* the tombstone, for SELF_MODIFIED / GONE */
+	TransactionId wait_xid;
+	int			put;			/* index of the PUT */
+} RowCheckResult;
+
+/*
+ * Decide whether mode may be taken on the row (UPDATE and DELETE ask for
+ * LockTupleExclusive), for a command with id cid.
+ */
+static RowCheckResult
+check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool is_lock)
+{
+	RowCheckResult r;
+	int			i;
+	bool		have_lock = false;
+
+	memset(&r, 0, sizeof(r));
+	r.put = find_put(e, n);
+	if (r.put < 0 || lsm_entry_is_aborted(&e[r.put].hdr))
+	{
+		r.what = ROW_INVISIBLE;
+		return r;
+	}
+	/* inserted by a later command of ours: not there yet for us */
+	if (xid_is_mine(e[r.put].hdr.xid) && e[r.put].hdr.cid >= cid)
+	{
+		r.what = ROW_INVISIBLE;
+		return r;
+	}
+	for (i = 0; i < r.put; i++)
+	{
+		const LsmRowEntry *x = &e[i];
+
+		if (lsm_entry_is_aborted(&x->hdr))
+			continue;
+		if (x->type == LSM_TYPE_DELETE)
+		{
+			if (xid_is_mine(x->hdr.xid))
+			{
+				r.what = x->hdr.cid >= cid ? ROW_SELF_MODIFIED : ROW_INVISIBLE;
+				r.del = x;
+				return r;
+			}
+			if (entry_running(&x->hdr))
+			{
+				r.what = ROW_WAIT;
+				r.wait_xid = x->hdr.xid;
+				return r;
+			}
+			if (entry_committed(&x->hdr))
+			{
+				r.what = ROW_GONE;
+				r.del = x;
+				return r;
+			}
+		}
+		else if (x->type == LSM_TYPE_LOCK)
+		{
+			LockTupleMode held = (LockTupleMode) x->hdr.reserved;
+
+			if (xid_is_mine(x->hdr.xid))
+			{
+				if (is_lock && held >= mode)
+					have_lock = true;
+				continue;
+			}
+			if (entry_running(&x->hdr) && modes_conflict(mode, held))
+			{
+				r.what = ROW_WAIT;
+				r.wait_xid = x->hdr.xid;
+				return r;
+			}
+		}
+	}
+	r.what = have_lock ? ROW_ALREADY_LOCKED : ROW_FREE;
+	return r;
+}
+
+/* Does a stored row point to TOASTed values? */
+static bool
+body_has_external(const LsmRowEntry *put)
+{
+	uint16		infomask;
+	Size		off = offsetof(HeapTupleHeaderData, t_infomask) -
+		offsetof(HeapTupleHeaderData, t_infomask2);
+
+	if (put->bodylen < off + sizeof(uint16))
+		return false;
+	memcpy(&infomask, put->body + off, sizeof(uint16));
+	return (infomask & HEAP_HASEXTERNAL) != 0;
+}
+
+/* Rebuild the stored row as a HeapTuple (for TOAST and triggers). */
+static HeapTuple
+row_heaptuple(Relation rel, uint64 rowid, const LsmRowEntry *put)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	HeapTuple	tup;
+
+	lsm_store_row(rel, slot, rowid, &put->hdr, put->body, put->bodylen);
+	tup = ExecCopySlotHeapTuple(slot);
+	ExecDropSingleTupleTableSlot(slot);
+	return tup;
+}
+
+/* Wait for a conflicting transaction, or report that we would have to. */
+static bool
+wait_or_fail(Relation rel, ItemPointer tid, TransactionId xid, LockWaitPolicy policy,
+			 XLTW_Oper oper)
+{
+	switch (policy)
+	{
+		case LockWaitBlock:
+			XactLockTableWait(xid, rel, tid, oper);
+			return true;
+		case LockWaitSkip:
+			return ConditionalXactLockTableWait(xid);
+		case LockWaitError:
+			if (!ConditionalXactLockTableWait(xid))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not obtain lock on row in relation \"%s\"",
+								RelationGetRelationName(rel))));
+			return true;
+	}
+	return false;
+}
+
+/*
+ * DELETE and the first half of UPDATE: check the row, then append a
+ * tombstone (and, for an update, the new version).
+ */
+static TM_Result
+modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
+		   bool wait, TM_FailureData *tmfd, bool changingPart,
+		   TupleTableSlot *newslot, int options)
+{
+	uint64		rowid = lsm_tid_to_rowid(tid);
+	TM_Result	result = TM_Ok;
+	bool		locked = false;
+
+	lsm_check_preloaded();
+	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+	(void) GetCurrentTransactionId();
+
+	for (;;)
+	{
+		LsmReadView *view;
+		LsmRowEntry *e;
+		int			n;
+		RowCheckResult r;
+
+		if (!locked)
+		{
+			LockTuple(rel, tid, tuple_hwlock[LockTupleExclusive]);
+			locked = true;
+		}
+		view = lsm_current_view(rel);
+		n = lsm_view_get_row(view, rowid, &e);
+		r = check_row(e, n, LockTupleExclusive, cid, false);
+
+		if (r.what == ROW_WAIT)
+		{
+			if (!wait)
+			{
+				tmfd->ctid = *tid;
+				tmfd->xmax = r.wait_xid;
+				tmfd->cmax = InvalidCommandId;
+				tmfd->traversed = false;
+				result = TM_BeingModified;
+				break;
+			}
+			XactLockTableWait(r.wait_xid, rel, tid, newslot ? XLTW_Update : XLTW_Delete);
+			continue;
+		}
+		if (r.what == ROW_INVISIBLE)
+		{
+			result = TM_Invisible;
+			break;
+		}
+		if (r.what == ROW_SELF_MODIFIED || r.what == ROW_GONE)
+		{
+			set_tid_or_moved(&tmfd->ctid, r.del, tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = r.what == ROW_SELF_MODIFIED ? r.del->hdr.cid : InvalidCommandId;
+			tmfd->traversed = false;
+			if (r.what == ROW_SELF_MODIFIED)
+				result = TM_SelfModified;
+			else
+				result = (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
+					TM_Updated : TM_Deleted;
+			break;
+		}
+
+		/* the row is ours to change */
+		if (crosscheck != InvalidSnapshot &&
+			!lsm_xid_visible(e[r.put].hdr.xid, e[r.put].hdr.cid, e[r.put].hdr.flags, crosscheck))
+		{
+			tmfd->ctid = *tid;
+			tmfd->xmax = InvalidTransactionId;
+			tmfd->cmax = InvalidCommandId;
+			tmfd->traversed = false;
+			result = TM_Updated;
+			break;
+		}
+		{
+			LsmWriteOp	ops[2];
+			LsmRowHeader hdr;
+			LsmRowLink	link;
+			char		val[sizeof(LsmRowHeader) + sizeof(LsmRowLink)];
+			char		rowkey[LSM_ROWKEY_LEN];
+			HeapTuple	oldtup = NULL;
+			Size		newlen = 0;
+			char	   *newval = NULL;
+			int			nops = 1;
+
+			if (newslot != NULL || body_has_external(&e[r.put]))
+				oldtup = row_heaptuple(rel, rowid, &e[r.put]);
+			memset(ops, 0, sizeof(ops));
+			memset(&hdr, 0, sizeof(hdr));
+			hdr.xid = GetCurrentTransactionId();
+			hdr.cid = cid;
+			if (newslot != NULL)
+			{
+				newval = lsm_form_row_value(rel, newslot, cid, options, oldtup, &newlen);
+				ops[1].type = LSM_TYPE_PUT;
+				ops[1].value = newval;
+				ops[1].vlen = newlen;
+				nops = 2;
+				hdr.flags |= LSM_ROW_UPDATED;
+			}
+			else
+			{
+				if (changingPart)
+					hdr.flags |= LSM_ROW_MOVED;
+				/* the deleted row's TOASTed values go with it, as in heap */
+				if (oldtup != NULL && HeapTupleHasExternal(oldtup))
+					heap_toast_delete(rel, oldtup, false);
+			}
+			lsm_put_be64(rowkey, rowid);
+			ops[0].type = LSM_TYPE_DELETE;
+			ops[0].key = rowkey;
+			ops[0].keylen = LSM_ROWKEY_LEN;
+			memcpy(val, &hdr, sizeof(hdr));
+			ops[0].value = val;
+			ops[0].vlen = sizeof(hdr);
+			if (newslot != NULL)
+			{
+				/*
+				 * The new version's row id is its seq, known only once it is
+				 * written: write it first, then the tombstone linking to it.
+				 */
+				LsmWriteOp	put = ops[1];
+
+				lsm_memstore_write(rel, &put, 1);
+				link.new_rowid = put.seq;
+				memcpy(val + sizeof(hdr), &link, sizeof(link));
+				ops[0].vlen = sizeof(hdr) + sizeof(link);
+				lsm_memstore_write(rel, &ops[0], 1);
+				lsm_rowid_to_tid(put.seq, &newslot->tts_tid);
+				newslot->tts_tableOid = RelationGetRelid(rel);
+			}
+			else
+				lsm_memstore_write(rel, &ops[0], nops);
+			if (newval)
+				pfree(newval);
+			if (oldtup)
+				heap_freetuple(oldtup);
+		}
+		result = TM_Ok;
+		break;
+	}
+	if (locked)
+		UnlockTuple(rel, tid, tuple_hwlock[LockTupleExclusive]);
+	return result;
+}
+
+TM_Result
+lsm_dml_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapshot,
+			   Snapshot crosscheck, bool wait, TM_FailureData *tmfd, bool changingPart)
+{
+	return modify_row(rel, tid, cid, crosscheck, wait, tmfd, changingPart, NULL, 0);
+}
+
+TM_Result
+lsm_dml_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, CommandId cid,
+			   Snapshot snapshot, Snapshot crosscheck, bool wait,
+			   TM_FailureData *tmfd, LockTupleMode *lockmode, bool *update_indexes)
+{
+	TM_Result	r;
+
+	*lockmode = LockTupleExclusive;
+	r = modify_row(rel, otid, cid, crosscheck, wait, tmfd, false, slot, 0);
+	/* a new version has a new TID: every index needs an entry for it */
+	*update_indexes = (r == TM_Ok);
+	return r;
+}
+
+/*
+ * Lock a row (SELECT FOR UPDATE/SHARE, EvalPlanQual), following update
+ * links to the newest version when asked, and return the locked version
+ * in slot.
+ */
+TM_Result
+lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
+			 TupleTableSlot *slot, CommandId cid, LockTupleMode mode,
+			 LockWaitPolicy wait_policy, uint8 flags, TM_FailureData *tmfd)
+{
+	bool		follow = (flags & TUPLE_LOCK_FLAG_FIND_LAST_VERSION) != 0;
+	TM_Result	result;
+	bool		locked = false;
+
+	lsm_check_preloaded();
+	tmfd->traversed = false;
+	(void) GetCurrentTransactionId();
+
+	for (;;)
+	{
+		uint64		rowid = lsm_tid_to_rowid(tid);
+		LsmReadView *view;
+		LsmRowEntry *e;
+		int			n;
+		RowCheckResult r;
+
+		if (!locked)
+		{
+			if (wait_policy == LockWaitBlock)
+				LockTuple(rel, tid, tuple_hwlock[mode]);
+			else if (!ConditionalLockTuple(rel, tid, tuple_hwlock[mode]))
+			{
+				if (wait_policy == LockWaitSkip)
+					return TM_WouldBlock;
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not obtain lock on row in relation \"%s\"",
+								RelationGetRelationName(rel))));
+			}
+			locked = true;
+		}
+		view = lsm_current_view(rel);
+		n = lsm_view_get_row(view, rowid, &e);
+		r = check_row(e, n, mode, cid, true);
+
+		if (r.what == ROW_WAIT)
+		{
+			if (!wait_or_fail(rel, tid, r.wait_xid, wait_policy, XLTW_Lock))
+			{
+				result = TM_WouldBlock;
+				break;
+			}
+			continue;
+		}
+		if (r.what == ROW_INVISIBLE)
+		{
+			result = TM_Invisible;
+			break;
+		}
+		if (r.what == ROW_SELF_MODIFIED)
+		{
+			set_tid_or_moved(&tmfd->ctid, r.del, tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = r.del->hdr.cid;
+			result = TM_SelfModified;
+			break;
+		}
+		if (r.what == ROW_GONE)
+		{
+			set_tid_or_moved(&tmfd->ctid, r.del, tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = InvalidCommandId;
+			if (follow && (r.del->hdr.flags & LSM_ROW_UPDATED) && r.del->link != 0)
+			{
+				/* go to the next version */
+				UnlockTuple(rel, tid, tuple_hwlock[mode]);
+				locked = false;
+				lsm_rowid_to_tid(r.del->link, tid);
+				tmfd->traversed = true;
+				continue;
+			}
+			result = (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
+				TM_Updated : TM_Deleted;
+			break;
+		}
+		if (r.what == ROW_FREE)
+		{
+			LsmWriteOp	op;
+			LsmRowHeader hdr;
+			char		rowkey[LSM_ROWKEY_LEN];
+
+			memset(&op, 0, sizeof(op));
+			memset(&hdr, 0, sizeof(hdr));
+			hdr.xid = GetCurrentTransactionId();
+			hdr.cid = cid;
+			hdr.reserved = (uint16) mode;
+			lsm_put_be64(rowkey, rowid);
+			op.type = LSM_TYPE_LOCK;
+			op.key = rowkey;
+			op.keylen = LSM_ROWKEY_LEN;
+			op.value = (char *) &hdr;
+			op.vlen = sizeof(hdr);
+			lsm_memstore_write(rel, &op, 1);
+		}
+		/* the locked version goes to the caller */
+		lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body, e[r.put].bodylen);
+		result = TM_Ok;
+		break;
+	}
+	if (locked)
+		UnlockTuple(rel, tid, tuple_hwlock[mode]);
+	return result;
+}
+
+/*
+ * The newest version of the row at tid that exists (following committed
+ * update links).
+ */
+void
+lsm_dml_latest_tid(Relation rel, ItemPointer tid)
+{
+	int			hops = 0;
+
+	for (;;)
+	{
+		LsmReadView *view = lsm_current_view(rel);
+		LsmRowEntry *e;
+		int			n = lsm_view_get_row(view, lsm_tid_to_rowid(tid), &e);
+		int			i;
+		bool		moved = false;
+
+		for (i = 0; i < n; i++)
+		{
+			if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_UPDATED) &&
+				e[i].link != 0 && !lsm_entry_is_aborted(&e[i].hdr) &&
+				(xid_is_mine(e[i].hdr.xid) || entry_committed(&e[i].hdr)))
+			{
+				lsm_rowid_to_tid(e[i].link, tid);
+				moved = true;
+				break;
+			}
+		}
+		if (!moved || ++hops > 1000000)
+			return;
+	}
+}
+
+/*
+ * Is the row dead for every snapshot, present and future: never committed,
+ * compacted away entirely, or deleted by a transaction that every snapshot
+ * sees as committed?  *xid gets the deleter (for recovery conflicts).
+ */
+bool
+lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid)
+{
+	GlobalVisState *vis = GlobalVisTestFor(rel);
+	int			put = find_put(e, n);
+	int			i;
+
+	if (xid)
+		*xid = InvalidTransactionId;
+	if (put < 0)
+		return n == 0;			/* nothing left of it */
+	if (lsm_entry_is_aborted(&e[put].hdr))
+		return true;
+	for (i = 0; i < put; i++)
+	{
+		if (e[i].type == LSM_TYPE_DELETE && entry_committed(&e[i].hdr) &&
+			((e[i].hdr.flags & LSM_ROW_FROZEN) ||
+			 GlobalVisTestIsRemovableXid(vis, e[i].hdr.xid)))
+		{
+			if (xid && TransactionIdIsNormal(e[i].hdr.xid))
+				*xid = e[i].hdr.xid;
+			return true;
+		}
+	}
+	return false;
+}
