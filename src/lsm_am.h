@@ -97,6 +97,8 @@ typedef struct LsmRowHeader
 #define LSM_ROW_UPDATED		0x0001	/* DELETE that is half of an UPDATE */
 #define LSM_ROW_FROZEN		0x0002	/* xid is known committed for all */
 #define LSM_ROW_MOVED		0x0004	/* DELETE that moved the row to another partition */
+#define LSM_ROW_KILLED		0x0008	/* DELETE of a failed speculative insertion:
+									 * the row never existed, for anyone */
 /* LOCK entries keep their LockTupleMode in LsmRowHeader.reserved. */
 
 typedef struct LsmRowLink
@@ -515,6 +517,7 @@ typedef struct LsmReadView
 	lsm_file   *files;
 	lsm_iter   *iter;
 	MemoryContext cxt;			/* everything of the view lives here */
+	MemoryContext lookup_cxt;	/* lsm_view_get_row results, reset per call */
 	lsm_allocator alloc;		/* the core's allocator, in cxt */
 } LsmReadView;
 
@@ -551,6 +554,7 @@ extern TM_Result lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 							  LockWaitPolicy wait_policy, uint8 flags,
 							  TM_FailureData *tmfd);
 extern void lsm_dml_latest_tid(Relation rel, ItemPointer tid);
+extern void lsm_dml_kill_speculative(Relation rel, ItemPointer tid);
 extern bool lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid);
 extern int	lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot);
 extern void lsm_store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,

@@ -28,6 +28,8 @@
  *	  was among the inputs (a row id has exactly one PUT) or the
  *	  compaction is bottommost; otherwise the tombstone stays, to hide the
  *	  PUT in a lower level;
+ *	- a killed speculative insertion (LSM_ROW_KILLED) is handled as such
+ *	  a delete, whatever its transaction's fate;
  *	- entries committed before H are frozen (LSM_ROW_FROZEN): visible to
  *	  all without a commit-log lookup.
  *
@@ -310,7 +312,8 @@ filter_row(Outputs *o, RowEntry *row, int n, TransactionId horizon, bool bottomm
 			keep = false;
 		else if (type == LSM_TYPE_LOCK)
 			keep = TransactionIdIsInProgress(h.xid);
-		else if (type == LSM_TYPE_DELETE && visible_to_all(&h, horizon))
+		else if (type == LSM_TYPE_DELETE &&
+				 ((h.flags & LSM_ROW_KILLED) || visible_to_all(&h, horizon)))
 		{
 			dead = true;
 			keep = !(has_put || bottommost);

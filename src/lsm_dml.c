@@ -185,6 +185,11 @@ check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool i
 	{
 		const LsmRowEntry *x = &e[i];
 
+		if (x->type == LSM_TYPE_DELETE && (x->hdr.flags & LSM_ROW_KILLED))
+		{
+			r.what = ROW_INVISIBLE;
+			return r;
+		}
 		if (lsm_entry_is_aborted(&x->hdr))
 			continue;
 		if (x->type == LSM_TYPE_DELETE)
@@ -565,6 +570,31 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 }
 
 /*
+ * A speculative insertion that lost (ON CONFLICT): kill the row for every
+ * snapshot at once, as heap's super-deletion does.
+ */
+void
+lsm_dml_kill_speculative(Relation rel, ItemPointer tid)
+{
+	LsmWriteOp	op;
+	LsmRowHeader hdr;
+	char		rowkey[LSM_ROWKEY_LEN];
+
+	memset(&op, 0, sizeof(op));
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.xid = GetCurrentTransactionId();
+	hdr.cid = GetCurrentCommandId(false);
+	hdr.flags = LSM_ROW_KILLED;
+	lsm_put_be64(rowkey, lsm_tid_to_rowid(tid));
+	op.type = LSM_TYPE_DELETE;
+	op.key = rowkey;
+	op.keylen = LSM_ROWKEY_LEN;
+	op.value = (char *) &hdr;
+	op.vlen = sizeof(hdr);
+	lsm_memstore_write(rel, &op, 1);
+}
+
+/*
  * The newest version of the row at tid that exists (following committed
  * update links).
  */
@@ -617,6 +647,8 @@ lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xi
 		return true;
 	for (i = 0; i < put; i++)
 	{
+		if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_KILLED))
+			return true;
 		if (e[i].type == LSM_TYPE_DELETE && entry_committed(&e[i].hdr) &&
 			((e[i].hdr.flags & LSM_ROW_FROZEN) ||
 			 GlobalVisTestIsRemovableXid(vis, e[i].hdr.xid)))

@@ -132,6 +132,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 
 	view->rel = rel;
 	view->cxt = cxt;
+	view->lookup_cxt = AllocSetContextCreate(cxt, "lsm row lookup", ALLOCSET_SMALL_SIZES);
 	view->owner = CurrentResourceOwner;
 	lsm_palloc_allocator_init(&view->alloc, cxt);
 
@@ -314,8 +315,8 @@ collect_from(LsmReadView *view, lsm_iter *it, const char *rowkey,
 }
 
 /*
- * Every entry of row rowid in the view, newest first, in *entries
- * (allocated in the current memory context).  Memtables are searched, then
+ * Every entry of row rowid in the view, newest first, in *entries, valid
+ * until the next call on this view.  Memtables are searched, then
  * SSTables whose bloom filter does not rule the row out.
  */
 int
@@ -330,16 +331,16 @@ lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entries)
 
 	/* buffer pins of the view's files belong to the view's owner */
 	CurrentResourceOwner = view->owner;
+	MemoryContextReset(view->lookup_cxt);
+	old = MemoryContextSwitchTo(view->lookup_cxt);
 	lsm_put_be64(rowkey, rowid);
 	*entries = palloc(sizeof(LsmRowEntry) * max);
 	for (i = 0; i < view->nslots; i++)
 	{
 		lsm_iter   *it;
 
-		old = MemoryContextSwitchTo(view->cxt);
 		it = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
 								   &lsm_bytewise_comparator, &view->alloc);
-		MemoryContextSwitchTo(old);
 		collect_from(view, it, rowkey, entries, &n, &max);
 		lsm_iter_destroy(it);
 	}
@@ -354,6 +355,7 @@ lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entries)
 		lsm_iter_destroy(it);
 	}
 	CurrentResourceOwner = saved;
+	MemoryContextSwitchTo(old);
 	if (n > 1)
 		qsort(*entries, n, sizeof(LsmRowEntry), entry_seq_desc);
 	return n;

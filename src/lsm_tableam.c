@@ -89,6 +89,10 @@ typedef struct LsmScanDescData
 	uint64		max_rowid;
 	bool		ranged;
 	bool		exhausted;
+	/* bitmap scans: the row ids of the current bitmap page still to try */
+	uint64	   *bm_rowids;
+	int			bm_n;
+	int			bm_next;
 } LsmScanDescData;
 
 typedef LsmScanDescData *LsmScanDesc;
@@ -106,13 +110,8 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 	LsmScanDesc scan = palloc0(sizeof(LsmScanDescData));
 
 	lsm_check_preloaded();
-	if (flags & (SO_TYPE_BITMAPSCAN | SO_TYPE_SAMPLESCAN | SO_TYPE_ANALYZE))
-	{
-		if (flags & SO_TYPE_BITMAPSCAN)
-			not_supported("a bitmap heap scan");
-		if (flags & SO_TYPE_SAMPLESCAN)
-			not_supported("TABLESAMPLE");
-	}
+	if (flags & SO_TYPE_SAMPLESCAN)
+		not_supported("TABLESAMPLE");
 	scan->cxt = CurrentMemoryContext;
 	scan->rs_base.rs_rd = rel;
 	scan->rs_base.rs_snapshot = snapshot;
@@ -650,18 +649,24 @@ lsmam_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	pfree(ops);
 }
 
+/*
+ * ON CONFLICT: the row goes in as usual.  Others who meet it through a
+ * dirty snapshot wait for our whole transaction (heap lets them wait for
+ * the speculative insertion only, using its token).
+ */
 static void
 lsmam_tuple_insert_speculative(Relation rel, TupleTableSlot *slot, CommandId cid,
 							   int options, struct BulkInsertStateData *bistate, uint32 specToken)
 {
-	not_supported("INSERT ... ON CONFLICT");
+	lsmam_tuple_insert(rel, slot, cid, options, bistate);
 }
 
 static void
 lsmam_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 								 uint32 specToken, bool succeeded)
 {
-	not_supported("INSERT ... ON CONFLICT");
+	if (!succeeded)
+		lsm_dml_kill_speculative(rel, &slot->tts_tid);
 }
 
 static TM_Result
@@ -1108,18 +1113,56 @@ lsmam_relation_estimate_size(Relation rel, int32 *attr_widths,
 	*allvisfrac = 0;
 }
 
+/*
+ * Bitmap heap scans: a bitmap page number is a TID block, whose offsets
+ * 1..291 are row ids block*291 .. block*291+290; each candidate is looked
+ * up (memtables, then SSTables past their bloom filters).  Lossy pages try
+ * every offset.
+ */
 static bool
-lsmam_scan_bitmap_next_block(TableScanDesc scan, struct TBMIterateResult *tbmres)
+lsmam_scan_bitmap_next_block(TableScanDesc sscan, struct TBMIterateResult *tbmres)
 {
-	not_supported("a bitmap heap scan");
-	return false;
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+	uint64		base = (uint64) tbmres->blockno * LSM_TIDS_PER_BLOCK;
+	int			i;
+
+	if (scan->bm_rowids == NULL)
+		scan->bm_rowids = MemoryContextAlloc(scan->cxt, sizeof(uint64) * LSM_TIDS_PER_BLOCK);
+	scan->bm_n = 0;
+	scan->bm_next = 0;
+	if (tbmres->ntuples >= 0)
+	{
+		for (i = 0; i < tbmres->ntuples; i++)
+			if (tbmres->offsets[i] >= 1 && tbmres->offsets[i] <= LSM_TIDS_PER_BLOCK)
+				scan->bm_rowids[scan->bm_n++] = base + tbmres->offsets[i] - 1;
+	}
+	else
+	{
+		for (i = 0; i < LSM_TIDS_PER_BLOCK; i++)
+			scan->bm_rowids[scan->bm_n++] = base + i;
+	}
+	return scan->bm_n > 0;
 }
 
 static bool
-lsmam_scan_bitmap_next_tuple(TableScanDesc scan, struct TBMIterateResult *tbmres,
+lsmam_scan_bitmap_next_tuple(TableScanDesc sscan, struct TBMIterateResult *tbmres,
 							 TupleTableSlot *slot)
 {
-	not_supported("a bitmap heap scan");
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+	Relation	rel = sscan->rs_rd;
+
+	while (scan->bm_next < scan->bm_n)
+	{
+		uint64		rowid = scan->bm_rowids[scan->bm_next++];
+
+		CHECK_FOR_INTERRUPTS();
+		if (fetch_row(rel, lsm_current_view(rel), rowid, sscan->rs_snapshot, slot, NULL))
+		{
+			pgstat_count_heap_fetch(rel);
+			return true;
+		}
+	}
+	ExecClearTuple(slot);
 	return false;
 }
 

@@ -87,6 +87,8 @@ lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snapsho
 bool
 lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snapshot)
 {
+	if (flags & LSM_ROW_KILLED)
+		return true;			/* a super-deleted speculative insertion */
 	switch (snapshot->snapshot_type)
 	{
 		case SNAPSHOT_MVCC:
