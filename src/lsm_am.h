@@ -141,7 +141,8 @@ typedef struct LsmSstEntry
 	uint8		reserved[3];
 	BlockNumber start;			/* first block */
 	uint32		nblocks;
-	uint32		reserved2;
+	TransactionId min_xid;		/* oldest unfrozen xid in it; FrozenTransactionId:
+								 * none; invalid: unknown */
 	uint64		file_size;		/* bytes of the SSTable byte stream */
 	uint64		entries;
 	uint64		tombstones;
@@ -240,6 +241,7 @@ typedef struct LsmMemSlot
 	uint64		gen;
 	int			first_chunk;	/* chain through pool->chunk_next */
 	int			nchunks;
+	TransactionId min_xid;		/* oldest xid written into it, or invalid */
 	lsm_memtable mt;
 } LsmMemSlot;
 
@@ -541,6 +543,10 @@ extern int	lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entri
 extern LsmReadView *lsm_current_view(Relation rel);
 extern void lsm_close_cached_views(void);
 
+/* ---------- VACUUM (lsm_vacuum.c) ---------- */
+extern void lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
+								BufferAccessStrategy bstrategy);
+
 /* ---------- UPDATE, DELETE, row locks (lsm_dml.c) ---------- */
 extern TM_Result lsm_dml_delete(Relation rel, ItemPointer tid, CommandId cid,
 								Snapshot snapshot, Snapshot crosscheck, bool wait,
@@ -566,6 +572,7 @@ extern char *lsm_form_row_value(Relation rel, TupleTableSlot *slot, CommandId ci
 extern bool lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags,
 							Snapshot snapshot);
 extern bool lsm_entry_is_aborted(const LsmRowHeader *hdr);
+extern void lsm_note_xid(TransactionId *min_xid, const char *value, Size vlen);
 extern bool lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags,
 							   Snapshot snapshot);
 

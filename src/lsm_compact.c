@@ -150,6 +150,7 @@ typedef struct Outputs
 	uint64		bytes_written;
 	TimestampTz t0;				/* for the rate limit */
 	int			job;
+	TransactionId min_xid;		/* of the output being built */
 } Outputs;
 
 static lsm_status
@@ -244,6 +245,8 @@ out_finish(Outputs *o)
 	e->max_seq = props->max_seq;
 	e->created_at = GetCurrentTimestamp();
 	e->bloom_fp_rate = o->opts.bloom_fp_rate;
+	e->min_xid = TransactionIdIsValid(o->min_xid) ? o->min_xid : FrozenTransactionId;
+	o->min_xid = InvalidTransactionId;
 	lsm_sst_builder_free(o->b);
 	o->b = NULL;
 	o->len = 0;
@@ -263,6 +266,7 @@ out_add(Outputs *o, const char *ikey, size_t klen, const char *val, size_t vlen)
 	if (s != LSM_OK)
 		elog(ERROR, "lsm compaction of \"%s\": %s", RelationGetRelationName(o->rel),
 			 lsm_status_string(s));
+	lsm_note_xid(&o->min_xid, val, vlen);
 }
 
 /* Is (xid, flags) committed and visible to every snapshot, present and future? */

@@ -116,6 +116,7 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 	LsmJobResult res;
 	lsm_status	s;
 	int			job;
+	TransactionId min_xid = InvalidTransactionId;
 
 	job = lsm_job_start(rel, true, -1, 0, false, NULL, 0, slot->mt.num_entries,
 						"memtable full");
@@ -141,6 +142,7 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 		if (s != LSM_OK)
 			elog(ERROR, "lsm flush of \"%s\": %s", RelationGetRelationName(rel),
 				 lsm_status_string(s));
+		lsm_note_xid(&min_xid, v, vlen);
 	}
 	lsm_iter_destroy(it);
 	nentries = lsm_sst_builder_num_entries(b);
@@ -170,6 +172,8 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 		sst.max_seq = props->max_seq;
 		sst.created_at = GetCurrentTimestamp();
 		sst.bloom_fp_rate = opts.bloom_fp_rate;
+		/* FrozenTransactionId: nothing unfrozen (0 would mean "unknown") */
+		sst.min_xid = TransactionIdIsValid(min_xid) ? min_xid : FrozenTransactionId;
 		edit.nadd = 1;
 		edit.add = &sst;
 	}

@@ -70,6 +70,7 @@ load_page_items(LsmRelState *st, int slotidx, Page page, OffsetNumber first,
 		}
 		if (v.seq > *max_seq)
 			*max_seq = v.seq;
+		lsm_note_xid(&slot->min_xid, v.value, v.vlen);
 	}
 }
 
@@ -714,6 +715,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 				s = lsm_memtable_insert(&slot->mt, &lsm_bytewise_comparator,
 										v.key, v.keylen, v.seq, v.type,
 										v.value, v.vlen);
+				lsm_note_xid(&slot->min_xid, v.value, v.vlen);
 				if (s != LSM_OK)
 					elog(ERROR, "lsm memtable insert failed: %s", lsm_status_string(s));
 				off += lens[j];

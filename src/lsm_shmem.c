@@ -267,6 +267,7 @@ lsm_slot_alloc(const RelFileNode *owner, uint64 gen)
 		slot->gen = gen;
 		slot->first_chunk = c;
 		slot->nchunks = 1;
+		slot->min_xid = InvalidTransactionId;
 		SpinLockRelease(&lsm_shared->pool_mutex);
 
 		lsm_memtable_init(&slot->mt);

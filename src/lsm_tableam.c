@@ -93,6 +93,9 @@ typedef struct LsmScanDescData
 	uint64	   *bm_rowids;
 	int			bm_n;
 	int			bm_next;
+	/* ANALYZE: physical blocks map to slices of the row-id space */
+	BlockNumber an_nblocks;
+	uint64		an_end_rowid;
 } LsmScanDescData;
 
 typedef LsmScanDescData *LsmScanDesc;
@@ -113,6 +116,14 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 	if (flags & SO_TYPE_SAMPLESCAN)
 		not_supported("TABLESAMPLE");
 	scan->cxt = CurrentMemoryContext;
+	if (flags & SO_TYPE_ANALYZE)
+	{
+		/* ANALYZE passes no snapshot: sample what a new snapshot sees */
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
+		flags |= SO_TEMP_SNAPSHOT;
+		scan->an_nblocks = RelationGetNumberOfBlocks(rel);
+		scan->an_end_rowid = lsm_memstore_open(rel)->next_seq;
+	}
 	scan->rs_base.rs_rd = rel;
 	scan->rs_base.rs_snapshot = snapshot;
 	scan->rs_base.rs_nkeys = nkeys;
@@ -898,31 +909,46 @@ static void
 lsmam_relation_vacuum(Relation rel, struct VacuumParams *params,
 					  BufferAccessStrategy bstrategy)
 {
-	/*
-	 * Dead versions are not created yet (no UPDATE/DELETE), and aborted
-	 * rows are dropped when memtables are flushed.  Say so when a user
-	 * asks; autovacuum stays quiet.
-	 */
-	if (!IsAutoVacuumWorkerProcess())
-		ereport(NOTICE,
-				(errmsg("VACUUM does nothing on lsm table \"%s\" yet",
-						RelationGetRelationName(rel)),
-				 errdetail("Rows of aborted transactions are dropped when memtables are flushed.")));
+	lsm_vacuum_relation(rel, params, bstrategy);
 }
 
+/*
+ * ANALYZE samples physical blocks 0..N-1 and extrapolates row counts by
+ * N.  Rows are not stored by block here, so block b stands for the b-th
+ * of N equal slices of the row-id space: the rows sampled per block then
+ * extrapolate to the table's live rows.
+ */
 static bool
-lsmam_scan_analyze_next_block(TableScanDesc scan, BlockNumber blockno,
+lsmam_scan_analyze_next_block(TableScanDesc sscan, BlockNumber blockno,
 							  BufferAccessStrategy bstrategy)
 {
-	/* sampling is not implemented: ANALYZE sees no rows */
-	return false;
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+	uint64		span = scan->an_end_rowid > LSM_FIRST_SEQ ?
+		scan->an_end_rowid - LSM_FIRST_SEQ : 0;
+	BlockNumber n = Max(scan->an_nblocks, 1);
+
+	if (blockno >= n || span == 0)
+		return false;
+	scan->min_rowid = LSM_FIRST_SEQ + span * blockno / n;
+	scan->max_rowid = LSM_FIRST_SEQ + span * (blockno + 1) / n;
+	if (scan->max_rowid <= scan->min_rowid)
+		return false;
+	scan->max_rowid--;
+	scan->positioned = false;
+	scan->exhausted = false;
+	return true;
 }
 
 static bool
-lsmam_scan_analyze_next_tuple(TableScanDesc scan, TransactionId OldestXmin,
+lsmam_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 							  double *liverows, double *deadrows,
 							  TupleTableSlot *slot)
 {
+	if (lsmam_scan_getnextslot(sscan, ForwardScanDirection, slot))
+	{
+		*liverows += 1;
+		return true;
+	}
 	return false;
 }
 

@@ -126,3 +126,22 @@ lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snap
 	}
 	return false;
 }
+
+/*
+ * Lower *min_xid to the xid of an entry value (LsmRowHeader first) unless
+ * the entry is frozen: the bookkeeping that lets VACUUM advance
+ * relfrozenxid.
+ */
+void
+lsm_note_xid(TransactionId *min_xid, const char *value, Size vlen)
+{
+	LsmRowHeader h;
+
+	if (vlen < sizeof(LsmRowHeader))
+		return;
+	memcpy(&h, value, sizeof(h));
+	if ((h.flags & LSM_ROW_FROZEN) || !TransactionIdIsNormal(h.xid))
+		return;
+	if (!TransactionIdIsValid(*min_xid) || TransactionIdPrecedes(h.xid, *min_xid))
+		*min_xid = h.xid;
+}
