@@ -515,8 +515,7 @@ typedef struct LsmReadView
 	int			nssts;
 	LsmSstEntry *ssts;			/* newest first: L0 by max_seq, then levels */
 	lsm_sst_reader **readers;
-	LsmSstFileCtx *filectx;
-	lsm_file   *files;
+	struct LsmCachedReader **creaders;	/* where each reader lives */
 	lsm_iter   *iter;
 	MemoryContext cxt;			/* everything of the view lives here */
 	MemoryContext lookup_cxt;	/* lsm_view_get_row results, reset per call */

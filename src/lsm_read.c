@@ -68,6 +68,139 @@ forget_view(LsmReadView *view)
 	}
 }
 
+/*
+ * SSTable readers cached by this backend across statements and
+ * transactions (SSTables never change): a reader's footer, index, bloom
+ * filter, properties and recently used blocks are read and verified once.
+ * Each lives in its own memory context; one view uses it at a time (a
+ * second concurrent view of the same SSTable gets a private reader).  A
+ * view abandoned by an ERROR drops its readers whole, with whatever
+ * iterators were left in them.
+ */
+typedef struct LsmCachedReader
+{
+	RelFileNode rnode;
+	uint8		id[16];
+	BlockNumber start;
+	MemoryContext cxt;
+	lsm_allocator alloc;
+	LsmSstFileCtx fctx;
+	lsm_file	file;
+	lsm_sst_reader *reader;
+	bool		cached;			/* on the list (else dropped after use) */
+	bool		in_use;
+	uint64		last_use;
+	struct LsmCachedReader *next;
+} LsmCachedReader;
+
+#define MAX_CACHED_READERS 256
+
+static LsmCachedReader *reader_cache = NULL;
+static int	nreader_cache = 0;
+static uint64 reader_clock = 0;
+
+static void
+drop_reader(LsmCachedReader *cr)
+{
+	if (cr->cached)
+	{
+		LsmCachedReader **p;
+
+		for (p = &reader_cache; *p; p = &(*p)->next)
+			if (*p == cr)
+			{
+				*p = cr->next;
+				nreader_cache--;
+				break;
+			}
+	}
+	MemoryContextDelete(cr->cxt);	/* cr itself lives there */
+}
+
+/* Get a reader of sst for a view, from the cache or newly opened. */
+static LsmCachedReader *
+get_reader(Relation rel, const LsmSstEntry *sst, const lsm_sst_options *opts,
+		   BufferAccessStrategy strategy, XLogRecPtr max_lsn)
+{
+	LsmCachedReader *cr;
+	MemoryContext cxt;
+	uint64		bad = 0;
+	lsm_status	s;
+
+	for (cr = reader_cache; cr; cr = cr->next)
+	{
+		if (!cr->in_use && cr->start == sst->start &&
+			RelFileNodeEquals(cr->rnode, rel->rd_node) &&
+			memcmp(cr->id, sst->id, 16) == 0)
+			break;
+	}
+	if (cr == NULL)
+	{
+		cxt = AllocSetContextCreate(TopMemoryContext, "lsm sstable reader",
+									ALLOCSET_SMALL_SIZES);
+		cr = MemoryContextAllocZero(cxt, sizeof(LsmCachedReader));
+		cr->cxt = cxt;
+		cr->rnode = rel->rd_node;
+		memcpy(cr->id, sst->id, 16);
+		cr->start = sst->start;
+		lsm_palloc_allocator_init(&cr->alloc, cxt);
+		lsm_sst_file_init(&cr->file, &cr->fctx, rel, sst, strategy);
+		cr->fctx.max_lsn = max_lsn;
+		PG_TRY();
+		{
+			s = lsm_sst_reader_open(&cr->alloc, opts, &cr->file, &cr->reader, &bad);
+			if (s != LSM_OK)
+				lsm_report_sst_error(rel, sst, s, bad);
+		}
+		PG_CATCH();
+		{
+			lsm_sst_file_release(&cr->fctx);
+			MemoryContextDelete(cxt);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		/* keep it if there is room, evicting the least recently used */
+		if (nreader_cache >= MAX_CACHED_READERS)
+		{
+			LsmCachedReader *victim = NULL;
+			LsmCachedReader *c;
+
+			for (c = reader_cache; c; c = c->next)
+				if (!c->in_use && (victim == NULL || c->last_use < victim->last_use))
+					victim = c;
+			if (victim)
+				drop_reader(victim);
+		}
+		if (nreader_cache < MAX_CACHED_READERS)
+		{
+			cr->cached = true;
+			cr->next = reader_cache;
+			reader_cache = cr;
+			nreader_cache++;
+		}
+	}
+	cr->in_use = true;
+	cr->last_use = ++reader_clock;
+	/*
+	 * This view's relation pointer, strategy and LSN bound.  A reader from
+	 * the cache holds no buffer (released when its last view closed); a new
+	 * one may hold the page it read last, pinned under this view's owner.
+	 */
+	cr->fctx.rel = rel;
+	cr->fctx.strategy = strategy;
+	cr->fctx.max_lsn = max_lsn;
+	return cr;
+}
+
+/* A view is done with a reader (its buffer pin already released). */
+static void
+put_reader(LsmCachedReader *cr, bool discard)
+{
+	cr->in_use = false;
+	if (discard || !cr->cached)
+		drop_reader(cr);
+}
+
 static void
 views_resowner_callback(ResourceReleasePhase phase, bool isCommit,
 						bool isTopLevel, void *arg)
@@ -82,10 +215,16 @@ views_resowner_callback(ResourceReleasePhase phase, bool isCommit,
 
 		if (ov->view->owner == CurrentResourceOwner)
 		{
+			int			i;
+
 			if (isCommit)
 				elog(WARNING, "lsm_am read view of \"%s\" was not closed",
 					 RelationGetRelationName(ov->view->rel));
 			lsm_manifest_unpin_view(ov->view->st, ov->view->pins, ov->view->nssts);
+			/* buffers were released by the owner; iterators may be left */
+			for (i = 0; i < ov->view->nssts; i++)
+				if (ov->view->creaders[i])
+					put_reader(ov->view->creaders[i], true);
 			*p = ov->next;
 			pfree(ov);
 		}
@@ -174,19 +313,11 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 		children[nchildren++] = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
 													  &lsm_bytewise_comparator, alloc);
 	view->readers = palloc0(sizeof(lsm_sst_reader *) * Max(1, view->nssts));
-	view->filectx = palloc0(sizeof(LsmSstFileCtx) * Max(1, view->nssts));
-	view->files = palloc0(sizeof(lsm_file) * Max(1, view->nssts));
+	view->creaders = palloc0(sizeof(LsmCachedReader *) * Max(1, view->nssts));
 	for (i = 0; i < view->nssts; i++)
 	{
-		uint64		bad = 0;
-		lsm_status	s;
-
-		lsm_sst_file_init(&view->files[i], &view->filectx[i], rel,
-						  &view->ssts[i], strategy);
-		view->filectx[i].max_lsn = max_lsn;
-		s = lsm_sst_reader_open(alloc, &opts, &view->files[i], &view->readers[i], &bad);
-		if (s != LSM_OK)
-			lsm_report_sst_error(rel, &view->ssts[i], s, bad);
+		view->creaders[i] = get_reader(rel, &view->ssts[i], &opts, strategy, max_lsn);
+		view->readers[i] = view->creaders[i]->reader;
 		children[nchildren++] = lsm_sst_reader_iter(view->readers[i]);
 	}
 	view->iter = lsm_merge_iter_new(alloc, &lsm_bytewise_comparator, children, nchildren);
@@ -232,8 +363,18 @@ lsm_read_view_close(LsmReadView *view)
 	ResourceOwner saved = CurrentResourceOwner;
 
 	CurrentResourceOwner = view->owner;
+	/* the merge owns every child iterator, some living in cached readers */
+	if (view->iter)
+		lsm_iter_destroy(view->iter);
+	view->iter = NULL;
 	for (i = 0; i < view->nssts; i++)
-		lsm_sst_file_release(&view->filectx[i]);
+	{
+		if (view->creaders[i] == NULL)
+			continue;
+		lsm_sst_file_release(&view->creaders[i]->fctx);
+		put_reader(view->creaders[i], false);
+		view->creaders[i] = NULL;
+	}
 	for (i = 0; i < view->nslots; i++)
 		lsm_slot_unpin(view->slots[i], view->owner);
 	CurrentResourceOwner = saved;
