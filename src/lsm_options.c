@@ -334,21 +334,6 @@ lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				ours = NIL;
 		}
 	}
-	else if (IsA(parsetree, IndexStmt))
-	{
-		IndexStmt  *is = (IndexStmt *) parsetree;
-
-		/*
-		 * Refuse before anything is created: CREATE INDEX CONCURRENTLY
-		 * would otherwise commit an invalid index before failing.
-		 */
-		if (is->concurrent &&
-			relid_is_lsm(RangeVarGetRelid(is->relation, NoLock, true)))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("CREATE INDEX CONCURRENTLY is not supported on lsm tables yet"),
-					 errhint("See the Limitations section of lsm_am's README.")));
-	}
 	else if (IsA(parsetree, AlterTableStmt))
 	{
 		AlterTableStmt *as = (AlterTableStmt *) parsetree;

@@ -20,6 +20,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
+#include "utils/tuplesort.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_am.h"
 #include "catalog/storage.h"
@@ -1075,12 +1076,73 @@ lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
 	return reltuples;
 }
 
+/*
+ * CREATE INDEX CONCURRENTLY's second pass: insert the rows visible to the
+ * reference snapshot that the index does not have yet.  Both the index's
+ * sorted TIDs and our scan come in TID (row id) order: a merge.
+ */
 static void
 lsmam_index_validate_scan(Relation table_rel, Relation index_rel,
 						  struct IndexInfo *index_info, Snapshot snapshot,
 						  struct ValidateIndexState *state)
 {
-	not_supported("CREATE INDEX CONCURRENTLY");
+	EState	   *estate = CreateExecutorState();
+	ExprContext *econtext = GetPerTupleExprContext(estate);
+	TupleTableSlot *slot = table_slot_create(table_rel, NULL);
+	ExprState  *predicate;
+	TableScanDesc scan;
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnull[INDEX_MAX_KEYS];
+	ItemPointerData decoded;
+	ItemPointer indexcursor = NULL;
+	bool		tuplesort_empty = false;
+
+	econtext->ecxt_scantuple = slot;
+	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
+	scan = table_beginscan_strat(table_rel, snapshot, 0, NULL, true, false);
+
+	while (lsmam_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		ItemPointerData tid = slot->tts_tid;
+
+		CHECK_FOR_INTERRUPTS();
+		state->htups += 1;
+
+		/* advance the index cursor to this TID */
+		while (!tuplesort_empty &&
+			   (!indexcursor || ItemPointerCompare(indexcursor, &tid) < 0))
+		{
+			Datum		ts_val;
+			bool		ts_isnull;
+
+			tuplesort_empty = !tuplesort_getdatum(state->tuplesort, true,
+												  &ts_val, &ts_isnull, NULL);
+			Assert(tuplesort_empty || !ts_isnull);
+			if (!tuplesort_empty)
+			{
+				itemptr_decode(&decoded, DatumGetInt64(ts_val));
+				indexcursor = &decoded;
+			}
+			else
+				indexcursor = NULL;
+		}
+		if (indexcursor && ItemPointerEquals(indexcursor, &tid))
+			continue;			/* the index has it */
+
+		MemoryContextReset(econtext->ecxt_per_tuple_memory);
+		if (predicate != NULL && !ExecQual(predicate, econtext))
+			continue;
+		FormIndexDatum(index_info, slot, estate, values, isnull);
+		index_insert(index_rel, values, isnull, &tid, table_rel,
+					 index_info->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+					 false, index_info);
+		state->tups_inserted += 1;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	index_info->ii_ExpressionsState = NIL;
+	index_info->ii_PredicateState = NULL;
 }
 
 /* ---------- sizes ---------- */
