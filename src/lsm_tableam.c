@@ -893,6 +893,46 @@ lsmam_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 	add_pending_discard(&rel->rd_node, true);
 }
 
+/*
+ * VACUUM FULL and CLUSTER: copy into the new relfilenode every row some
+ * snapshot may still see, with its original transaction ids (frozen where
+ * every snapshot sees them committed) and its tombstones, dropping rows
+ * dead to everyone.  New versions are written first, in row-id order, so
+ * that the tombstones' update links can be mapped to the new row ids.
+ * lsm tables keep rows in row-id order: CLUSTER's index order is not
+ * applied (it rewrites as VACUUM FULL does).
+ */
+typedef struct CopiedRow
+{
+	uint64		old_rowid;
+	uint64		new_rowid;
+} CopiedRow;
+
+typedef struct CopiedDelete
+{
+	uint64		old_rowid;
+	LsmRowHeader hdr;
+	uint64		link;
+} CopiedDelete;
+
+static int
+copied_cmp(const void *a, const void *b)
+{
+	uint64		x = ((const CopiedRow *) a)->old_rowid;
+	uint64		y = ((const CopiedRow *) b)->old_rowid;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static uint64
+map_rowid(CopiedRow *rows, int64 n, uint64 old)
+{
+	CopiedRow	key = {old, 0};
+	CopiedRow  *hit = bsearch(&key, rows, n, sizeof(CopiedRow), copied_cmp);
+
+	return hit ? hit->new_rowid : 0;
+}
+
 static void
 lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 								Relation OldIndex, bool use_sort,
@@ -903,7 +943,129 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 								double *tups_vacuumed,
 								double *tups_recently_dead)
 {
-	not_supported("VACUUM FULL or CLUSTER");
+	LsmReadView *view = lsm_read_view_open(OldTable, NULL, CurrentMemoryContext);
+	lsm_iter   *it = view->iter;
+	CopiedRow  *rows = NULL;
+	int64		nrows = 0,
+				maxrows = 0;
+	CopiedDelete *dels = NULL;
+	int64		ndels = 0,
+				maxdels = 0;
+	TransactionId min_unfrozen = OldestXmin;
+	int64		i;
+
+	*num_tuples = *tups_vacuumed = *tups_recently_dead = 0;
+	for (lsm_iter_seek_first(it); lsm_iter_valid(it);)
+	{
+		size_t		klen;
+		uint64		rowid = lsm_get_be64(lsm_iter_key(it, &klen));
+		LsmRowEntry *e;
+		int			n;
+		int			put;
+		int			k;
+
+		CHECK_FOR_INTERRUPTS();
+		while (lsm_iter_valid(it) && lsm_get_be64(lsm_iter_key(it, &klen)) == rowid)
+			lsm_iter_next(it);
+		n = lsm_view_get_row(view, rowid, &e);
+		for (put = 0; put < n && e[put].type != LSM_TYPE_PUT; put++)
+			;
+		if (put == n)
+			continue;
+		if (lsm_row_dead_to_all(OldTable, e, n, NULL))
+		{
+			*tups_vacuumed += 1;
+			continue;
+		}
+		if (lsm_row_visible_put(e, n, SnapshotSelf) >= 0)
+			*num_tuples += 1;
+		else
+			*tups_recently_dead += 1;
+
+		/* the version itself, now */
+		{
+			LsmWriteOp	op;
+			LsmRowHeader h = e[put].hdr;
+			char	   *val = palloc(sizeof(LsmRowHeader) + e[put].bodylen);
+
+			if (!(h.flags & LSM_ROW_FROZEN) && TransactionIdIsNormal(h.xid) &&
+				TransactionIdPrecedes(h.xid, OldestXmin) && TransactionIdDidCommit(h.xid))
+				h.flags |= LSM_ROW_FROZEN;
+			if (!(h.flags & LSM_ROW_FROZEN) && TransactionIdIsNormal(h.xid) &&
+				TransactionIdPrecedes(h.xid, min_unfrozen))
+				min_unfrozen = h.xid;
+			memcpy(val, &h, sizeof(h));
+			memcpy(val + sizeof(h), e[put].body, e[put].bodylen);
+			memset(&op, 0, sizeof(op));
+			op.type = LSM_TYPE_PUT;
+			op.value = val;
+			op.vlen = sizeof(h) + e[put].bodylen;
+			lsm_memstore_write(NewTable, &op, 1);
+			pfree(val);
+			if (nrows == maxrows)
+			{
+				maxrows = Max(1024, maxrows * 2);
+				rows = rows ? repalloc_huge(rows, sizeof(CopiedRow) * maxrows) :
+					palloc_extended(sizeof(CopiedRow) * maxrows, MCXT_ALLOC_HUGE);
+			}
+			rows[nrows].old_rowid = rowid;
+			rows[nrows].new_rowid = op.seq;
+			nrows++;
+		}
+		/* its tombstones, later: they may link to rows not copied yet */
+		for (k = 0; k < put; k++)
+		{
+			if (e[k].type != LSM_TYPE_DELETE || lsm_entry_is_aborted(&e[k].hdr))
+				continue;
+			if (ndels == maxdels)
+			{
+				maxdels = Max(256, maxdels * 2);
+				dels = dels ? repalloc_huge(dels, sizeof(CopiedDelete) * maxdels) :
+					palloc_extended(sizeof(CopiedDelete) * maxdels, MCXT_ALLOC_HUGE);
+			}
+			dels[ndels].old_rowid = rowid;
+			dels[ndels].hdr = e[k].hdr;
+			dels[ndels].link = e[k].link;
+			if (TransactionIdIsNormal(e[k].hdr.xid) &&
+				TransactionIdPrecedes(e[k].hdr.xid, min_unfrozen))
+				min_unfrozen = e[k].hdr.xid;
+			ndels++;
+		}
+	}
+	lsm_check_iter_status(view, it);
+	lsm_read_view_close(view);
+
+	/* rows[] is in old row-id order already */
+	for (i = 0; i < ndels; i++)
+	{
+		LsmWriteOp	op;
+		char		key[LSM_ROWKEY_LEN];
+		char		val[sizeof(LsmRowHeader) + sizeof(LsmRowLink)];
+		LsmRowLink	link;
+		Size		vlen = sizeof(LsmRowHeader);
+
+		lsm_put_be64(key, map_rowid(rows, nrows, dels[i].old_rowid));
+		memcpy(val, &dels[i].hdr, sizeof(LsmRowHeader));
+		if (dels[i].link != 0)
+		{
+			link.new_rowid = map_rowid(rows, nrows, dels[i].link);
+			memcpy(val + sizeof(LsmRowHeader), &link, sizeof(link));
+			vlen += sizeof(link);
+		}
+		memset(&op, 0, sizeof(op));
+		op.type = LSM_TYPE_DELETE;
+		op.key = key;
+		op.keylen = LSM_ROWKEY_LEN;
+		op.value = val;
+		op.vlen = vlen;
+		lsm_memstore_write(NewTable, &op, 1);
+	}
+	*xid_cutoff = min_unfrozen;
+	*multi_cutoff = GetOldestMultiXactId();
+	if (rows)
+		pfree(rows);
+	if (dels)
+		pfree(dels);
 }
 
 static void
