@@ -12,12 +12,15 @@
  * lockers of a row are simply several LOCK entries: no multixacts.
  *
  * Concurrency.  A modifier takes the heavyweight tuple lock of the row's
- * TID (as heap does while it waits), reads all entries of the row through
- * a view that includes every entry written so far (lsm_current_view),
- * decides, and appends its entry before releasing the tuple lock; the next
- * modifier therefore sees it.  A tombstone or lock entry of a transaction
- * still running acts as heap's xmax: later modifiers that conflict wait
- * for that transaction (XactLockTableWait) and look again.  Outcomes map
+ * TID, reads all entries of the row through a view that includes every
+ * entry written so far (lsm_current_view), decides, and appends its entry
+ * before releasing the tuple lock; the next modifier therefore sees it.  A
+ * tombstone or lock entry of a transaction still running acts as heap's
+ * xmax: a later modifier that conflicts releases the tuple lock, waits for
+ * that transaction (XactLockTableWait) and looks again.  The tuple lock is
+ * never held while waiting, so the transaction holding the row can always
+ * come back to change it (heap lets it skip the tuple lock instead); the
+ * price is that waiters are not served in arrival order.  Outcomes map
  * to heap's TM_Result codes, so the executor's EvalPlanQual rechecks at
  * READ COMMITTED and its serialization failures at REPEATABLE READ work
  * unchanged; tuple_lock with TUPLE_LOCK_FLAG_FIND_LAST_VERSION follows
@@ -329,6 +332,9 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				result = TM_BeingModified;
 				break;
 			}
+			/* never wait holding the tuple lock: the holder of the row may need it */
+			UnlockTuple(rel, tid, tuple_hwlock[LockTupleExclusive]);
+			locked = false;
 			XactLockTableWait(r.wait_xid, rel, tid, newslot ? XLTW_Update : XLTW_Delete);
 			continue;
 		}
@@ -502,6 +508,9 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 
 		if (r.what == ROW_WAIT)
 		{
+			/* never wait holding the tuple lock: the holder of the row may need it */
+			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			locked = false;
 			if (!wait_or_fail(rel, tid, r.wait_xid, wait_policy, XLTW_Lock))
 			{
 				result = TM_WouldBlock;
