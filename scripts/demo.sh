@@ -90,8 +90,20 @@ psql_demo -c "SELECT device, count(*) AS readings, max(ts) AS last_seen
 FROM events GROUP BY device ORDER BY readings DESC, device LIMIT 5"
 psql_demo -c "SELECT * FROM events WHERE id IN (1, 150001, 200000) ORDER BY id"
 
+lsm_log "UPDATE and DELETE, then a full compaction"
+psql_demo -c "UPDATE events SET payload = upper(payload) WHERE id % 100 = 0" \
+	-c "DELETE FROM events WHERE id % 1000 = 1" \
+	-c "SELECT lsm_am.compact('events'::regclass) AS compactions"
+
 lsm_log "SELECT * FROM SSTableMeta"
 psql_demo -x -c "SELECT * FROM SSTableMeta ORDER BY relation::text, level, min_key"
+
+lsm_log "CompactionJob, per-level statistics and space"
+psql_demo -c "SELECT kind, status, from_level, to_level, keys_in, keys_dropped,
+       pg_size_pretty(bytes_read) AS read, pg_size_pretty(bytes_written) AS written, reason
+  FROM CompactionJob ORDER BY started_at"
+psql_demo -c "SELECT * FROM lsm_am.level_stats"
+psql_demo -c "SELECT * FROM lsm_am.relation_stats"
 psql_demo -c "SELECT pg_size_pretty(pg_total_relation_size('events')) AS events_size"
 
 lsm_log "demo finished"

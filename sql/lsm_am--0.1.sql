@@ -26,7 +26,7 @@ CREATE FUNCTION lsm_am.compact(rel regclass, level integer DEFAULT NULL,
 							   wait boolean DEFAULT true) RETURNS integer
 	AS 'MODULE_PATHNAME', 'lsm_am_compact' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION lsm_am.compact(regclass, integer, boolean) IS
-	'Compact an lsm table: every SSTable into one sorted run (level NULL), or one level into the next; returns the number of compactions (wait => false: ask the background workers)';
+	'Compact an lsm table: flush the memtables and merge every SSTable into one sorted run (level NULL), or one level into the next; returns the number of compactions (wait => false: ask the background workers)';
 
 CREATE FUNCTION lsm_am.sstables(
 	OUT id uuid, OUT level integer, OUT min_key bytea, OUT max_key bytea,

@@ -93,7 +93,7 @@ lsm_make_uuid(uint8 *id)
  * Flush one frozen memtable slot (pinned by the caller).
  */
 static void
-flush_one(Relation rel, LsmRelState *st, int idx)
+flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 {
 	LsmMemSlot *slot = lsm_slot(idx);
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -119,7 +119,7 @@ flush_one(Relation rel, LsmRelState *st, int idx)
 	TransactionId min_xid = InvalidTransactionId;
 
 	job = lsm_job_start(rel, true, -1, 0, false, NULL, 0, slot->mt.num_entries,
-						"memtable full");
+						reason);
 	lsm_palloc_allocator_init(&allocator, cxt);
 	lsm_rel_sst_options(rel, &opts);
 	b = lsm_sst_builder_new(alloc, &opts, &snk);
@@ -254,7 +254,7 @@ lsm_flush_relation(Relation rel, bool all)
 			lsm_slot_pin(idx);
 			LWLockRelease(&st->lock);
 
-			flush_one(rel, st, idx);
+			flush_one(rel, st, idx, all ? "flush requested" : "memtable full");
 			lsm_slot_unpin(idx, CurrentResourceOwner);
 			count++;
 		}

@@ -94,8 +94,8 @@ lsm_am_flush(PG_FUNCTION_ARGS)
 
 /*
  * lsm_am.compact(regclass, level int, wait bool) returns int: level NULL
- * compacts everything into one sorted run; a level compacts that level
- * into the next.  Returns the number of compactions done; with wait =
+ * flushes the memtables and compacts everything into one sorted run; a
+ * level compacts that level into the next.  Returns the number of compactions done; with wait =
  * false, asks the background workers for their automatic compactions and
  * returns 0.  Requires ownership of the table.
  */
@@ -121,7 +121,12 @@ lsm_am_compact(PG_FUNCTION_ARGS)
 				 errmsg("level must be between 0 and %d, or NULL for all levels",
 						LSM_MAX_LEVELS - 1)));
 	if (wait)
+	{
+		/* a full compaction covers the memtables too, as RocksDB's does */
+		if (level == -1)
+			(void) lsm_flush_relation(rel, true);
 		n = lsm_compact_relation(rel, true, level);
+	}
 	else
 	{
 		LsmRelState *st = lsm_memstore_open(rel);
