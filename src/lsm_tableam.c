@@ -21,6 +21,8 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "utils/tuplesort.h"
+#include "access/tsmapi.h"
+#include "nodes/execnodes.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_am.h"
 #include "catalog/storage.h"
@@ -97,6 +99,11 @@ typedef struct LsmScanDescData
 	/* ANALYZE: physical blocks map to slices of the row-id space */
 	BlockNumber an_nblocks;
 	uint64		an_end_rowid;
+	/* TABLESAMPLE: the visible rows of the current TID block, by offset */
+	BlockNumber ts_nblocks;
+	BlockNumber ts_block;
+	HeapTuple  *ts_rows;		/* LSM_TIDS_PER_BLOCK entries, NULL = none */
+	MemoryContext ts_cxt;
 } LsmScanDescData;
 
 typedef LsmScanDescData *LsmScanDesc;
@@ -114,8 +121,6 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 	LsmScanDesc scan = palloc0(sizeof(LsmScanDescData));
 
 	lsm_check_preloaded();
-	if (flags & SO_TYPE_SAMPLESCAN)
-		not_supported("TABLESAMPLE");
 	scan->cxt = CurrentMemoryContext;
 	if (flags & SO_TYPE_ANALYZE)
 	{
@@ -1416,19 +1421,95 @@ lsmam_scan_bitmap_next_tuple(TableScanDesc sscan, struct TBMIterateResult *tbmre
 	return false;
 }
 
+/*
+ * TABLESAMPLE: the sampling method chooses TID blocks (block b holds row
+ * ids b*291 .. b*291+290) and offsets within them.  A chosen block's
+ * visible rows are collected with one seek of the scan's merged iterator.
+ */
 static bool
-lsmam_scan_sample_next_block(TableScanDesc scan, struct SampleScanState *scanstate)
+lsmam_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanstate)
 {
-	not_supported("TABLESAMPLE");
-	return false;
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+	TsmRoutine *tsm = scanstate->tsmroutine;
+	Relation	rel = sscan->rs_rd;
+	BlockNumber blockno;
+	uint64		lo;
+
+	if (scan->ts_rows == NULL)
+	{
+		uint64		end = lsm_memstore_open(rel)->next_seq;
+
+		scan->ts_nblocks = (BlockNumber) ((end + LSM_TIDS_PER_BLOCK - 1) / LSM_TIDS_PER_BLOCK);
+		scan->ts_block = InvalidBlockNumber;
+		scan->ts_cxt = AllocSetContextCreate(scan->cxt, "lsm tablesample", ALLOCSET_DEFAULT_SIZES);
+		scan->ts_rows = MemoryContextAllocZero(scan->cxt, sizeof(HeapTuple) * LSM_TIDS_PER_BLOCK);
+	}
+	if (scan->ts_nblocks == 0)
+		return false;
+	if (tsm->NextSampleBlock)
+		blockno = tsm->NextSampleBlock(scanstate, scan->ts_nblocks);
+	else
+		blockno = scan->ts_block == InvalidBlockNumber ? 0 : scan->ts_block + 1;
+	if (!BlockNumberIsValid(blockno) || blockno >= scan->ts_nblocks)
+		return false;
+	scan->ts_block = blockno;
+
+	/* the block's visible rows */
+	MemoryContextReset(scan->ts_cxt);
+	memset(scan->ts_rows, 0, sizeof(HeapTuple) * LSM_TIDS_PER_BLOCK);
+	if (scan->view == NULL)
+		scan->view = lsm_read_view_open(rel, scan->strategy, scan->cxt);
+	lo = (uint64) blockno * LSM_TIDS_PER_BLOCK;
+	scan->min_rowid = lo;
+	scan->max_rowid = lo + LSM_TIDS_PER_BLOCK - 1;
+	scan->positioned = false;
+	scan->exhausted = false;
+	{
+		TupleTableSlot *tmp = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+		MemoryContext old;
+
+		while (lsmam_scan_getnextslot(sscan, ForwardScanDirection, tmp))
+		{
+			uint64		rowid = lsm_tid_to_rowid(&tmp->tts_tid);
+
+			old = MemoryContextSwitchTo(scan->ts_cxt);
+			scan->ts_rows[rowid - lo] = ExecCopySlotHeapTuple(tmp);
+			MemoryContextSwitchTo(old);
+		}
+		ExecDropSingleTupleTableSlot(tmp);
+	}
+	return true;
 }
 
 static bool
-lsmam_scan_sample_next_tuple(TableScanDesc scan, struct SampleScanState *scanstate,
+lsmam_scan_sample_next_tuple(TableScanDesc sscan, struct SampleScanState *scanstate,
 							 TupleTableSlot *slot)
 {
-	not_supported("TABLESAMPLE");
-	return false;
+	LsmScanDesc scan = (LsmScanDesc) sscan;
+	TsmRoutine *tsm = scanstate->tsmroutine;
+
+	for (;;)
+	{
+		OffsetNumber off;
+		HeapTuple	tup;
+
+		CHECK_FOR_INTERRUPTS();
+		off = tsm->NextSampleTuple(scanstate, scan->ts_block, LSM_TIDS_PER_BLOCK);
+		if (!OffsetNumberIsValid(off))
+		{
+			ExecClearTuple(slot);
+			return false;
+		}
+		if (off > LSM_TIDS_PER_BLOCK)
+			continue;
+		tup = scan->ts_rows[off - 1];
+		if (tup == NULL)
+			continue;
+		ExecStoreHeapTuple(heap_copytuple(tup), slot, true);
+		slot->tts_tableOid = RelationGetRelid(sscan->rs_rd);
+		pgstat_count_heap_getnext(sscan->rs_rd);
+		return true;
+	}
 }
 
 static const TableAmRoutine lsm_methods = {
