@@ -38,9 +38,8 @@ DELETE FROM err WHERE id = 100;
 -- TABLESAMPLE works (it used to be refused): a 100% sample is the table.
 SELECT (SELECT count(*) FROM err TABLESAMPLE SYSTEM (100)) = (SELECT count(*) FROM err) AS system_all,
        (SELECT count(*) FROM err TABLESAMPLE BERNOULLI (100)) = (SELECT count(*) FROM err) AS bernoulli_all;
--- Backward scans: a SCROLL cursor over a seq scan of an lsm table reads
--- forward only.  A cursor whose plan can go backward by itself (a sort)
--- is fine.
+-- Backward scans work (they used to be refused): a SCROLL cursor over a
+-- seq scan of an lsm table moves both ways, as over heap.
 BEGIN;
 DECLARE c SCROLL CURSOR FOR SELECT id FROM err WHERE id <= 5;
 FETCH 2 FROM c;

@@ -99,6 +99,10 @@ typedef struct LsmScanDescData
 	/* ANALYZE: physical blocks map to slices of the row-id space */
 	BlockNumber an_nblocks;
 	uint64		an_end_rowid;
+	/* cursor position, for turning around (backward scans) */
+	bool		backward;		/* the iterator was last moved backward */
+	bool		have_last;		/* last_rowid is the row last returned */
+	uint64		last_rowid;
 	/* TABLESAMPLE: the visible rows of the current TID block, by offset */
 	BlockNumber ts_nblocks;
 	BlockNumber ts_block;
@@ -174,6 +178,8 @@ lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
 
 	scan_close_view(scan);
 	scan->exhausted = false;
+	scan->backward = false;
+	scan->have_last = false;
 }
 
 /*
@@ -305,22 +311,173 @@ seek_rowid(LsmScanDesc scan, uint64 rowid)
 	seek_rowid_iter(scan->view->iter, rowid);
 }
 
+/*
+ * Backward: collect the entries of the row under the iterator (met oldest
+ * first when moving backward) and return it if visible.  Leaves the
+ * iterator on the last entry of the previous row.
+ */
+static bool
+resolve_row_backward(Relation rel, LsmReadView *view, Snapshot snapshot,
+					 TupleTableSlot *slot, uint64 *rowid_out)
+{
+	lsm_iter   *it = view->iter;
+	size_t		klen;
+	uint64		rowid = lsm_get_be64(lsm_iter_key(it, &klen));
+	LsmRowEntry *e;
+	int			n = 0,
+				max = 8;
+	int			put;
+	MemoryContext old;
+
+	MemoryContextReset(view->lookup_cxt);
+	old = MemoryContextSwitchTo(view->lookup_cxt);
+	e = palloc(sizeof(LsmRowEntry) * max);
+	while (lsm_iter_valid(it) && lsm_get_be64(lsm_iter_key(it, &klen)) == rowid)
+	{
+		size_t		vlen;
+		const char *v = lsm_iter_value(it, &vlen);
+		const char *k = lsm_iter_key(it, &klen);
+		LsmRowEntry *x;
+		int			i;
+
+		if (n == max)
+		{
+			max *= 2;
+			e = repalloc(e, sizeof(LsmRowEntry) * max);
+		}
+		/* keep e[] newest first: entries arrive oldest first */
+		memmove(&e[1], &e[0], sizeof(LsmRowEntry) * n);
+		x = &e[0];
+		n++;
+		memset(x, 0, sizeof(*x));
+		lsm_ikey_decode(k, klen, NULL, &x->seq, &x->type);
+		if (vlen >= sizeof(LsmRowHeader))
+			memcpy(&x->hdr, v, sizeof(LsmRowHeader));
+		if (x->type == LSM_TYPE_PUT)
+		{
+			x->bodylen = vlen - sizeof(LsmRowHeader);
+			x->body = palloc(Max(x->bodylen, 1));
+			memcpy(x->body, v + sizeof(LsmRowHeader), x->bodylen);
+		}
+		(void) i;
+		lsm_iter_prev(it);
+	}
+	MemoryContextSwitchTo(old);
+	*rowid_out = rowid;
+	put = lsm_row_visible_put(e, n, snapshot);
+	if (put < 0)
+		return false;
+	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
+	return true;
+}
+
 static bool
 lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 					   TupleTableSlot *slot)
 {
 	LsmScanDesc scan = (LsmScanDesc) sscan;
 	Relation	rel = sscan->rs_rd;
+	bool		backward = ScanDirectionIsBackward(direction);
 
-	if (ScanDirectionIsBackward(direction))
-		not_supported("a backward scan");
+	if (scan->view == NULL)
+		scan->view = lsm_read_view_open(rel, scan->strategy, scan->cxt);
+
+	/*
+	 * Turning around (cursors): reposition around the row last returned,
+	 * as heap's scan position does.  Past the end, the way back starts at
+	 * the last row; before the start, the way forward at the first.
+	 */
+	if (backward != scan->backward && !sscan->rs_parallel)
+	{
+		lsm_iter   *it = scan->view->iter;
+
+		if (backward)
+		{
+			if (scan->have_last && !scan->exhausted)
+			{
+				seek_rowid(scan, scan->last_rowid);
+				if (lsm_iter_valid(it))
+					lsm_iter_prev(it);
+				else
+					lsm_iter_seek_last(it);
+			}
+			else if (scan->exhausted)
+			{
+				if (scan->max_rowid != PG_UINT64_MAX)
+				{
+					seek_rowid(scan, scan->max_rowid + 1);
+					if (lsm_iter_valid(it))
+						lsm_iter_prev(it);
+					else
+						lsm_iter_seek_last(it);
+				}
+				else
+					lsm_iter_seek_last(it);
+			}
+			else
+			{
+				/* before the first row: nothing behind us */
+				ExecClearTuple(slot);
+				return false;
+			}
+			scan->positioned = true;
+			scan->exhausted = false;
+		}
+		else
+		{
+			if (scan->have_last)
+				seek_rowid(scan, scan->last_rowid + 1);
+			else
+				scan->positioned = false;
+			if (scan->have_last)
+				scan->positioned = true;
+			scan->exhausted = false;
+		}
+		scan->backward = backward;
+	}
+
+	if (backward)
+	{
+		lsm_iter   *it = scan->view->iter;
+
+		if (!scan->positioned)
+		{
+			lsm_iter_seek_last(it);
+			scan->positioned = true;
+		}
+		while (lsm_iter_valid(it))
+		{
+			size_t		klen;
+			uint64		rowid = lsm_get_be64(lsm_iter_key(it, &klen));
+
+			CHECK_FOR_INTERRUPTS();
+			if (rowid < scan->min_rowid)
+				break;
+			if (rowid > scan->max_rowid)
+			{
+				lsm_iter_prev(it);
+				continue;
+			}
+			if (resolve_row_backward(rel, scan->view, sscan->rs_snapshot, slot, &rowid))
+			{
+				scan->have_last = true;
+				scan->last_rowid = rowid;
+				pgstat_count_heap_getnext(rel);
+				return true;
+			}
+		}
+		lsm_check_iter_status(scan->view, it);
+		/* before the first row now */
+		scan->have_last = false;
+		ExecClearTuple(slot);
+		return false;
+	}
+
 	if (scan->exhausted)
 	{
 		ExecClearTuple(slot);
 		return false;
 	}
-	if (scan->view == NULL)
-		scan->view = lsm_read_view_open(rel, scan->strategy, scan->cxt);
 	for (;;)
 	{
 		lsm_iter   *it = scan->view->iter;
@@ -366,6 +523,8 @@ lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 			}
 			if (resolve_row(rel, scan->view, sscan->rs_snapshot, slot, &rowid))
 			{
+				scan->have_last = true;
+				scan->last_rowid = rowid;
 				pgstat_count_heap_getnext(rel);
 				return true;
 			}
@@ -383,6 +542,8 @@ lsmam_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid, ItemPointer max
 
 	scan_close_view(scan);
 	scan->exhausted = false;
+	scan->backward = false;
+	scan->have_last = false;
 	scan->min_rowid = lsm_tid_to_rowid(mintid);
 	scan->max_rowid = lsm_tid_to_rowid(maxtid);
 	if (ItemPointerGetOffsetNumberNoCheck(mintid) == 0)

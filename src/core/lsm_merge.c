@@ -30,6 +30,8 @@ typedef struct merge_iter
 	char	   *last_key;		/* copy of the key being stepped over */
 	size_t		last_cap;
 	lsm_status	status;
+	bool		backward;		/* moving with prev(): current is bw_current */
+	int			bw_current;		/* child with the largest key, or -1 */
 } merge_iter;
 
 /* True if child a should come out before child b. */
@@ -129,7 +131,78 @@ merge_valid(lsm_iter *it)
 {
 	merge_iter *mi = (merge_iter *) it;
 
-	return mi->status == LSM_OK && mi->heap_size > 0;
+	if (mi->status != LSM_OK)
+		return false;
+	return mi->backward ? mi->bw_current >= 0 : mi->heap_size > 0;
+}
+
+static int
+current_child(merge_iter *mi)
+{
+	return mi->backward ? mi->bw_current : mi->heap[0];
+}
+
+/*
+ * Backward: the current child is the one with the largest key (the
+ * earliest child on ties, as forward).  A linear pass: children are few.
+ */
+static void
+find_largest(merge_iter *mi)
+{
+	int			i;
+
+	mi->bw_current = -1;
+	for (i = 0; i < mi->nchildren; i++)
+	{
+		lsm_iter   *c = mi->children[i];
+
+		if (!lsm_iter_valid(c))
+		{
+			if (lsm_iter_status(c) != LSM_OK)
+			{
+				set_error(mi, lsm_iter_status(c));
+				return;
+			}
+			continue;
+		}
+		if (mi->bw_current < 0)
+			mi->bw_current = i;
+		else
+		{
+			size_t		alen,
+						blen;
+			const char *a = lsm_iter_key(c, &alen);
+			const char *b = lsm_iter_key(mi->children[mi->bw_current], &blen);
+
+			if (lsm_ikey_compare(&mi->cmp, a, alen, b, blen) > 0)
+				mi->bw_current = i;
+		}
+	}
+}
+
+/* Keep a copy of the current key in last_key; false on NOMEM. */
+static bool
+save_key(merge_iter *mi, size_t *klen)
+{
+	const char *k = lsm_iter_key(mi->children[current_child(mi)], klen);
+
+	if (*klen > mi->last_cap || mi->last_key == NULL)
+	{
+		size_t		cap = *klen > 64 ? *klen * 2 : 64;
+		char	   *n = mi->alloc->alloc(mi->alloc->ctx, cap);
+
+		if (n == NULL)
+		{
+			set_error(mi, LSM_NOMEM);
+			return false;
+		}
+		if (mi->last_key)
+			mi->alloc->free(mi->alloc->ctx, mi->last_key);
+		mi->last_key = n;
+		mi->last_cap = cap;
+	}
+	memcpy(mi->last_key, k, *klen);
+	return true;
 }
 
 static void
@@ -140,6 +213,7 @@ merge_seek_first(lsm_iter *it)
 
 	if (mi->status != LSM_OK)
 		return;
+	mi->backward = false;
 	for (i = 0; i < mi->nchildren; i++)
 		lsm_iter_seek_first(mi->children[i]);
 	rebuild_heap(mi);
@@ -153,15 +227,71 @@ merge_seek(lsm_iter *it, const char *target, size_t len)
 
 	if (mi->status != LSM_OK)
 		return;
+	mi->backward = false;
 	for (i = 0; i < mi->nchildren; i++)
 		lsm_iter_seek(mi->children[i], target, len);
 	rebuild_heap(mi);
 }
 
 static void
-merge_unsupported(lsm_iter *it)
+merge_seek_last(lsm_iter *it)
 {
-	set_error((merge_iter *) it, LSM_INVALID);
+	merge_iter *mi = (merge_iter *) it;
+	int			i;
+
+	if (mi->status != LSM_OK)
+		return;
+	mi->backward = true;
+	for (i = 0; i < mi->nchildren; i++)
+		lsm_iter_seek_last(mi->children[i]);
+	find_largest(mi);
+}
+
+/*
+ * Step back past the current key in every child that holds it.  Coming
+ * from forward iteration, every other child is first repositioned at the
+ * last key before the current one (as LevelDB's merging iterator does).
+ */
+static void
+merge_prev(lsm_iter *it)
+{
+	merge_iter *mi = (merge_iter *) it;
+	size_t		klen;
+	int			cur;
+	int			i;
+
+	if (!merge_valid(it))
+		return;
+	if (!save_key(mi, &klen))
+		return;
+	cur = current_child(mi);
+	for (i = 0; i < mi->nchildren; i++)
+	{
+		lsm_iter   *c = mi->children[i];
+
+		if (i == cur)
+			continue;
+		if (!mi->backward)
+		{
+			lsm_iter_seek(c, mi->last_key, klen);
+			if (lsm_iter_valid(c))
+				lsm_iter_prev(c);
+			else if (lsm_iter_status(c) == LSM_OK)
+				lsm_iter_seek_last(c);
+		}
+		else if (lsm_iter_valid(c))
+		{
+			size_t		len;
+			const char *key = lsm_iter_key(c, &len);
+
+			/* the same internal key in another child: step over it too */
+			if (lsm_ikey_compare(&mi->cmp, key, len, mi->last_key, klen) == 0)
+				lsm_iter_prev(c);
+		}
+	}
+	lsm_iter_prev(mi->children[cur]);
+	mi->backward = true;
+	find_largest(mi);
 }
 
 /*
@@ -173,27 +303,34 @@ merge_next(lsm_iter *it)
 {
 	merge_iter *mi = (merge_iter *) it;
 	size_t		klen;
-	const char *k;
 
 	if (!merge_valid(it))
 		return;
-	k = lsm_iter_key(mi->children[mi->heap[0]], &klen);
-	if (klen > mi->last_cap || mi->last_key == NULL)
+	if (!save_key(mi, &klen))
+		return;
+	if (mi->backward)
 	{
-		size_t		cap = klen > 64 ? klen * 2 : 64;
-		char	   *n = mi->alloc->alloc(mi->alloc->ctx, cap);
+		/* turn around: every child to the first key after the current */
+		int			i;
 
-		if (n == NULL)
+		for (i = 0; i < mi->nchildren; i++)
 		{
-			set_error(mi, LSM_NOMEM);
-			return;
+			lsm_iter   *c = mi->children[i];
+
+			lsm_iter_seek(c, mi->last_key, klen);
+			if (lsm_iter_valid(c))
+			{
+				size_t		len;
+				const char *key = lsm_iter_key(c, &len);
+
+				if (lsm_ikey_compare(&mi->cmp, key, len, mi->last_key, klen) == 0)
+					lsm_iter_next(c);
+			}
 		}
-		if (mi->last_key)
-			mi->alloc->free(mi->alloc->ctx, mi->last_key);
-		mi->last_key = n;
-		mi->last_cap = cap;
+		mi->backward = false;
+		rebuild_heap(mi);
+		return;
 	}
-	memcpy(mi->last_key, k, klen);
 
 	advance_top(mi);
 	while (mi->status == LSM_OK && mi->heap_size > 0)
@@ -212,7 +349,7 @@ merge_key(lsm_iter *it, size_t *len)
 {
 	merge_iter *mi = (merge_iter *) it;
 
-	return lsm_iter_key(mi->children[mi->heap[0]], len);
+	return lsm_iter_key(mi->children[current_child(mi)], len);
 }
 
 static const char *
@@ -220,7 +357,7 @@ merge_value(lsm_iter *it, size_t *len)
 {
 	merge_iter *mi = (merge_iter *) it;
 
-	return lsm_iter_value(mi->children[mi->heap[0]], len);
+	return lsm_iter_value(mi->children[current_child(mi)], len);
 }
 
 static lsm_status
@@ -248,10 +385,10 @@ merge_destroy(lsm_iter *it)
 static const lsm_iter_ops merge_iter_ops = {
 	.valid = merge_valid,
 	.seek_first = merge_seek_first,
-	.seek_last = merge_unsupported,
+	.seek_last = merge_seek_last,
 	.seek = merge_seek,
 	.next = merge_next,
-	.prev = merge_unsupported,
+	.prev = merge_prev,
 	.key = merge_key,
 	.value = merge_value,
 	.status = merge_status,

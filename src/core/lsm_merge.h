@@ -8,8 +8,9 @@
  * internal-key order (user key ascending, seq descending).  When two
  * children hold the same internal key (possible while an SSTable and the
  * memtable it was flushed from are both visible), the entry of the
- * earlier child wins and the others are skipped.  Forward iteration only
- * is required; prev() may be unsupported (status LSM_INVALID).
+ * earlier child wins and the others are skipped.  Both directions work
+ * (seek_last, prev, and turning around with next/prev), as LevelDB's
+ * merging iterator does: every child must support prev and seek_last.
  *
  * The merging iterator owns its children and destroys them, from the
  * call to lsm_merge_iter_new on, even when that fails (returns NULL on

@@ -210,6 +210,52 @@ test_random_merges(void)
 				CHECK(!lsm_iter_valid(m));
 		}
 
+		/* backward: the whole merge in reverse */
+		i = nmodel - 1;
+		for (lsm_iter_seek_last(m); lsm_iter_valid(m); lsm_iter_prev(m), i--)
+		{
+			if (i < 0 || !at_model(m, &all[i]))
+			{
+				CHECK(!"backward merge differs from model");
+				break;
+			}
+		}
+		CHECK_EQ_INT(i, -1);
+		CHECK_EQ_INT(lsm_iter_status(m), LSM_OK);
+
+		/* turning around: random walks of next and prev from random seeks */
+		for (i = 0; i < 100 && nmodel > 0; i++)
+		{
+			int			pos = (int) test_rand_below(nmodel);
+			int			step;
+
+			lsm_iter_seek(m, all[pos].key, all[pos].klen);
+			for (step = 0; step < 12; step++)
+			{
+				if (pos < 0 || pos >= nmodel)
+				{
+					CHECK(!lsm_iter_valid(m));
+					break;
+				}
+				if (!at_model(m, &all[pos]))
+				{
+					CHECK(!"walk differs from model");
+					break;
+				}
+				if (test_rand_below(2))
+				{
+					lsm_iter_next(m);
+					pos++;
+				}
+				else
+				{
+					lsm_iter_prev(m);
+					pos--;
+				}
+			}
+		}
+		CHECK_EQ_INT(lsm_iter_status(m), LSM_OK);
+
 		lsm_iter_destroy(m);
 		for (c = 0; c < nchild; c++)
 		{
@@ -267,10 +313,27 @@ test_duplicates(void)
 	v = lsm_iter_value(m, &vl);
 	CHECK(vl == 6 && memcmp(v, "from-0", 6) == 0);
 
-	/* backward iteration is not supported by the merge */
-	lsm_iter_prev(m);
-	CHECK(!lsm_iter_valid(m));
-	CHECK_EQ_INT(lsm_iter_status(m), LSM_INVALID);
+	/* coming back onto the duplicate from behind: still the newest child's */
+	lsm_iter_next(m);
+	if (lsm_iter_valid(m))
+		lsm_iter_prev(m);
+	else
+		lsm_iter_seek_last(m);
+	v = lsm_iter_value(m, &vl);
+	CHECK(vl == 6 && memcmp(v, "from-0", 6) == 0);
+
+	/* and every entry once in each direction */
+	{
+		int			fwd = 0,
+					bwd = 0;
+
+		for (lsm_iter_seek_first(m); lsm_iter_valid(m); lsm_iter_next(m))
+			fwd++;
+		for (lsm_iter_seek_last(m); lsm_iter_valid(m); lsm_iter_prev(m))
+			bwd++;
+		CHECK_EQ_INT(fwd, bwd);
+	}
+	CHECK_EQ_INT(lsm_iter_status(m), LSM_OK);
 	lsm_iter_destroy(m);
 	for (c = 0; c < 3; c++)
 	{
