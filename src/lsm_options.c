@@ -65,6 +65,44 @@ is_lsm_option(const DefElem *def)
 }
 
 /*
+ * Numeric option values, written bare (= 1024) or quoted (= '1024', as
+ * pg_dump writes every reloption).
+ */
+static int64
+option_int(DefElem *def)
+{
+	char	   *s = defGetString(def);
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for lsm option \"%s\": \"%s\"", def->defname, s),
+				 errhint("An integer is expected.")));
+	return (int64) v;
+}
+
+static double
+option_real(DefElem *def)
+{
+	char	   *s = defGetString(def);
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for lsm option \"%s\": \"%s\"", def->defname, s),
+				 errhint("A number is expected.")));
+	return v;
+}
+
+/*
  * Check one option's value (for RESET, only its name).  Errors name the
  * option and the accepted range.
  */
@@ -89,7 +127,7 @@ validate_option(DefElem *def, bool is_reset)
 	}
 	else if (strcmp(def->defname, "compression_level") == 0)
 	{
-		int64		v = defGetInt64(def);
+		int64		v = option_int(def);
 
 		if (v < 1 || v > 19)
 			ereport(ERROR,
@@ -98,7 +136,7 @@ validate_option(DefElem *def, bool is_reset)
 	}
 	else if (strcmp(def->defname, "bloom_fp_rate") == 0)
 	{
-		double		v = defGetNumeric(def);
+		double		v = option_real(def);
 
 		if (!(v >= 0.0 && v <= 0.5))
 			ereport(ERROR,
@@ -108,7 +146,7 @@ validate_option(DefElem *def, bool is_reset)
 	}
 	else if (strcmp(def->defname, "block_size") == 0)
 	{
-		int64		v = defGetInt64(def);
+		int64		v = option_int(def);
 
 		if (v < 512 || v > 1024 * 1024)
 			ereport(ERROR,
@@ -127,7 +165,7 @@ validate_option(DefElem *def, bool is_reset)
 	}
 	else if (strcmp(def->defname, "l0_compaction_trigger") == 0)
 	{
-		int64		v = defGetInt64(def);
+		int64		v = option_int(def);
 
 		if (v < 2 || v > 64)
 			ereport(ERROR,
@@ -137,7 +175,7 @@ validate_option(DefElem *def, bool is_reset)
 	else if (strcmp(def->defname, "level_base_size") == 0 ||
 			 strcmp(def->defname, "target_file_size") == 0)
 	{
-		int64		v = defGetInt64(def);
+		int64		v = option_int(def);
 
 		if (v < 64 || v > INT_MAX / 2)
 			ereport(ERROR,
@@ -147,7 +185,7 @@ validate_option(DefElem *def, bool is_reset)
 	}
 	else if (strcmp(def->defname, "level_multiplier") == 0)
 	{
-		double		v = defGetNumeric(def);
+		double		v = option_real(def);
 
 		if (!(v >= 2.0 && v <= 100.0))
 			ereport(ERROR,
