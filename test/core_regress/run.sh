@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# test/core_regress/run.sh: PostgreSQL 15's core regression suite
+# (src/test/regress, parallel_schedule) with default_table_access_method =
+# lsm, and the same run with heap; then compare the two.
+#
+#   bash test/core_regress/run.sh            # both runs, then compare
+#   bash test/core_regress/run.sh lsm        # only one run (lsm or heap)
+#
+# This is not part of scripts/test.sh: most of the suite's differences from
+# heap are expected (see EXPECTED_DIFFERENCES.md next to this script).  What
+# it is for: server crashes, and results that differ from heap's.
+#
+# Steps:
+#  1. PostgreSQL 15 source tree, for src/test/regress (sql/, expected/,
+#     data/, regress.c): $PGSRC if set, else /root/pgsrc/postgresql-15-*,
+#     else the cache ${CORE_REGRESS_CACHE:-/var/cache/lsm_am}/pgsrc, else
+#     fetched once into that cache with `apt-get source postgresql-15`
+#     (needs a deb-src stanza: when /etc/apt/sources.list.d has none, a copy
+#     of debian.sources with "Types: deb-src" is added as
+#     debian-src.sources; then apt-get update).  That fetch is the only
+#     network access, and only on first use.
+#  2. unless CORE_REGRESS_INSTALL=0: build lsm_am from the working tree (a
+#     copy) and `make install` it, as scripts/test.sh does.
+#  3. build the suite's C test module regress.so from regress.c with PGXS
+#     (Debian does not ship it) into a "dlpath" directory, next to symlinks
+#     to Debian's autoinc.so and refint.so (contrib/spi, which Debian
+#     ships); pg_regress --dlpath points the tests at it.
+#     Also temp_heap.so from temp_heap.c (this directory), preloaded in both
+#     runs unless CORE_REGRESS_TEMP_HEAP=0: TEMP and UNLOGGED tables created
+#     without USING get heap, since lsm supports neither and the suite's
+#     many temp tables would otherwise hide most of what it can show.
+#  4. per access method: initdb (as OS user postgres; UTF8, --no-locale),
+#     shared_preload_libraries = lsm_am, CREATE EXTENSION lsm_am in
+#     template1 and postgres, CREATE DATABASE regression from template1 with
+#     the settings pg_regress itself would give it, then
+#     default_table_access_method = <am> in postgresql.conf (reload), and
+#     the installed PGXS pg_regress --use-existing --schedule
+#     parallel_schedule.  The extension exists in both runs, so the access
+#     method is the only difference.  (pg_regress would otherwise create the
+#     database from template0, which has no lsm access method.)
+#     Server log, core files (pg_ctl -c; backtraces with gdb when there are
+#     any) and pg_regress output stay in $WORK/<am>/.
+#  5. compare results/<test>.out of the two runs: $WORK/compare/summary.txt
+#     lists identical/differing tests, $WORK/compare/diffs/<test>.diff holds
+#     heap -> lsm diffs, $WORK/compare/lsm-vs-heap.diffs all of them, and
+#     $WORK/compare/classified.txt (classify.py) sorts each diff hunk into
+#     "order" (same rows, other order), "plan" (EXPLAIN only) or "other",
+#     printing every "other" hunk: those are the ones to read.
+#
+# Environment:
+#   PGSRC                PostgreSQL 15 source tree (top directory)
+#   CORE_REGRESS_WORK    output directory (default: a fresh
+#                        ${TMPDIR:-/tmp}/lsm_core_regress.XXXXXX)
+#   CORE_REGRESS_INSTALL 1 (default) build+install lsm_am first; 0: use the
+#                        installed one
+#   CORE_REGRESS_PORT    first port (default 54360; heap uses +1)
+#   CORE_REGRESS_PARALLEL 1: run lsm and heap at the same time (default 0)
+#   CORE_REGRESS_TIMEOUT seconds per pg_regress run (default 2400)
+#   CORE_REGRESS_SCHEDULE schedule file (default: the source's
+#                        parallel_schedule)
+#   CORE_REGRESS_TEMP_HEAP 1 (default): preload temp_heap.so; 0: TEMP and
+#                        UNLOGGED tables follow default_table_access_method
+#   CORE_REGRESS_EXTRA_CONF extra postgresql.conf lines (newline separated)
+#
+# Exit status: 0 when both runs finished without a server crash (whatever
+# the diffs); 1 on a crash (signal / PANIC / TRAP in a server log), a
+# timeout, or a setup failure.
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+top="$(cd "$here/../.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$top/scripts/lib.sh"
+
+case "${1:-both}" in
+	both) AMS="lsm heap" ;;
+	lsm | heap) AMS="$1" ;;
+	*) lsm_die "usage: $0 [both|lsm|heap]" ;;
+esac
+
+PORT0="${CORE_REGRESS_PORT:-54360}"
+TIMEOUT="${CORE_REGRESS_TIMEOUT:-2400}"
+START=$(date +%s)
+elapsed() { echo "$(($(date +%s) - START))s"; }
+
+lsm_pg_env
+PGXS_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress"
+[ -x "$PGXS_REGRESS" ] || lsm_die "pg_regress not found at $PGXS_REGRESS (postgresql-server-dev-15)"
+PKGLIBDIR="$("$PG_CONFIG" --pkglibdir)"
+
+# ------------------------------------------------------------ 1. source
+find_source() {
+	local d
+	if [ -n "${PGSRC:-}" ]; then
+		[ -f "$PGSRC/src/test/regress/parallel_schedule" ] ||
+			lsm_die "PGSRC=$PGSRC has no src/test/regress/parallel_schedule"
+		echo "$PGSRC"
+		return
+	fi
+	for d in $(ls -d /root/pgsrc/postgresql-15-* "${CORE_REGRESS_CACHE:-/var/cache/lsm_am}"/pgsrc/postgresql-15-* 2>/dev/null | sort -rV); do
+		if [ -f "$d/src/test/regress/parallel_schedule" ]; then
+			echo "$d"
+			return
+		fi
+	done
+	fetch_source
+}
+
+# apt-get source postgresql-15 into the cache (network, first use only).
+fetch_source() {
+	local cache="${CORE_REGRESS_CACHE:-/var/cache/lsm_am}/pgsrc" d
+	lsm_is_root || lsm_die "no PostgreSQL 15 source: set PGSRC, or run once as root to apt-get source it"
+	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
+		! grep -qs '^deb-src' /etc/apt/sources.list; then
+		[ -f /etc/apt/sources.list.d/debian.sources ] ||
+			lsm_die "no deb-src stanza and no /etc/apt/sources.list.d/debian.sources to copy"
+		lsm_log "adding /etc/apt/sources.list.d/debian-src.sources (deb-src copy of debian.sources)"
+		sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+			>/etc/apt/sources.list.d/debian-src.sources
+	fi
+	command -v dpkg-source >/dev/null 2>&1 ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dpkg-dev >&2 ||
+		lsm_die "apt-get install dpkg-dev failed"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || lsm_die "apt-get update failed"
+	mkdir -p "$cache"
+	(cd "$cache" && apt-get source -q postgresql-15 >&2) || lsm_die "apt-get source postgresql-15 failed"
+	d=$(ls -d "$cache"/postgresql-15-* 2>/dev/null | sort -rV | head -n 1)
+	[ -f "$d/src/test/regress/parallel_schedule" ] || lsm_die "apt-get source gave no src/test/regress"
+	echo "$d"
+}
+
+SRC="$(find_source)" || exit 1
+lsm_log "PostgreSQL source: $SRC (server: $("$PG_CONFIG" --version))"
+
+if [ -n "${CORE_REGRESS_WORK:-}" ]; then
+	WORK="$CORE_REGRESS_WORK"
+	mkdir -p "$WORK"
+	chmod 755 "$WORK"
+	lsm_is_root && chown postgres: "$WORK"
+else
+	WORK="$(lsm_pg_tmpdir core_regress)"
+fi
+lsm_log "work directory: $WORK"
+
+# The tests' input files, readable by postgres (/root is not).
+rm -rf "$WORK/regress"
+cp -r "$SRC/src/test/regress" "$WORK/regress"
+SCHEDULE="${CORE_REGRESS_SCHEDULE:-$WORK/regress/parallel_schedule}"
+
+# ------------------------------------------------------------ 2. lsm_am
+if [ "${CORE_REGRESS_INSTALL:-1}" = 1 ]; then
+	lsm_log "building and installing lsm_am from $top"
+	rm -rf "$WORK/build"
+	mkdir -p "$WORK/build"
+	tar -C "$top" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+		--exclude=test/core/build --exclude=results --exclude=output_iso \
+		--exclude='tmp_*' --exclude='regression.*' -cf - . | tar -C "$WORK/build" -xf - ||
+		lsm_die "copy of the source tree failed"
+	(cd "$WORK/build" && make -s PG_CONFIG="$PG_CONFIG" >"$WORK/build.log" 2>&1) ||
+		{ tail -n 40 "$WORK/build.log"; lsm_die "lsm_am build failed"; }
+	(cd "$WORK/build" && lsm_make_install >>"$WORK/build.log" 2>&1) ||
+		{ tail -n 40 "$WORK/build.log"; lsm_die "lsm_am make install failed"; }
+fi
+[ -f "$PKGLIBDIR/lsm_am.so" ] || lsm_die "lsm_am is not installed ($PKGLIBDIR/lsm_am.so)"
+
+# ------------------------------------------------------------ 3. regress.so
+DLPATH="$WORK/dlpath"
+rm -rf "$DLPATH"
+mkdir -p "$DLPATH/build"
+cp "$SRC/src/test/regress/regress.c" "$DLPATH/build/"
+cat >"$DLPATH/build/Makefile" <<EOF
+MODULES = regress
+PG_CONFIG = $PG_CONFIG
+PGXS := \$(shell \$(PG_CONFIG) --pgxs)
+include \$(PGXS)
+EOF
+(cd "$DLPATH/build" && make -s >build.log 2>&1 && cp regress.so "$DLPATH/") ||
+	{ cat "$DLPATH/build/build.log"; lsm_die "building regress.so failed"; }
+# temp_heap.so (temp_heap.c here): TEMP/UNLOGGED tables without USING get
+# heap, as lsm has neither (CORE_REGRESS_TEMP_HEAP=0: off).
+mkdir -p "$DLPATH/temp_heap"
+cp "$here/temp_heap.c" "$DLPATH/temp_heap/"
+sed 's/^MODULES = regress/MODULES = temp_heap/' "$DLPATH/build/Makefile" >"$DLPATH/temp_heap/Makefile"
+(cd "$DLPATH/temp_heap" && make -s >build.log 2>&1) ||
+	{ cat "$DLPATH/temp_heap/build.log"; lsm_die "building temp_heap.so failed"; }
+if [ "${CORE_REGRESS_TEMP_HEAP:-1}" = 1 ]; then
+	PRELOAD="'lsm_am,$DLPATH/temp_heap/temp_heap'"
+else
+	PRELOAD="'lsm_am'"
+fi
+for m in autoinc refint; do
+	if [ -f "$PKGLIBDIR/$m.so" ]; then
+		ln -s "$PKGLIBDIR/$m.so" "$DLPATH/$m.so"
+	else
+		lsm_log "warning: $PKGLIBDIR/$m.so missing: the tests using it will fail in both runs"
+	fi
+done
+lsm_is_root && chown -R postgres: "$WORK"
+
+# ------------------------------------------------------------ 4. runs
+# run_suite AM PORT: one cluster, one pg_regress run; its exit status is
+# pg_regress's (124 on timeout).
+run_suite() {
+	local am="$1" port="$2" base="$WORK/$1" rc
+	rm -rf "$base"
+	mkdir -p "$base"
+	lsm_is_root && chown postgres: "$base"
+	lsm_as_pg initdb -D "$base/data" -U postgres -A trust --no-sync -E UTF8 --no-locale \
+		>"$base/initdb.log" 2>&1 || { cat "$base/initdb.log"; return 1; }
+	{
+		echo "# added by test/core_regress/run.sh"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$base'"
+		echo "port = $port"
+		echo "shared_preload_libraries = $PRELOAD"
+		echo "lsm_am.memtable_size = '1MB'"
+		echo "max_worker_processes = 16"
+		echo "fsync = off"
+		echo "log_line_prefix = '%m [%p] %d '"
+		echo "log_min_messages = warning"
+		echo "log_min_error_statement = panic"
+		[ -n "${CORE_REGRESS_EXTRA_CONF:-}" ] && printf '%s\n' "$CORE_REGRESS_EXTRA_CONF"
+	} | lsm_as_pg tee -a "$base/data/postgresql.conf" >/dev/null
+	# -c: allow core files (kernel.core_pattern permitting), in the data dir
+	lsm_as_pg pg_ctl -c -D "$base/data" -l "$base/server.log" -w -t 120 start >/dev/null ||
+		{ tail -n 30 "$base/server.log"; return 1; }
+	local sql="psql -X -q -v ON_ERROR_STOP=1 -h $base -p $port -U postgres"
+	lsm_as_pg $sql -d template1 -c 'CREATE EXTENSION lsm_am' &&
+		lsm_as_pg $sql -d postgres -c 'CREATE EXTENSION lsm_am' &&
+		lsm_as_pg $sql -d postgres <<-'EOF' || { lsm_cluster_stop "$base"; return 1; }
+			CREATE DATABASE regression TEMPLATE template1;
+			ALTER DATABASE regression SET lc_messages TO 'C';
+			ALTER DATABASE regression SET lc_monetary TO 'C';
+			ALTER DATABASE regression SET lc_numeric TO 'C';
+			ALTER DATABASE regression SET lc_time TO 'C';
+			ALTER DATABASE regression SET bytea_output TO 'hex';
+			ALTER DATABASE regression SET timezone_abbreviations TO 'Default';
+		EOF
+	echo "default_table_access_method = '$am'" | lsm_as_pg tee -a "$base/data/postgresql.conf" >/dev/null
+	lsm_as_pg pg_ctl -D "$base/data" reload >/dev/null
+	sleep 1
+	lsm_as_pg $sql -d regression -Atc 'SHOW default_table_access_method' | grep -qx "$am" ||
+		{ echo "default_table_access_method is not $am"; lsm_cluster_stop "$base"; return 1; }
+
+	lsm_log "[$am] pg_regress (port $port, $(elapsed))"
+	(cd "$base" && lsm_as_pg timeout -k 30 "$TIMEOUT" "$PGXS_REGRESS" \
+		--use-existing --host="$base" --port="$port" --user=postgres \
+		--inputdir="$WORK/regress" --outputdir="$base" --dlpath="$DLPATH" \
+		--schedule="$SCHEDULE" --max-concurrent-tests=20 \
+		>"$base/pg_regress.out" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "TIMEOUT after ${TIMEOUT}s" >>"$base/pg_regress.out"
+		lsm_as_pg $sql -d postgres -c \
+			"SELECT pid, datname, state, wait_event_type, wait_event, now() - query_start AS running, left(query, 200) AS query FROM pg_stat_activity WHERE pid <> pg_backend_pid()" \
+			>"$base/activity_at_timeout.txt" 2>&1
+	fi
+	lsm_cluster_stop "$base"
+	lsm_log "[$am] done: exit $rc ($(elapsed)); $(grep -cE '\.\.\. +ok' "$base/pg_regress.out") ok, $(grep -cE '\.\.\. +FAILED' "$base/pg_regress.out") FAILED vs upstream expected"
+	return "$rc"
+}
+
+# Crashes in a run's server log; backtraces of core files.
+check_crashes() {
+	local am="$1" base="$WORK/$1" c n
+	grep -nE 'terminated by signal|TRAP:|PANIC:|was terminated by exception|stuck spinlock|terminating any other active server processes' \
+		"$base/server.log" >"$base/crashes.txt"
+	for c in $(find "$base/data" -maxdepth 1 -name 'core*' -type f 2>/dev/null); do
+		{
+			echo "==== $c"
+			gdb -batch -ex 'bt full' "$PG_BINDIR/postgres" "$c" 2>/dev/null | head -n 200
+		} >>"$base/backtraces.txt"
+	done
+	n=$(wc -l <"$base/crashes.txt")
+	if [ "$n" -gt 0 ]; then
+		echo "[$am] SERVER CRASHES ($n log lines, $base/crashes.txt):"
+		head -n 20 "$base/crashes.txt"
+		[ -s "$base/backtraces.txt" ] && echo "backtraces: $base/backtraces.txt"
+		return 1
+	fi
+	echo "[$am] no crash in the server log"
+	return 0
+}
+
+status=0
+port=$PORT0
+if [ "${CORE_REGRESS_PARALLEL:-0}" = 1 ]; then
+	pids=()
+	for am in $AMS; do
+		run_suite "$am" "$port" &
+		pids+=($!)
+		port=$((port + 1))
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+else
+	for am in $AMS; do
+		run_suite "$am" "$port"
+		port=$((port + 1))
+	done
+fi
+for am in $AMS; do
+	grep -q '^TIMEOUT' "$WORK/$am/pg_regress.out" 2>/dev/null && { echo "[$am] TIMEOUT"; status=1; }
+	[ -f "$WORK/$am/server.log" ] || { echo "[$am] did not run"; status=1; continue; }
+	check_crashes "$am" || status=1
+done
+
+# ------------------------------------------------------------ 5. compare
+if [ "$AMS" = "lsm heap" ]; then
+	cmp="$WORK/compare"
+	rm -rf "$cmp"
+	mkdir -p "$cmp/diffs"
+	same=0 differ=0 missing=0
+	: >"$cmp/lsm-vs-heap.diffs"
+	# tests in schedule order
+	tests=$(sed -nE 's/^(test|ignore): *//p' "$SCHEDULE" | tr ' ' '\n' | grep -v '^$' | awk '!seen[$0]++')
+	{
+		for t in $tests; do
+			h="$WORK/heap/results/$t.out" l="$WORK/lsm/results/$t.out"
+			if [ ! -f "$h" ] || [ ! -f "$l" ]; then
+				echo "MISSING  $t"
+				missing=$((missing + 1))
+			elif cmp -s "$h" "$l"; then
+				echo "same     $t"
+				same=$((same + 1))
+			else
+				diff -U3 --label "heap/$t.out" --label "lsm/$t.out" "$h" "$l" >"$cmp/diffs/$t.diff"
+				cat "$cmp/diffs/$t.diff" >>"$cmp/lsm-vs-heap.diffs"
+				echo "DIFFERS  $t  ($(grep -c '^[-+][^-+]' "$cmp/diffs/$t.diff") lines)"
+				differ=$((differ + 1))
+			fi
+		done
+		echo "identical: $same, differing: $differ, missing: $missing"
+		for am in lsm heap; do
+			echo "$am vs upstream expected: $(grep -cE '\.\.\. +ok' "$WORK/$am/pg_regress.out") ok, $(grep -cE '\.\.\. +FAILED' "$WORK/$am/pg_regress.out") FAILED"
+		done
+	} >"$cmp/summary.txt"
+	grep -v '^same' "$cmp/summary.txt"
+	# hunks that are only row order or only plan shape, and the rest
+	python3 "$here/classify.py" "$cmp/diffs" >"$cmp/classified.txt" 2>&1 &&
+		echo "hunks by class (order / plan / other): $cmp/classified.txt"
+	echo "per-test diffs: $cmp/diffs/  (all: $cmp/lsm-vs-heap.diffs)"
+fi
+echo "work directory: $WORK; total time $(elapsed)"
+exit "$status"
