@@ -23,7 +23,7 @@ PG_MODULE_MAGIC;
 int			lsm_memtable_size_kb = 16 * 1024;
 int			lsm_memtable_pool_kb = 128 * 1024;
 int			lsm_max_frozen_memtables = 2;
-int			lsm_max_relations = 1024;
+int			lsm_max_relations = 4096;
 int			lsm_block_size = 4096;
 int			lsm_zstd_level = 3;
 double		lsm_bloom_fp_rate = 0.01;
@@ -108,7 +108,7 @@ _PG_init(void)
 							"Maximum number of lsm relations with memtables in shared memory.",
 							NULL,
 							&lsm_max_relations,
-							1024, 16, 1000000,
+							4096, 16, 1000000,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("lsm_am.block_size",

@@ -342,7 +342,7 @@ typedef struct LsmShared
 
 extern LsmShared *lsm_shared;
 
-#define LSM_CHUNK_SIZE (256 * 1024)
+#define LSM_CHUNK_SIZE (64 * 1024)
 
 extern void lsm_shmem_request(void);
 extern void lsm_shmem_startup(void);
@@ -350,6 +350,7 @@ extern void lsm_shmem_startup(void);
 extern LsmRelState *lsm_state_lookup(const RelFileNode *rnode);
 extern LsmRelState *lsm_state_get(const RelFileNode *rnode, bool *found);
 extern void lsm_state_discard(const RelFileNode *rnode);
+extern int	lsm_shed_memtables(const RelFileNode *except);
 extern LsmMemSlot *lsm_slot(int idx);
 extern int	lsm_slot_alloc(const RelFileNode *owner, uint64 gen);
 extern bool lsm_slot_add_chunk(int idx);
@@ -562,6 +563,7 @@ extern void lsm_dml_latest_tid(Relation rel, ItemPointer tid);
 extern void lsm_dml_kill_speculative(Relation rel, ItemPointer tid);
 extern bool lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid);
 extern int	lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot);
+extern void lsm_stamp_slot(Relation rel, TupleTableSlot *slot, uint64 rowid, CommandId cid);
 extern void lsm_store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
 						  const LsmRowHeader *hdr, const char *body, Size bodylen);
 extern char *lsm_form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid,

@@ -41,6 +41,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/lmgr.h"
 #include "storage/predicate.h"
 #include "storage/procarray.h"
@@ -422,11 +423,14 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				memcpy(val + sizeof(hdr), &link, sizeof(link));
 				ops[0].vlen = sizeof(hdr) + sizeof(link);
 				lsm_memstore_write(rel, &ops[0], 1);
-				lsm_rowid_to_tid(put.seq, &newslot->tts_tid);
-				newslot->tts_tableOid = RelationGetRelid(rel);
+				lsm_stamp_slot(rel, newslot, put.seq, cid);
+				pgstat_count_heap_update(rel, false);
 			}
 			else
+			{
 				lsm_memstore_write(rel, &ops[0], nops);
+				pgstat_count_heap_delete(rel);
+			}
 			if (newval)
 				pfree(newval);
 			if (oldtup)
@@ -520,6 +524,13 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		}
 		if (r.what == ROW_INVISIBLE)
 		{
+			/*
+			 * Inserted by this very command (ON CONFLICT meeting a row of its
+			 * own): the caller reads xmin from the slot to say so.
+			 */
+			if (r.put >= 0 && !lsm_entry_is_aborted(&e[r.put].hdr))
+				lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body,
+							  e[r.put].bodylen);
 			result = TM_Invisible;
 			break;
 		}

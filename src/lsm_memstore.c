@@ -487,6 +487,9 @@ wait_for_room(Relation rel, LsmRelState *st, EnsureResult why, int *attempts)
 
 	(*attempts)++;
 	lsm_request_flush(st);
+	/* out of memtable memory: idle tables' memtables go to disk */
+	if (why == ENSURE_WAIT_POOL)
+		(void) lsm_shed_memtables(&rel->rd_node);
 	for (i = 0; i < 10; i++)
 	{
 		ConditionVariable *cv = why == ENSURE_WAIT_FLUSH ? &st->cv : &lsm_shared->pool_cv;
@@ -501,7 +504,7 @@ wait_for_room(Relation rel, LsmRelState *st, EnsureResult why, int *attempts)
 		/* the background flush is not keeping up: do it ourselves */
 		int			n = lsm_flush_relation(rel, false);
 
-		if (n == 0 && why == ENSURE_WAIT_POOL && *attempts >= 20)
+		if (n == 0 && why == ENSURE_WAIT_POOL && *attempts >= 30)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("lsm memtable memory is exhausted"),

@@ -149,6 +149,45 @@ lsm_state_lookup(const RelFileNode *rnode)
 }
 
 /*
+ * Under memtable-memory pressure: freeze the active memtables of other
+ * relations and ask the workers to flush them, so that idle tables give
+ * their memory back.  Returns how many were frozen.
+ */
+int
+lsm_shed_memtables(const RelFileNode *except)
+{
+	HASH_SEQ_STATUS seq;
+	LsmRelState *st;
+	int			n = 0;
+
+	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
+	hash_seq_init(&seq, lsm_state_hash);
+	while ((st = (LsmRelState *) hash_seq_search(&seq)) != NULL)
+	{
+		if (except && RelFileNodeEquals(st->key, *except))
+			continue;
+		if (!LWLockConditionalAcquire(&st->lock, LW_EXCLUSIVE))
+			continue;
+		if (st->loaded && st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN &&
+			lsm_slot(st->active)->mt.num_entries > 0)
+		{
+			lsm_slot(st->active)->state = LSM_SLOT_FROZEN;
+			st->frozen[st->nfrozen++] = st->active;
+			st->active = -1;
+			st->active_tail = InvalidBlockNumber;
+			st->version++;
+			st->flush_requested = true;
+			n++;
+		}
+		LWLockRelease(&st->lock);
+	}
+	LWLockRelease(&lsm_shared->hash_lock);
+	if (n > 0 && lsm_shared->launcher_latch)
+		SetLatch(lsm_shared->launcher_latch);
+	return n;
+}
+
+/*
  * Find or create the state of a relfilenode.  REQUIRES: hash_lock held
  * exclusively.  Creating fails with a clear error when lsm_am.max_relations
  * states exist.

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/heaptoast.h"
 #include "access/multixact.h"
 #include "access/relscan.h"
@@ -788,6 +789,28 @@ lsm_form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid, int option
 	return value;
 }
 
+/*
+ * After writing a row from slot: give the slot its TID and, in its tuple,
+ * the header fields a heap insert would have set, so that RETURNING xmin
+ * and triggers see them.
+ */
+void
+lsm_stamp_slot(Relation rel, TupleTableSlot *slot, uint64 rowid, CommandId cid)
+{
+	HeapTuple	tup = ExecFetchSlotHeapTuple(slot, true, NULL);
+
+	lsm_rowid_to_tid(rowid, &slot->tts_tid);
+	slot->tts_tableOid = RelationGetRelid(rel);
+	HeapTupleHeaderSetXmin(tup->t_data, GetCurrentTransactionId());
+	HeapTupleHeaderSetCmin(tup->t_data, cid);
+	HeapTupleHeaderSetXmax(tup->t_data, InvalidTransactionId);
+	tup->t_data->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_XACT_MASK);
+	tup->t_data->t_infomask |= HEAP_XMAX_INVALID;
+	tup->t_data->t_ctid = slot->tts_tid;
+	tup->t_self = slot->tts_tid;
+	tup->t_tableOid = slot->tts_tableOid;
+}
+
 static void
 lsmam_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 				   int options, struct BulkInsertStateData *bistate)
@@ -799,8 +822,8 @@ lsmam_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 	op.type = LSM_TYPE_PUT;
 	op.value = lsm_form_row_value(rel, slot, cid, options, NULL, &op.vlen);
 	lsm_memstore_write(rel, &op, 1);
-	lsm_rowid_to_tid(op.seq, &slot->tts_tid);
-	slot->tts_tableOid = RelationGetRelid(rel);
+	lsm_stamp_slot(rel, slot, op.seq, cid);
+	pgstat_count_heap_insert(rel, 1);
 	pfree((char *) op.value);
 }
 
@@ -820,10 +843,10 @@ lsmam_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 	lsm_memstore_write(rel, ops, nslots);
 	for (i = 0; i < nslots; i++)
 	{
-		lsm_rowid_to_tid(ops[i].seq, &slots[i]->tts_tid);
-		slots[i]->tts_tableOid = RelationGetRelid(rel);
+		lsm_stamp_slot(rel, slots[i], ops[i].seq, cid);
 		pfree((char *) ops[i].value);
 	}
+	pgstat_count_heap_insert(rel, nslots);
 	pfree(ops);
 }
 
@@ -1059,6 +1082,20 @@ lsmam_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 	add_pending_discard(&rel->rd_node, true);
 }
 
+/* Does a stored row body (from t_infomask2 on) hold TOAST pointers? */
+static bool
+body_has_external_values(const char *body, Size bodylen)
+{
+	uint16		infomask;
+	Size		off = offsetof(HeapTupleHeaderData, t_infomask) -
+		offsetof(HeapTupleHeaderData, t_infomask2);
+
+	if (bodylen < off + sizeof(uint16))
+		return false;
+	memcpy(&infomask, body + off, sizeof(uint16));
+	return (infomask & HEAP_HASEXTERNAL) != 0;
+}
+
 /*
  * VACUUM FULL and CLUSTER: copy into the new relfilenode every row some
  * snapshot may still see, with its original transaction ids (frozen where
@@ -1152,7 +1189,33 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		{
 			LsmWriteOp	op;
 			LsmRowHeader h = e[put].hdr;
-			char	   *val = palloc(sizeof(LsmRowHeader) + e[put].bodylen);
+			char	   *body = e[put].body;
+			Size		bodylen = e[put].bodylen;
+			char	   *val;
+			MinimalTuple retoasted = NULL;
+
+			/*
+			 * TOASTed values point into the old TOAST relation, which goes
+			 * away with the old storage: re-toast them into the new one, as
+			 * heap's rewrite does.
+			 */
+			if (body_has_external_values(body, bodylen))
+			{
+				TupleTableSlot *tmp = MakeSingleTupleTableSlot(RelationGetDescr(OldTable),
+															   &TTSOpsHeapTuple);
+				HeapTuple	tup;
+				HeapTuple	toasted;
+
+				lsm_store_row(OldTable, tmp, rowid, &h, body, bodylen);
+				tup = ExecCopySlotHeapTuple(tmp);
+				toasted = heap_toast_insert_or_update(NewTable, tup, NULL,
+													  HEAP_INSERT_NO_LOGICAL);
+				retoasted = minimal_tuple_from_heap_tuple(toasted);
+				body = (char *) retoasted + LSM_ROW_TUPLE_OFFSET;
+				bodylen = retoasted->t_len - LSM_ROW_TUPLE_OFFSET;
+				ExecDropSingleTupleTableSlot(tmp);
+			}
+			val = palloc(sizeof(LsmRowHeader) + bodylen);
 
 			if (!(h.flags & LSM_ROW_FROZEN) && TransactionIdIsNormal(h.xid) &&
 				TransactionIdPrecedes(h.xid, OldestXmin) && TransactionIdDidCommit(h.xid))
@@ -1161,13 +1224,15 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 				TransactionIdPrecedes(h.xid, min_unfrozen))
 				min_unfrozen = h.xid;
 			memcpy(val, &h, sizeof(h));
-			memcpy(val + sizeof(h), e[put].body, e[put].bodylen);
+			memcpy(val + sizeof(h), body, bodylen);
 			memset(&op, 0, sizeof(op));
 			op.type = LSM_TYPE_PUT;
 			op.value = val;
-			op.vlen = sizeof(h) + e[put].bodylen;
+			op.vlen = sizeof(h) + bodylen;
 			lsm_memstore_write(NewTable, &op, 1);
 			pfree(val);
+			if (retoasted)
+				pfree(retoasted);
 			if (nrows == maxrows)
 			{
 				maxrows = Max(1024, maxrows * 2);
@@ -1310,9 +1375,13 @@ lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
 	uint64		hi = numblocks == InvalidBlockNumber ? PG_UINT64_MAX :
 		(uint64) (start_blockno + numblocks) * LSM_TIDS_PER_BLOCK - 1;
 	bool		positioned = false;
+	Snapshot	mvcc = NULL;
 
 	econtext->ecxt_scantuple = slot;
 	predicate = ExecPrepareQual(index_info->ii_Predicate, estate);
+	/* a concurrent build indexes what a fresh MVCC snapshot sees, as heap's */
+	if (index_info->ii_Concurrent)
+		mvcc = RegisterSnapshot(GetTransactionSnapshot());
 
 	for (;;)
 	{
@@ -1371,20 +1440,25 @@ lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
 		}
 
 		n = lsm_view_get_row(view, rowid, &e);
-		put = lsm_row_visible_put(e, n, SnapshotAny);
-		if (put < 0)
+		if (mvcc != NULL)
 		{
-			/* find the PUT even if a tombstone hides it from SnapshotAny */
-			for (put = 0; put < n && e[put].type != LSM_TYPE_PUT; put++)
-				;
-			if (put == n)
+			/* CREATE INDEX CONCURRENTLY: what the build's snapshot sees */
+			put = lsm_row_visible_put(e, n, mvcc);
+			if (put < 0)
+				continue;
+			alive = true;
+		}
+		else
+		{
+			put = lsm_row_visible_put(e, n, SnapshotAny);
+			if (put < 0)
+				continue;
+			if (lsm_row_dead_to_all(table_rel, e, n, NULL))
+				continue;
+			alive = lsm_row_visible_put(e, n, SnapshotSelf) >= 0;
+			if (anyvisible && !alive)
 				continue;
 		}
-		if (lsm_row_dead_to_all(table_rel, e, n, NULL))
-			continue;
-		alive = lsm_row_visible_put(e, n, SnapshotSelf) >= 0;
-		if (anyvisible && !alive)
-			continue;
 
 		MemoryContextReset(econtext->ecxt_per_tuple_memory);
 		lsm_store_row(table_rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
@@ -1397,6 +1471,8 @@ lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
 	}
 
 	lsm_read_view_close(view);
+	if (mvcc)
+		UnregisterSnapshot(mvcc);
 	ExecDropSingleTupleTableSlot(slot);
 	FreeExecutorState(estate);
 	index_info->ii_ExpressionsState = NIL;
