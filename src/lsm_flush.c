@@ -122,6 +122,12 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 						reason);
 	lsm_palloc_allocator_init(&allocator, cxt);
 	lsm_rel_sst_options(rel, &opts);
+	/*
+	 * Level-0 SSTables are rewritten by the next compaction: compress them
+	 * with zstd's fastest level, as RocksDB setups often leave L0 lightly
+	 * compressed; compaction outputs use the table's level.
+	 */
+	opts.zstd_level = Min(opts.zstd_level, 1);
 	b = lsm_sst_builder_new(alloc, &opts, &snk);
 	it = lsm_memtable_iter_new(&slot->mt, &lsm_bytewise_comparator, alloc);
 	for (lsm_iter_seek_first(it); lsm_iter_valid(it); lsm_iter_next(it))
