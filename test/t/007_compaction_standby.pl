@@ -154,7 +154,8 @@ eval { $cursor->quit; };
 # Compacting is refused during recovery.
 my ($rc, $out, $err) = $standby->psql('postgres', "SELECT lsm_am.compact('t')");
 isnt($rc, 0, 'lsm_am.compact fails on a standby');
-like($err, qr/cannot compact lsm relations during recovery/, 'with a clear error');
+# (a full compaction flushes first, so the flush may be what refuses)
+like($err, qr/cannot (compact|flush) lsm relations during recovery/, 'with a clear error');
 
 # More compactions after catch-up, then a standby restart.
 $primary->safe_psql('postgres', "SELECT lsm_am.compact('t')");
