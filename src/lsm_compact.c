@@ -662,6 +662,12 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 			lsm_palloc_allocator_init(&alloc, cxt);
 			lsm_rel_sst_options(rel, &opts);
 			lsm_rel_compaction_options(rel, &copts, &target);
+			/*
+			 * Tiered outputs stay whole: cut into similar pieces they would
+			 * form a bucket again and be merged over and over.
+			 */
+			if (copts.style == LSM_COMPACTION_TIERED)
+				target = PG_UINT64_MAX;
 			ssts = load_ssts(rel, st, &alloc, &opts, &n, &descs);
 			memset(&pick, 0, sizeof(pick));
 			if (manual)
@@ -699,8 +705,15 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 			MemoryContextSwitchTo(old);
 			MemoryContextDelete(cxt);
 			/* a manual pick is done once; automatic ones until calm */
-			if (!picked || manual || count >= 16)
+			if (!picked || manual)
 				break;
+			if (count >= 16)
+			{
+				/* not calm yet: let a worker go on after other relations */
+				st->compact_requested = true;
+				lsm_wake_launcher();
+				break;
+			}
 		}
 	}
 	PG_FINALLY();

@@ -503,6 +503,8 @@ lsm_rel_compaction_options(Relation rel, lsm_compaction_options *o,
 		else if (strcmp(def->defname, "target_file_size") == 0)
 			*target_file_size = (uint64) strtoll(defGetString(def), NULL, 10) * 1024;
 	}
+	/* tiered: the trigger is the number of similar SSTables merged */
+	o->tier_min_threshold = o->l0_trigger;
 }
 
 /*

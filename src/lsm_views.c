@@ -28,6 +28,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+#include "access/xlog.h"
 #include "utils/jsonb.h"
 #include "lib/stringinfo.h"
 
@@ -115,11 +116,22 @@ lsm_am_compact(PG_FUNCTION_ARGS)
 	rel = open_lsm_table(relid, AccessShareLock);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
-	if (level < -1 || level >= LSM_MAX_LEVELS)
+	{
+		lsm_compaction_options copts;
+		uint64		target;
+
+		lsm_rel_compaction_options(rel, &copts, &target);
+		if (level < -1 || level >= copts.num_levels)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("level must be between 0 and %d, or NULL for all levels",
+							copts.num_levels - 1)));
+	}
+	if (RecoveryInProgress())
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("level must be between 0 and %d, or NULL for all levels",
-						LSM_MAX_LEVELS - 1)));
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot compact lsm relations during recovery"),
+				 errhint("Compact on the primary; standbys replay its compactions.")));
 	if (wait)
 	{
 		/* a full compaction covers the memtables too, as RocksDB's does */

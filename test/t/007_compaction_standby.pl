@@ -155,7 +155,7 @@ eval { $cursor->quit; };
 my ($rc, $out, $err) = $standby->psql('postgres', "SELECT lsm_am.compact('t')");
 isnt($rc, 0, 'lsm_am.compact fails on a standby');
 # (a full compaction flushes first, so the flush may be what refuses)
-like($err, qr/cannot (compact|flush) lsm relations during recovery/, 'with a clear error');
+like($err, qr/cannot compact lsm relations during recovery/, 'with a clear error');
 
 # More compactions after catch-up, then a standby restart.
 $primary->safe_psql('postgres', "SELECT lsm_am.compact('t')");
