@@ -708,24 +708,43 @@ lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 {
 	LsmReadView *view = lsm_current_view(rel);
 	TransactionId latest = InvalidTransactionId;
+	int			budget = delstate->bottomup ? 64 : INT_MAX;
+	int			pass;
 	int			i;
 
 	for (i = 0; i < delstate->ndeltids; i++)
-	{
-		TM_IndexDelete *d = &delstate->deltids[i];
-		LsmRowEntry *e;
-		int			n = lsm_view_get_row(view, lsm_tid_to_rowid(&d->tid), &e);
-		TransactionId xid = InvalidTransactionId;
+		delstate->status[delstate->deltids[i].id].knowndeletable = false;
 
-		if (lsm_row_dead_to_all(rel, e, n, &xid))
+	/*
+	 * Simple deletion asks about entries the index already believes dead:
+	 * check them all.  Bottom-up deletion offers every duplicate of a full
+	 * page; as heap does, spend a bounded effort, promising entries first
+	 * (each check here is a row lookup).
+	 */
+	for (pass = 0; pass < 2 && budget > 0; pass++)
+	{
+		for (i = 0; i < delstate->ndeltids && budget > 0; i++)
 		{
-			delstate->status[d->id].knowndeletable = true;
-			if (TransactionIdIsValid(xid) &&
-				(!TransactionIdIsValid(latest) || TransactionIdFollows(xid, latest)))
-				latest = xid;
+			TM_IndexDelete *d = &delstate->deltids[i];
+			TM_IndexStatus *s = &delstate->status[d->id];
+			LsmRowEntry *e;
+			int			n;
+			TransactionId xid = InvalidTransactionId;
+
+			if (delstate->bottomup && (pass == 0) != s->promising)
+				continue;
+			if (!delstate->bottomup && pass == 1)
+				break;
+			budget--;
+			n = lsm_view_get_row(view, lsm_tid_to_rowid(&d->tid), &e);
+			if (lsm_row_dead_to_all(rel, e, n, &xid))
+			{
+				s->knowndeletable = true;
+				if (TransactionIdIsValid(xid) &&
+					(!TransactionIdIsValid(latest) || TransactionIdFollows(xid, latest)))
+					latest = xid;
+			}
 		}
-		else
-			delstate->status[d->id].knowndeletable = false;
 	}
 	return latest;
 }
