@@ -5,7 +5,7 @@
 #
 # Needs lsm_am installed (bash scripts/setup.sh).  Starts its own throwaway
 # cluster (as OS user postgres when run as root; port $BENCH_PORT, default
-# 54331), removed at the end (BENCH_KEEP=1 keeps it).  Not part of the test
+# 54332), removed at the end (BENCH_KEEP=1 keeps it).  Not part of the test
 # suite; nothing here asserts anything.
 #
 # Two tables with the same ROWS rows and a primary key (btree), one heap,
@@ -26,7 +26,7 @@ lsm_pg_env
 
 rows="${1:-${BENCH_ROWS:-200000}}"
 secs="${2:-${BENCH_SECONDS:-10}}"
-port="${BENCH_PORT:-54331}"
+port="${BENCH_PORT:-54332}"
 base="$(lsm_pg_tmpdir bench_dml)"
 cleanup() {
 	local rc=$?
