@@ -434,6 +434,7 @@ extern LsmRelState *lsm_memstore_open(Relation rel);
 extern void lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n);
 extern void lsm_memstore_unload(LsmRelState *st);
 extern bool lsm_memstore_freeze(LsmRelState *st);
+extern void lsm_memstore_freeze_locked(LsmRelState *st);
 extern void lsm_memstore_redo_items(LsmRelState *st, Page page,
 									OffsetNumber first, int nitems);
 extern void lsm_memstore_redo_newgen(LsmRelState *st, const RelFileNode *rnode,

@@ -385,9 +385,12 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 	return blk;
 }
 
-/* Move the active memtable to the frozen list.  REQUIRES: st->lock excl. */
-static void
-freeze_active(LsmRelState *st)
+/*
+ * Move the active memtable to the frozen list and ask for its flush.
+ * REQUIRES: st->lock exclusive.
+ */
+void
+lsm_memstore_freeze_locked(LsmRelState *st)
 {
 	Assert(st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN);
 	st->version++;
@@ -411,7 +414,7 @@ lsm_memstore_freeze(LsmRelState *st)
 	if (st->active >= 0 && lsm_slot(st->active)->mt.num_entries > 0 &&
 		st->nfrozen < LSM_MAX_FROZEN)
 	{
-		freeze_active(st);
+		lsm_memstore_freeze_locked(st);
 		frozen = true;
 	}
 	LWLockRelease(&st->lock);
@@ -448,7 +451,7 @@ ensure_active(Relation rel, LsmRelState *st, Size need)
 			return ENSURE_WAIT_FLUSH;
 		if (slot->mt.num_entries == 0)
 			return ENSURE_WAIT_POOL;
-		freeze_active(st);
+		lsm_memstore_freeze_locked(st);
 	}
 	if (st->nfrozen >= Min(lsm_max_frozen_memtables, LSM_MAX_FROZEN))
 		return ENSURE_WAIT_FLUSH;

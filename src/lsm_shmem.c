@@ -171,12 +171,7 @@ lsm_shed_memtables(const RelFileNode *except)
 		if (st->loaded && st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN &&
 			lsm_slot(st->active)->mt.num_entries > 0)
 		{
-			lsm_slot(st->active)->state = LSM_SLOT_FROZEN;
-			st->frozen[st->nfrozen++] = st->active;
-			st->active = -1;
-			st->active_tail = InvalidBlockNumber;
-			st->version++;
-			st->flush_requested = true;
+			lsm_memstore_freeze_locked(st);
 			n++;
 		}
 		LWLockRelease(&st->lock);
@@ -240,7 +235,6 @@ void
 lsm_state_discard(const RelFileNode *rnode)
 {
 	LsmRelState *st;
-	int			i;
 
 	if (lsm_shared == NULL)
 		return;
@@ -249,13 +243,7 @@ lsm_state_discard(const RelFileNode *rnode)
 	if (st != NULL)
 	{
 		LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-		if (st->active >= 0)
-			lsm_slot_retire(st->active);
-		for (i = 0; i < st->nfrozen; i++)
-			lsm_slot_retire(st->frozen[i]);
-		st->active = -1;
-		st->nfrozen = 0;
-		st->loaded = false;
+		lsm_memstore_unload(st);
 		st->incarnation = 0;	/* invalidates backends' cached pointers */
 		LWLockRelease(&st->lock);
 		hash_search(lsm_state_hash, rnode, HASH_REMOVE, NULL);
