@@ -192,3 +192,11 @@ SELECT count(*), sum(id) FROM err;
 DROP TABLE err, err_heap, err_granted, err_theirs CASCADE;
 REVOKE CREATE ON SCHEMA public FROM lsm_regress_other;
 DROP ROLE lsm_regress_other;
+
+-- CREATE INDEX ... USING lsm: "lsm" is the table access method; the index
+-- access method does not exist yet.
+CREATE TABLE err_idx (a int) USING lsm;
+CREATE INDEX ON err_idx USING lsm (a);
+\echo :SQLSTATE
+CREATE INDEX ON err_idx (a);
+DROP TABLE err_idx;

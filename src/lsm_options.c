@@ -372,6 +372,17 @@ lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				ours = NIL;
 		}
 	}
+	else if (IsA(parsetree, IndexStmt) &&
+			 ((IndexStmt *) parsetree)->accessMethod != NULL &&
+			 strcmp(((IndexStmt *) parsetree)->accessMethod, "lsm") == 0)
+	{
+		/* "lsm" names the table access method; the index one is to come */
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the lsm index access method is not available yet"),
+				 errdetail("\"lsm\" is a table access method; CREATE INDEX ... USING lsm needs the lsm index access method, which is not built yet."),
+				 errhint("Use a btree index (lsm tables support every built-in index type).")));
+	}
 	else if (IsA(parsetree, AlterTableStmt))
 	{
 		AlterTableStmt *as = (AlterTableStmt *) parsetree;
