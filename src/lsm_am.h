@@ -463,6 +463,7 @@ extern void lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestE
 extern void lsm_manifest_sweep(Relation rel, LsmRelState *st,
 							   const BlockNumber *logpages, int nlogpages);
 extern void lsm_manifest_init_pins(LsmRelState *st, const LsmMetaData *meta);
+extern BlockNumber lsm_manifest_take_free_tail(Relation rel, LsmRelState *st);
 extern int	lsm_manifest_pins_free(LsmRelState *st);
 extern void lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx);
 extern void lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n);
@@ -621,6 +622,7 @@ typedef struct xl_lsm_compact
 
 #define LSM_META_RESERVE	1
 #define LSM_META_SWEEP		2
+#define LSM_META_TRUNCATE	3
 
 typedef struct xl_lsm_meta
 {

@@ -61,6 +61,9 @@ lsm_desc(StringInfo buf, XLogReaderState *record)
 				if (x->kind == LSM_META_RESERVE)
 					appendStringInfo(buf, "reserve blocks %u..%u", x->start,
 									 x->start + x->nblocks - 1);
+				else if (x->kind == LSM_META_TRUNCATE)
+					appendStringInfo(buf, "free tail of %u blocks from %u", x->nblocks,
+									 x->start);
 				else
 					appendStringInfo(buf, "sweep %u blocks", x->nblocks);
 				break;

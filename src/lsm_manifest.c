@@ -388,6 +388,55 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 }
 
 /*
+ * If the free list ends at the end of the file, take that extent off it
+ * (logged) and return the block count the file can be cut to; else
+ * InvalidBlockNumber.  The caller then truncates the relation: a crash in
+ * between leaves unreferenced blocks, which the next sweep gives back.
+ * REQUIRES: AccessExclusiveLock on rel (no reader, no flush, no compaction).
+ */
+BlockNumber
+lsm_manifest_take_free_tail(Relation rel, LsmRelState *st)
+{
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+	BlockNumber newsize = InvalidBlockNumber;
+	int			i;
+
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, false);
+	if (metabuf == InvalidBuffer)
+	{
+		LWLockRelease(&st->lock);
+		return InvalidBlockNumber;
+	}
+	meta = meta_copy(metabuf);
+	(void) reclaim_zombies(st, meta);
+	for (i = 0; i < meta->nfree; i++)
+	{
+		if (meta->free[i].start + meta->free[i].count == nblocks &&
+			meta->free[i].start > LSM_METAPAGE_BLKNO)
+		{
+			xl_lsm_meta xlrec;
+
+			newsize = meta->free[i].start;
+			memmove(&meta->free[i], &meta->free[i + 1],
+					(meta->nfree - i - 1) * sizeof(LsmFreeExtent));
+			meta->nfree--;
+			xlrec.kind = LSM_META_TRUNCATE;
+			xlrec.start = newsize;
+			xlrec.nblocks = nblocks - newsize;
+			meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+			break;
+		}
+	}
+	UnlockReleaseBuffer(metabuf);
+	LWLockRelease(&st->lock);
+	pfree(meta);
+	return newsize;
+}
+
+/*
  * After a restart, give back every block referenced by nothing: not the
  * metapage, not an SSTable, not a log page, not already free.  Such blocks
  * come from flushes and compactions that a crash interrupted between

@@ -13,7 +13,9 @@
  *	2. run the automatic compactions due (VACUUM FREEZE, and vacuums to
  *	   prevent wraparound, compact everything into one run, which freezes
  *	   every entry older than the horizon);
- *	3. advance pg_class.relfrozenxid to the oldest unfrozen xid left:
+ *	3. cut the file where a free extent ends it (AccessExclusiveLock taken
+ *	   only if free at once, as heap's VACUUM truncation does);
+ *	4. advance pg_class.relfrozenxid to the oldest unfrozen xid left:
  *	   every SSTable records its own (LsmSstEntry.min_xid) and every
  *	   memtable slot its own, so the table-wide minimum is a cheap pass over
  *	   the manifest and the memtables.
@@ -29,6 +31,8 @@
 #include "miscadmin.h"
 #include "postmaster/autovacuum.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "catalog/storage.h"
 #include "storage/procarray.h"
 #include "utils/memutils.h"
 
@@ -220,7 +224,17 @@ lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
 		(void) lsm_compact_relation(rel, freeze_all, -1);
 	}
 
-	/* 3. relfrozenxid */
+	/* 3. give a free tail back to the operating system, as heap's VACUUM */
+	if (!RecoveryInProgress() && ConditionalLockRelation(rel, AccessExclusiveLock))
+	{
+		BlockNumber newsize = lsm_manifest_take_free_tail(rel, lsm_memstore_open(rel));
+
+		if (BlockNumberIsValid(newsize))
+			RelationTruncate(rel, newsize);
+		UnlockRelation(rel, AccessExclusiveLock);
+	}
+
+	/* 4. relfrozenxid */
 	newfrozen = oldest_unfrozen_xid(rel, horizon);
 	vac_update_relstats(rel, RelationGetNumberOfBlocks(rel), live, 0, nindexes > 0,
 						TransactionIdIsValid(newfrozen) ? newfrozen : InvalidTransactionId,
