@@ -18,7 +18,8 @@
  *	                      compaction's inputs replaced by its outputs (or
  *	                      moved to another level).
  *	XLOG_LSM_META         block 0: metapage (full image) after blocks were
- *	                      reserved for an SSTable or swept back.
+ *	                      reserved for an SSTable, swept back, or a free
+ *	                      tail was taken off before VACUUM truncates it.
  *
  * Besides pages, redo keeps the in-memory memtables of a standby in step
  * when a backend has loaded them: the startup process takes hash_lock
