@@ -296,10 +296,21 @@ lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 	if (vlen > 0)
 		memcpy(p + klen, val, vlen);
 
-	(void) find_greater_or_equal(mt, cmp, p, klen, prev);
+	/*
+	 * Appending past the largest key (the common case: row ids only grow)
+	 * needs no search: the predecessor at every level is that level's last
+	 * node.
+	 */
+	cur_height = mt->height;
+	if (mt->tail[0] != NULL && node_compare(cmp, mt->tail[0], p, klen) < 0)
+	{
+		for (i = 0; i < cur_height; i++)
+			prev[i] = mt->tail[i];
+	}
+	else
+		(void) find_greater_or_equal(mt, cmp, p, klen, prev);
 
 	/* New levels above the current height start at the head. */
-	cur_height = mt->height;
 	if (height > cur_height)
 	{
 		for (i = cur_height; i < height; i++)
@@ -318,6 +329,8 @@ lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 		__atomic_store_n(&node->next[i], __atomic_load_n(link, __ATOMIC_RELAXED),
 						 __ATOMIC_RELAXED);
 		__atomic_store_n(link, node, __ATOMIC_RELEASE);
+		if (node->next[i] == NULL)
+			mt->tail[i] = node;
 	}
 
 	/* Commit the allocation and the statistics. */

@@ -35,6 +35,8 @@ typedef struct lsm_memtable_node lsm_memtable_node;
 typedef struct lsm_memtable
 {
 	lsm_memtable_node *head[LSM_SKIPLIST_MAX_HEIGHT];	/* head links */
+	lsm_memtable_node *tail[LSM_SKIPLIST_MAX_HEIGHT];	/* last node of each
+														 * level (writer only) */
 	int			height;			/* current max height (read atomically) */
 	uint32_t	rng;			/* xorshift state for node heights */
 	char	   *chunk_ptr;		/* free space in the current chunk */

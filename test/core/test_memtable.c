@@ -221,6 +221,90 @@ test_order_vs_model(void)
 }
 
 /*
+ * Ascending appends (the insert fast path: the new key is past the
+ * last node) interleaved with out-of-order inserts: below the maximum,
+ * a newer version of the maximum user key (sorts before it), and
+ * appends right after an out-of-order insert.  The table must scan and
+ * seek exactly like the sorted model, at every skiplist level.
+ */
+static void
+test_append_mixed(void)
+{
+	size_t		chunk_size = 4 << 20;
+	char	   *chunk = malloc(chunk_size);
+	lsm_memtable mt;
+	lsm_iter   *it;
+	uint32_t	next_key = 1000;
+	int			i;
+	int			bad = 0;
+
+	lsm_memtable_init(&mt);
+	lsm_memtable_add_chunk(&mt, chunk, chunk_size);
+	for (i = 0; i < MODEL_N; i++)
+	{
+		char		ukey[4];
+		uint32_t	k;
+		uint32_t	r = rnd() % 10;
+		uint64_t	seq = (uint64_t) i + 1;
+
+		if (r < 7 || i == 0)
+			k = next_key++;		/* append */
+		else if (r < 9)
+			k = rnd() % next_key;	/* somewhere below the max */
+		else
+			k = next_key - 1;	/* newer version of the max user key */
+		ukey[0] = (char) (k >> 24);
+		ukey[1] = (char) (k >> 16);
+		ukey[2] = (char) (k >> 8);
+		ukey[3] = (char) k;
+		model[i].ikey = make_ikey(ukey, 4, seq, LSM_TYPE_PUT);
+		model[i].klen = 4 + LSM_TRAILER_SIZE;
+		model[i].val = malloc(4);
+		memcpy(model[i].val, &seq, 4);
+		model[i].vlen = 4;
+		CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator,
+										 ukey, 4, seq, LSM_TYPE_PUT,
+										 model[i].val, 4), LSM_OK);
+	}
+	qsort(model, MODEL_N, sizeof(model_entry), model_cmp);
+
+	it = lsm_memtable_iter_new(&mt, &lsm_bytewise_comparator,
+							   &lsm_malloc_allocator);
+	lsm_iter_seek_first(it);
+	for (i = 0; i < MODEL_N; i++)
+	{
+		if (!iter_matches(it, &model[i]))
+			bad++;
+		lsm_iter_next(it);
+	}
+	CHECK(!lsm_iter_valid(it));
+	lsm_iter_seek_last(it);
+	for (i = MODEL_N - 1; i >= 0; i--)
+	{
+		if (!iter_matches(it, &model[i]))
+			bad++;
+		lsm_iter_prev(it);
+	}
+	CHECK(!lsm_iter_valid(it));
+	/* Seeks use the upper levels: every entry must be found exactly. */
+	for (i = 0; i < MODEL_N; i++)
+	{
+		lsm_iter_seek(it, model[i].ikey, model[i].klen);
+		if (!iter_matches(it, &model[i]))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT((int) mt.num_entries, MODEL_N);
+	lsm_iter_destroy(it);
+	for (i = 0; i < MODEL_N; i++)
+	{
+		free(model[i].ikey);
+		free(model[i].val);
+	}
+	free(chunk);
+}
+
+/*
  * Seek lands on the first entry >= target: exact hits, user keys that
  * are absent, snapshot-style targets (seq between versions), and targets
  * past the end.  Then a zig-zag of next/prev from each landing point.
@@ -882,6 +966,7 @@ main(void)
 {
 	RUN(test_order_vs_model);
 	RUN(test_seek);
+	RUN(test_append_mixed);
 	RUN(test_custom_comparator);
 	RUN(test_empty);
 	RUN(test_chunk_exhaustion);
