@@ -30,7 +30,8 @@ ISOLATION = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
 ifeq ($(strip $(ISOLATION)),)
 undefine ISOLATION
 else
-ISOLATION_OPTS = --inputdir=test --temp-instance=tmp_check_iso --temp-config=$(srcdir)/test/lsm_test.conf
+ISOLATION_OPTS = --inputdir=test --temp-instance=tmp_check_iso --temp-config=$(srcdir)/test/lsm_test.conf \
+	--temp-config=$(srcdir)/test/isolation.conf
 endif
 
 EXTRA_CLEAN = tmp_regress tmp_check results regression.diffs regression.out test/core/build \

@@ -18,11 +18,13 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -143,6 +145,22 @@ insert_history(const LsmJob *job, const LsmJobResult *res)
 
 	if (!OidIsValid(histrel) || lsm_history_size == 0)
 		return;
+
+	/*
+	 * Recording never waits for another transaction: a job may run in a
+	 * writer's transaction (backpressure, lsm_am.flush()) that stays open
+	 * afterwards, and a writer may be waiting for a background job to make
+	 * room.  A wait here would close a cycle the deadlock detector cannot
+	 * see.  So the history table is locked only if that is free now, and
+	 * the trim below skips rows another transaction holds.
+	 */
+	if (!ConditionalLockRelationOid(histrel, RowExclusiveLock))
+	{
+		ereport(LOG,
+				(errmsg("lsm job on relation %u not recorded: lsm_am.compaction_history is locked",
+						job->relid)));
+		return;
+	}
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(histrel));
 	if (!HeapTupleIsValid(tup))
 		return;
@@ -210,10 +228,19 @@ insert_history(const LsmJob *job, const LsmJobResult *res)
 								  "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
 								  18, types, values, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record an lsm job in lsm_am.compaction_history");
-		if (SPI_execute_with_args(
+		/*
+		 * Trim, skipping rows another transaction holds.  Not under
+		 * REPEATABLE READ or SERIALIZABLE (a writer's transaction): there,
+		 * locking a row a concurrent transaction deleted is a
+		 * serialization failure.  A later job trims.
+		 */
+		if (!IsolationUsesXactSnapshot() &&
+			SPI_execute_with_args(
 								  "DELETE FROM lsm_am.compaction_history WHERE id IN "
+								  "(SELECT id FROM lsm_am.compaction_history WHERE id IN "
 								  "(SELECT id FROM lsm_am.compaction_history "
-								  "ORDER BY completed_at DESC, id OFFSET $1)",
+								  "ORDER BY completed_at DESC, id OFFSET $1) "
+								  "FOR UPDATE SKIP LOCKED)",
 								  1, &keeptype, &keep, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not trim lsm_am.compaction_history");
 		SPI_finish();

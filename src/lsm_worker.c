@@ -27,6 +27,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -221,10 +222,30 @@ work_on(const LsmFlushTarget *t)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	PG_TRY();
 	{
-		Relation	rel = try_relation_open(t->relid, AccessShareLock);
+		Relation	rel = NULL;
+		bool		busy = false;
 
-		if (rel == NULL || !RelFileNodeEquals(rel->rd_node, t->rnode) ||
-			rel->rd_tableam != lsm_table_am_routine())
+		/*
+		 * Never queue behind a lock on the table (ALTER TABLE, LOCK TABLE,
+		 * a long TRUNCATE): this worker would be stuck and its other tables
+		 * starved, while a writer that holds the lock flushes by itself
+		 * under backpressure.  The request stays set; retried next round.
+		 */
+		if (ConditionalLockRelationOid(t->relid, AccessShareLock))
+		{
+			rel = try_relation_open(t->relid, NoLock);
+			if (rel == NULL)
+				UnlockRelationOid(t->relid, AccessShareLock);
+		}
+		else
+			busy = true;
+
+		if (busy)
+		{
+			/* nothing now: the request stays, retried next round */
+		}
+		else if (rel == NULL || !RelFileNodeEquals(rel->rd_node, t->rnode) ||
+				 rel->rd_tableam != lsm_table_am_routine())
 			lsm_state_clear_flush_request(&t->rnode);
 		else
 		{
