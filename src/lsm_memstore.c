@@ -488,12 +488,21 @@ wait_for_room(Relation rel, LsmRelState *st, EnsureResult why, int *attempts)
 {
 	int			i;
 
+	/*
+	 * Holding ACCESS EXCLUSIVE on the table (LOCK TABLE, or ALTER TABLE
+	 * earlier in the transaction), no worker can open it: waiting for the
+	 * background flush of its memtables would be in vain.
+	 */
+	bool		self = why == ENSURE_WAIT_FLUSH &&
+		CheckRelationLockedByMe(rel, AccessExclusiveLock, false);
+
 	(*attempts)++;
-	lsm_request_flush(st);
+	if (!self)
+		lsm_request_flush(st);
 	/* out of memtable memory: idle tables' memtables go to disk */
 	if (why == ENSURE_WAIT_POOL)
 		(void) lsm_shed_memtables(&rel->rd_node);
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 10 && !self; i++)
 	{
 		ConditionVariable *cv = why == ENSURE_WAIT_FLUSH ? &st->cv : &lsm_shared->pool_cv;
 
@@ -502,11 +511,17 @@ wait_for_room(Relation rel, LsmRelState *st, EnsureResult why, int *attempts)
 		break;
 	}
 	ConditionVariableCancelSleep();
-	if (*attempts >= 2)
+	if (*attempts >= 2 || self)
 	{
 		/* the background flush is not keeping up: do it ourselves */
 		int			n = lsm_flush_relation(rel, false);
 
+		if (n == 0 && self)
+		{
+			/* nothing flushed (should not happen): do not spin */
+			(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
+			ConditionVariableCancelSleep();
+		}
 		if (n == 0 && why == ENSURE_WAIT_POOL && *attempts >= 30)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -555,7 +570,9 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 		lsm_wake_launcher();
 		(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
 		CHECK_FOR_INTERRUPTS();
-		if (++waited >= 20 && st->compacting_pid == 0)
+		if ((++waited >= 20 ||
+			 CheckRelationLockedByMe(rel, AccessExclusiveLock, false)) &&
+			st->compacting_pid == 0)
 		{
 			ConditionVariableCancelSleep();
 			(void) lsm_compact_relation(rel, false, 0);
