@@ -36,21 +36,7 @@ rows="${1:-${BENCH_ROWS:-1000000}}"
 port="${BENCH_PORT:-54330}"
 
 base="$(lsm_pg_tmpdir bench)"
-cleanup() {
-	local rc=$?
-	lsm_cluster_stop "$base"
-	if [ "$rc" -ne 0 ] && [ -f "$base/server.log" ]; then
-		echo "---- last lines of $base/server.log ----" >&2
-		tail -n 40 "$base/server.log" >&2
-	fi
-	if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
-		lsm_log "cluster directory kept: $base"
-	else
-		rm -rf "$base"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+lsm_cluster_cleanup_on_exit "$base" BENCH_KEEP
 
 conf=("shared_buffers = '${BENCH_SHARED_BUFFERS:-256MB}'"
 	"max_wal_size = '16GB'" "checkpoint_timeout = '1h'" "autovacuum = off")

@@ -57,21 +57,7 @@ extra_conf=()
 [ -n "${BENCH_TARGET_FILE_SIZE:-}" ] && extra_conf+=("lsm_am.target_file_size = '$BENCH_TARGET_FILE_SIZE'")
 
 base="$(lsm_pg_tmpdir bench_compaction)"
-cleanup() {
-	local rc=$?
-	lsm_cluster_stop "$base"
-	if [ "$rc" -ne 0 ] && [ -f "$base/server.log" ]; then
-		echo "---- last lines of $base/server.log ----" >&2
-		tail -n 40 "$base/server.log" >&2
-	fi
-	if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
-		lsm_log "cluster directory kept: $base"
-	else
-		rm -rf "$base"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+lsm_cluster_cleanup_on_exit "$base" BENCH_KEEP
 
 lsm_log "starting a throwaway cluster in $base (port $port)"
 lsm_cluster_start "$base" "$port" \

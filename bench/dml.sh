@@ -28,17 +28,7 @@ rows="${1:-${BENCH_ROWS:-200000}}"
 secs="${2:-${BENCH_SECONDS:-10}}"
 port="${BENCH_PORT:-54332}"
 base="$(lsm_pg_tmpdir bench_dml)"
-cleanup() {
-	local rc=$?
-	lsm_cluster_stop "$base"
-	if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
-		lsm_log "cluster directory kept: $base"
-	else
-		rm -rf "$base"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+lsm_cluster_cleanup_on_exit "$base" BENCH_KEEP
 
 conf=("shared_buffers = '${BENCH_SHARED_BUFFERS:-256MB}'" "max_wal_size = '16GB'"
 	"checkpoint_timeout = '1h'" "autovacuum = off"

@@ -23,22 +23,7 @@ rows_insert=150000
 rows_copy=50000
 
 base="$(lsm_pg_tmpdir demo)"
-cleanup() {
-	local rc=$?
-	lsm_cluster_stop "$base"
-	if [ "$rc" -ne 0 ] && [ -f "$base/server.log" ]; then
-		echo "---- last lines of the server log ($base/server.log) ----" >&2
-		tail -n 40 "$base/server.log" >&2
-	fi
-	if [ "${LSM_DEMO_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
-		lsm_log "cluster directory kept: $base (data in $base/data, log in $base/server.log)"
-	else
-		rm -rf "$base"
-		lsm_log "cluster stopped and $base removed (LSM_DEMO_KEEP=1 keeps it)"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+lsm_cluster_cleanup_on_exit "$base" LSM_DEMO_KEEP
 
 lsm_log "starting a throwaway cluster in $base on port $port"
 lsm_cluster_start "$base" "$port" "lsm_am.memtable_size = '16MB'"

@@ -138,6 +138,31 @@ lsm_cluster_stop() {
 	fi
 }
 
+# lsm_cluster_cleanup_on_exit BASEDIR KEEPVAR: when the script exits, stop
+# the cluster in BASEDIR, show the end of its log if the script failed, and
+# delete BASEDIR unless it failed or the variable named KEEPVAR is 1.
+lsm_cluster_cleanup_on_exit() {
+	_lsm_cleanup_base="$1"
+	_lsm_cleanup_keepvar="$2"
+	trap _lsm_cluster_cleanup EXIT
+}
+
+_lsm_cluster_cleanup() {
+	local rc=$? base="$_lsm_cleanup_base"
+	lsm_cluster_stop "$base"
+	if [ "$rc" -ne 0 ] && [ -f "$base/server.log" ]; then
+		echo "---- last lines of $base/server.log ----" >&2
+		tail -n 40 "$base/server.log" >&2
+	fi
+	if [ "${!_lsm_cleanup_keepvar:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
+		lsm_log "cluster directory kept: $base (data in $base/data, log in $base/server.log)"
+	else
+		rm -rf "$base"
+		lsm_log "cluster stopped and $base removed ($_lsm_cleanup_keepvar=1 keeps it)"
+	fi
+	exit "$rc"
+}
+
 # lsm_psql BASEDIR PORT [psql args...]: psql as superuser postgres, stop on
 # the first error, no psqlrc.
 lsm_psql() {
