@@ -172,6 +172,24 @@ lsm_table_oids(void)
 	return result;
 }
 
+/*
+ * Open one table listed by lsm_table_oids() for a view.  NULL if it went
+ * away or is no longer an lsm table (ALTER TABLE ... SET ACCESS METHOD
+ * since the catalog scan).
+ */
+static Relation
+open_listed_table(Oid relid)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+
+	if (rel != NULL && rel->rd_tableam != lsm_table_am_routine())
+	{
+		relation_close(rel, AccessShareLock);
+		rel = NULL;
+	}
+	return rel;
+}
+
 static bytea *
 ukey_bytea(const char *ikey, size_t len)
 {
@@ -200,7 +218,7 @@ lsm_am_sstables(PG_FUNCTION_ARGS)
 	foreach(lc, oids)
 	{
 		Oid			relid = lfirst_oid(lc);
-		Relation	rel = try_relation_open(relid, AccessShareLock);
+		Relation	rel = open_listed_table(relid);
 		Buffer		metabuf;
 		LsmSstEntry *ssts;
 		int			nssts;
@@ -298,7 +316,7 @@ lsm_am_memtables(PG_FUNCTION_ARGS)
 	foreach(lc, oids)
 	{
 		Oid			relid = lfirst_oid(lc);
-		Relation	rel = try_relation_open(relid, AccessShareLock);
+		Relation	rel = open_listed_table(relid);
 		LsmRelState *st;
 		int			slots[LSM_MAX_FROZEN + 1];
 		bool		active[LSM_MAX_FROZEN + 1];
@@ -433,7 +451,7 @@ lsm_am_level_shape(PG_FUNCTION_ARGS)
 	foreach(lc, oids)
 	{
 		Oid			relid = lfirst_oid(lc);
-		Relation	rel = try_relation_open(relid, AccessShareLock);
+		Relation	rel = open_listed_table(relid);
 		LsmMetaData *meta;
 		lsm_compaction_options copts;
 		uint64		target;
@@ -499,7 +517,7 @@ lsm_am_relation_stats(PG_FUNCTION_ARGS)
 	foreach(lc, oids)
 	{
 		Oid			relid = lfirst_oid(lc);
-		Relation	rel = try_relation_open(relid, AccessShareLock);
+		Relation	rel = open_listed_table(relid);
 		LsmMetaData *meta;
 		Datum		values[9];
 		bool		nulls[9];
