@@ -149,28 +149,38 @@ stop_leftover_servers() {
 	done
 }
 
+# Report a pg_regress-style run (pg_regress or pg_isolation_regress):
+# report_pg_regress LABEL OUTPUT EXIT_CODE RESULT_DIR (relative, "" or
+# ending in /).  PG15 prints "test NAME ... ok|FAILED|failed (ignored)"
+# (or, inside a parallel group, "     NAME ... ok").  Sets nres to the
+# number of tests seen.
+report_pg_regress() {
+	local label="$1" out="$2" rc="$3" dir="$4" name verdict
+	nres=0
+	while read -r name verdict; do
+		nres=$((nres + 1))
+		case "$verdict" in
+			ok) pass "$label: $name" ;;
+			*) fail "$label: $name ($verdict)" ;;
+		esac
+	done < <(sed -nE 's/^(test)? +([A-Za-z0-9_.-]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2 \3/p' "$out")
+	if [ "$rc" -ne 0 ]; then
+		if [ "$nres" -eq 0 ] || ! grep -q 'FAILED' "$out"; then
+			fail "$label: make installcheck exited $rc"
+		fi
+		show_file "${dir}regression.diffs" 2000
+		show_file "${dir}log/postmaster.log" 200
+		if [ "$nres" -eq 0 ]; then show_file "${dir}log/initdb.log" 50; fi
+	fi
+	return 0
+}
+
 # ---------------------------------------------------------------- pg_regress
 banner "pg_regress: make installcheck (REGRESS)"
 pg_make "$T_REGRESS" installcheck TAP_TESTS= ISOLATION= 2>&1 | tee "$work/regress.out"
 rc=${PIPESTATUS[0]}
-# PG15 pg_regress prints "test NAME ... ok|FAILED|failed (ignored)" (or,
-# inside a parallel group, "     NAME ... ok").
-nres=0
-while read -r name verdict; do
-	nres=$((nres + 1))
-	case "$verdict" in
-		ok) pass "regress: $name" ;;
-		*) fail "regress: $name ($verdict)" ;;
-	esac
-done < <(sed -nE 's/^(test)? +([A-Za-z0-9_.-]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2 \3/p' "$work/regress.out")
-if [ "$rc" -ne 0 ]; then
-	if [ "$nres" -eq 0 ] || ! grep -q 'FAILED' "$work/regress.out"; then
-		fail "regress: make installcheck exited $rc"
-	fi
-	show_file regression.diffs 2000
-	show_file log/postmaster.log 200
-	[ "$nres" -eq 0 ] && show_file log/initdb.log 50
-elif [ "$nres" -eq 0 ]; then
+report_pg_regress regress "$work/regress.out" "$rc" ""
+if [ "$rc" -eq 0 ] && [ "$nres" -eq 0 ]; then
 	echo "(no pg_regress tests: sql/*.sql is empty)"
 fi
 
@@ -179,21 +189,7 @@ if ls test/specs/*.spec >/dev/null 2>&1; then
 	banner "isolation: make installcheck (ISOLATION)"
 	pg_make "$T_ISOLATION" installcheck REGRESS= TAP_TESTS= 2>&1 | tee "$work/isolation.out"
 	rc=${PIPESTATUS[0]}
-	nres=0
-	while read -r name verdict; do
-		nres=$((nres + 1))
-		case "$verdict" in
-			ok) pass "isolation: $name" ;;
-			*) fail "isolation: $name ($verdict)" ;;
-		esac
-	done < <(sed -nE 's/^(test)? +([A-Za-z0-9_.-]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2 \3/p' "$work/isolation.out")
-	if [ "$rc" -ne 0 ]; then
-		if [ "$nres" -eq 0 ] || ! grep -q 'FAILED' "$work/isolation.out"; then
-			fail "isolation: make installcheck exited $rc"
-		fi
-		show_file output_iso/regression.diffs 2000
-		show_file output_iso/log/postmaster.log 200
-	fi
+	report_pg_regress isolation "$work/isolation.out" "$rc" output_iso/
 fi
 
 # ---------------------------------------------------------------- TAP
