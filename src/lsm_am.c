@@ -17,6 +17,7 @@
 #include "lsm_compaction.h"
 
 #include "lsm_am.h"
+#include "lsm_index.h"
 
 PG_MODULE_MAGIC;
 
@@ -53,6 +54,12 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 void		_PG_init(void);
+
+static const struct config_enum_entry constraint_method_options[] = {
+	{"btree", LSM_CONSTRAINT_INDEX_BTREE, false},
+	{"lsm", LSM_CONSTRAINT_INDEX_LSM, false},
+	{NULL, 0, false}
+};
 
 static void
 lsm_shmem_request_hook(void)
@@ -137,6 +144,13 @@ _PG_init(void)
 							 NULL,
 							 &lsm_compression_enabled,
 							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("lsm_am.constraint_index_method",
+							 "Index access method of PRIMARY KEY and UNIQUE constraints created by CREATE TABLE and ALTER TABLE: btree or lsm.",
+							 NULL,
+							 &lsm_constraint_index_method,
+							 LSM_CONSTRAINT_INDEX_BTREE, constraint_method_options,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	DefineCustomEnumVariable("lsm_am.compaction_style",
@@ -227,6 +241,7 @@ _PG_init(void)
 	lsm_worker_register_launcher();
 	lsm_tableam_init();
 	lsm_options_init();
+	lsm_index_init();
 
 	lsm_loaded_at_startup = true;
 }

@@ -279,6 +279,8 @@ typedef struct LsmRelState
 	uint64		version;		/* bumped at every memtable list or manifest change */
 	int			nssts;			/* SSTables in the manifest */
 	LWLock		lock;			/* memtable list, seq; see README */
+	LWLock		uniq_lock;		/* unique indexes: check + insert of a key */
+	bool		is_index;		/* an lsm index (keys need its comparator) */
 	uint64		next_seq;
 	int			active;			/* slot index or -1 */
 	BlockNumber active_tail;	/* last log page of the active memtable */
@@ -400,6 +402,9 @@ extern void lsm_report_sst_error(Relation rel, const LsmSstEntry *sst,
 extern void lsm_rel_sst_options(Relation rel, lsm_sst_options *opts);
 
 /* ---------- Per-table options (lsm_options.c) ---------- */
+#define LSM_CONSTRAINT_INDEX_BTREE 0
+#define LSM_CONSTRAINT_INDEX_LSM 1
+extern int	lsm_constraint_index_method;
 extern void lsm_options_init(void);
 extern void lsm_reloptions_apply(Relation rel, lsm_sst_options *opts);
 extern void lsm_rel_compaction_options(Relation rel, lsm_compaction_options *o,
@@ -640,6 +645,16 @@ extern const char *lsm_identify(uint8 info);
 extern void lsm_worker_register_launcher(void);
 extern void lsm_request_flush(LsmRelState *st);
 extern void lsm_wake_launcher(void);
+
+/* ---------- Index support (lsm_index*.c, lsm_read.c) ---------- */
+extern const lsm_comparator *lsm_rel_comparator(Relation rel);
+extern Size lsm_rel_memtable_limit(Relation rel);
+extern bool lsm_rel_is_index(Relation rel);
+extern bool lsm_rel_is_lsm_index(Relation rel);
+extern lsm_iter *lsm_view_point_iter(LsmReadView *view, const char *bloomkey,
+									 size_t len);
+extern int	lsm_states_for_relid(Oid dbid, Oid relid, RelFileNode *out, int max);
+extern void lsm_pending_discard(const RelFileNode *rnode, bool at_commit);
 
 /* ---------- Table AM (lsm_tableam.c) ---------- */
 extern const TableAmRoutine *lsm_table_am_routine(void);

@@ -266,7 +266,25 @@ out_add(Outputs *o, const char *ikey, size_t klen, const char *val, size_t vlen)
 	if (s != LSM_OK)
 		elog(ERROR, "lsm compaction of \"%s\": %s", RelationGetRelationName(o->rel),
 			 lsm_status_string(s));
-	lsm_note_xid(&o->min_xid, val, vlen);
+	if (!o->st->is_index)
+		lsm_note_xid(&o->min_xid, val, vlen);
+}
+
+/*
+ * Index entries of one (key, TID), newest first: the newest decides, the
+ * older ones are shadowed.  A newest DELETE is dropped at the bottom,
+ * where nothing older can remain below it.  Returns the number dropped.
+ */
+static uint64
+filter_index_key(Outputs *o, RowEntry *row, int n, bool bottommost)
+{
+	lsm_entry_type type;
+
+	lsm_ikey_decode(row[0].ikey, row[0].klen, NULL, NULL, &type);
+	if (type == LSM_TYPE_DELETE && bottommost)
+		return n;
+	out_add(o, row[0].ikey, row[0].klen, row[0].val, row[0].vlen);
+	return n - 1;
 }
 
 /* Is (xid, flags) committed and visible to every snapshot, present and future? */
@@ -406,6 +424,7 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 		lsm_iter  **children = palloc(sizeof(lsm_iter *) * pick->nin);
 		lsm_iter   *it;
 		TransactionId horizon = GetOldestNonRemovableTransactionId(rel);
+		const lsm_comparator *cmp = lsm_rel_comparator(rel);
 		RowEntry   *row = NULL;
 		int			nrow = 0;
 		int			maxrow = 0;
@@ -433,7 +452,7 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 		qsort(in, pick->nin, sizeof(SstInfo *), sst_newest_first);
 		for (i = 0; i < pick->nin; i++)
 			children[i] = lsm_sst_reader_iter(in[i]->reader);
-		it = lsm_merge_iter_new(alloc, &lsm_bytewise_comparator, children, pick->nin);
+		it = lsm_merge_iter_new(alloc, lsm_rel_comparator(rel), children, pick->nin);
 
 		for (lsm_iter_seek_first(it);; lsm_iter_next(it))
 		{
@@ -442,10 +461,19 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 			const char *k = valid ? lsm_iter_key(it, &klen) : NULL;
 
 			/* a row ends: filter it, maybe cut the output there */
-			if (nrow > 0 && (!valid || klen < LSM_ROWKEY_LEN ||
-							 memcmp(k, rowkey, LSM_ROWKEY_LEN) != 0))
+			if (nrow > 0 &&
+				(!valid ||
+				 (st->is_index ?
+				  (klen < LSM_TRAILER_SIZE ||
+				   cmp->compare(cmp->arg, k, klen - LSM_TRAILER_SIZE,
+								row[0].ikey, row[0].klen - LSM_TRAILER_SIZE) != 0) :
+				  (klen < LSM_ROWKEY_LEN ||
+				   memcmp(k, rowkey, LSM_ROWKEY_LEN) != 0))))
 			{
-				keys_dropped += filter_row(&o, row, nrow, horizon, pick->bottommost);
+				if (st->is_index)
+					keys_dropped += filter_index_key(&o, row, nrow, pick->bottommost);
+				else
+					keys_dropped += filter_row(&o, row, nrow, horizon, pick->bottommost);
 				nrow = 0;
 				MemoryContextReset(rowcxt);
 				if (o.b != NULL && lsm_sst_builder_file_size(o.b) >= o.target)
@@ -465,7 +493,8 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 				lsm_entry_type type;
 				RowEntry   *re;
 
-				if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE)
+				if (st->is_index ? klen < LSM_TRAILER_SIZE + 6 :
+					klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE)
 					ereport(ERROR,
 							(errcode(ERRCODE_DATA_CORRUPTED),
 							 errmsg("invalid key length %zu in lsm relation \"%s\"",
@@ -485,7 +514,8 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 				re->vlen = vlen;
 				lsm_ikey_decode(k, klen, NULL, NULL, &type);
 				re->from_input_put = (type == LSM_TYPE_PUT);
-				memcpy(rowkey, k, LSM_ROWKEY_LEN);
+				if (!st->is_index)
+					memcpy(rowkey, k, LSM_ROWKEY_LEN);
 				keys_in++;
 			}
 		}
@@ -671,7 +701,7 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 			ssts = load_ssts(rel, st, &alloc, &opts, &n, &descs);
 			memset(&pick, 0, sizeof(pick));
 			if (manual)
-				picked = lsm_compaction_pick_manual(&copts, &lsm_bytewise_comparator,
+				picked = lsm_compaction_pick_manual(&copts, lsm_rel_comparator(rel),
 													descs, n, level, &alloc, &pick);
 			else
 			{
@@ -682,7 +712,7 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 					ptrs[i] = ptrbuf[i];
 					ptrlens[i] = st->compact_ptr_len[i];
 				}
-				picked = lsm_compaction_pick_auto(&copts, &lsm_bytewise_comparator,
+				picked = lsm_compaction_pick_auto(&copts, lsm_rel_comparator(rel),
 												  descs, n, ptrs, ptrlens, &alloc, &pick);
 			}
 			if (picked && pick.nin > 0 && pick.from_level >= 1 &&
@@ -691,6 +721,10 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 				/* the next pick of this level starts after this SSTable */
 				const lsm_sst_desc *src = &descs[pick.in[0]];
 				size_t		len = Min(src->largest_len, LSM_COMPACT_PTR_MAX);
+
+				/* a truncated index key cannot be decoded: no pointer */
+				if (st->is_index && src->largest_len > LSM_COMPACT_PTR_MAX)
+					len = 0;
 
 				memcpy(st->compact_ptr[pick.from_level], src->largest, len);
 				st->compact_ptr_len[pick.from_level] = (uint8) len;

@@ -129,7 +129,7 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 	 */
 	opts.zstd_level = Min(opts.zstd_level, 1);
 	b = lsm_sst_builder_new(alloc, &opts, &snk);
-	it = lsm_memtable_iter_new(&slot->mt, &lsm_bytewise_comparator, alloc);
+	it = lsm_memtable_iter_new(&slot->mt, lsm_rel_comparator(rel), alloc);
 	for (lsm_iter_seek_first(it); lsm_iter_valid(it); lsm_iter_next(it))
 	{
 		size_t		klen,
@@ -138,7 +138,8 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 		const char *v = lsm_iter_value(it, &vlen);
 		LsmRowHeader hdr;
 
-		if (vlen >= sizeof(LsmRowHeader))
+		/* index entries carry no transaction: never aborted */
+		if (!st->is_index && vlen >= sizeof(LsmRowHeader))
 		{
 			memcpy(&hdr, v, sizeof(hdr));
 			if (lsm_entry_is_aborted(&hdr))
@@ -148,7 +149,8 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 		if (s != LSM_OK)
 			elog(ERROR, "lsm flush of \"%s\": %s", RelationGetRelationName(rel),
 				 lsm_status_string(s));
-		lsm_note_xid(&min_xid, v, vlen);
+		if (!st->is_index)
+			lsm_note_xid(&min_xid, v, vlen);
 	}
 	lsm_iter_destroy(it);
 	nentries = lsm_sst_builder_num_entries(b);

@@ -37,8 +37,8 @@
 
 /* Rebuild a slot's skiplist from the items of one log page. */
 static void
-load_page_items(LsmRelState *st, int slotidx, Page page, OffsetNumber first,
-				OffsetNumber last, uint64 *max_seq, bool *nomem)
+load_page_items(LsmRelState *st, const lsm_comparator *cmp, int slotidx, Page page,
+				OffsetNumber first, OffsetNumber last, uint64 *max_seq, bool *nomem)
 {
 	LsmMemSlot *slot = lsm_slot(slotidx);
 	OffsetNumber off;
@@ -57,7 +57,7 @@ load_page_items(LsmRelState *st, int slotidx, Page page, OffsetNumber first,
 					 errmsg("invalid lsm log item at offset %u", off)));
 		for (;;)
 		{
-			s = lsm_memtable_insert(&slot->mt, &lsm_bytewise_comparator,
+			s = lsm_memtable_insert(&slot->mt, cmp,
 									v.key, v.keylen, v.seq, v.type,
 									v.value, v.vlen);
 			if (s != LSM_NOMEM)
@@ -70,7 +70,8 @@ load_page_items(LsmRelState *st, int slotidx, Page page, OffsetNumber first,
 		}
 		if (v.seq > *max_seq)
 			*max_seq = v.seq;
-		lsm_note_xid(&slot->min_xid, v.value, v.vlen);
+		if (!st->is_index)
+			lsm_note_xid(&slot->min_xid, v.value, v.vlen);
 	}
 }
 
@@ -93,6 +94,7 @@ rebuild(Relation rel, LsmRelState *st)
 	st->active = -1;
 	st->nfrozen = 0;
 	st->next_seq = LSM_FIRST_SEQ;
+	st->is_index = lsm_rel_is_index(rel);
 
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
 	if (metabuf == InvalidBuffer)
@@ -147,7 +149,7 @@ rebuild(Relation rel, LsmRelState *st)
 									RelationGetRelationName(rel), blk),
 							 errdetail("Expected a log page of memtable generation " UINT64_FORMAT ".",
 									   lg->gen)));
-				load_page_items(st, idx, page, FirstOffsetNumber,
+				load_page_items(st, lsm_rel_comparator(rel), idx, page, FirstOffsetNumber,
 								PageGetMaxOffsetNumber(page), &max_seq, &nomem);
 				if (nlogpages == maxlogpages)
 				{
@@ -436,7 +438,7 @@ typedef enum EnsureResult
 static EnsureResult
 ensure_active(Relation rel, LsmRelState *st, Size need)
 {
-	Size		limit = (Size) lsm_memtable_size_kb * 1024;
+	Size		limit = lsm_rel_memtable_limit(rel);
 
 	if (st->active >= 0)
 	{
@@ -591,6 +593,7 @@ void
 lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 {
 	LsmRelState *st = lsm_memstore_open(rel);
+	const lsm_comparator *cmp = lsm_rel_comparator(rel);
 	int			i = 0;
 	int			attempts = 0;
 	uint16	   *lens = palloc(sizeof(uint16) * MaxOffsetNumber);
@@ -735,10 +738,11 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 
 				if (!lsm_logitem_decode(data + off, lens[j], &v))
 					elog(ERROR, "lsm log item encoding failed");
-				s = lsm_memtable_insert(&slot->mt, &lsm_bytewise_comparator,
+				s = lsm_memtable_insert(&slot->mt, cmp,
 										v.key, v.keylen, v.seq, v.type,
 										v.value, v.vlen);
-				lsm_note_xid(&slot->min_xid, v.value, v.vlen);
+				if (!st->is_index)
+					lsm_note_xid(&slot->min_xid, v.value, v.vlen);
 				if (s != LSM_OK)
 					elog(ERROR, "lsm memtable insert failed: %s", lsm_status_string(s));
 				off += lens[j];
@@ -784,12 +788,17 @@ lsm_memstore_redo_items(LsmRelState *st, Page page, OffsetNumber first, int nite
 	if (!st->loaded)
 		return;
 	idx = find_slot_by_gen(st, gen);
-	if (idx < 0)
+	/*
+	 * Index keys are ordered by opclass functions, which the startup
+	 * process cannot look up: the next reader rebuilds the memtables.
+	 */
+	if (idx < 0 || st->is_index)
 	{
 		lsm_memstore_unload(st);
 		return;
 	}
-	load_page_items(st, idx, page, first, first + nitems - 1, &max_seq, &nomem);
+	load_page_items(st, &lsm_bytewise_comparator, idx, page, first, first + nitems - 1,
+					&max_seq, &nomem);
 	if (nomem)
 	{
 		lsm_memstore_unload(st);

@@ -312,6 +312,74 @@ relid_is_lsm(Oid relid)
 	return result;
 }
 
+int			lsm_constraint_index_method = LSM_CONSTRAINT_INDEX_BTREE;
+
+/* Make PRIMARY KEY and UNIQUE constraints of c use lsm indexes. */
+static void
+constraint_use_lsm(Node *node)
+{
+	Constraint *c;
+
+	if (node == NULL || !IsA(node, Constraint))
+		return;
+	c = (Constraint *) node;
+	if ((c->contype == CONSTR_PRIMARY || c->contype == CONSTR_UNIQUE) &&
+		c->access_method == NULL && c->indexname == NULL)
+		c->access_method = "lsm_index";
+}
+
+static void
+column_use_lsm(Node *node)
+{
+	ListCell   *lc;
+
+	if (node == NULL || !IsA(node, ColumnDef))
+		return;
+	foreach(lc, ((ColumnDef *) node)->constraints)
+		constraint_use_lsm(lfirst(lc));
+}
+
+/*
+ * With lsm_am.constraint_index_method = lsm, the indexes of PRIMARY KEY
+ * and UNIQUE constraints of CREATE TABLE and ALTER TABLE are lsm indexes
+ * (PostgreSQL builds them with btree otherwise; there is no syntax to
+ * choose).  Returns a modified copy of the statement.
+ */
+static Node *
+constraints_use_lsm(Node *parsetree)
+{
+	ListCell   *lc;
+
+	parsetree = copyObject(parsetree);
+	if (IsA(parsetree, CreateStmt))
+	{
+		CreateStmt *cs = (CreateStmt *) parsetree;
+
+		foreach(lc, cs->tableElts)
+		{
+			constraint_use_lsm(lfirst(lc));
+			column_use_lsm(lfirst(lc));
+		}
+		foreach(lc, cs->constraints)
+			constraint_use_lsm(lfirst(lc));
+	}
+	else
+	{
+		AlterTableStmt *as = (AlterTableStmt *) parsetree;
+
+		foreach(lc, as->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			if (cmd->subtype == AT_AddConstraint)
+				constraint_use_lsm(cmd->def);
+			else if (cmd->subtype == AT_AddColumn)
+				column_use_lsm(cmd->def);
+		}
+	}
+	return parsetree;
+}
+
 static PlannedStmt *
 copy_with_stmt(PlannedStmt *pstmt, Node *stmt)
 {
@@ -333,6 +401,13 @@ lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	List	   *saved = NIL;
 	Oid			relid = InvalidOid;
 	bool		is_reset = false;
+
+	if (lsm_constraint_index_method == LSM_CONSTRAINT_INDEX_LSM &&
+		(IsA(parsetree, CreateStmt) || IsA(parsetree, AlterTableStmt)))
+	{
+		parsetree = constraints_use_lsm(parsetree);
+		pstmt = copy_with_stmt(pstmt, parsetree);
+	}
 
 	if (IsA(parsetree, CreateStmt))
 	{
@@ -376,12 +451,14 @@ lsm_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			 ((IndexStmt *) parsetree)->accessMethod != NULL &&
 			 strcmp(((IndexStmt *) parsetree)->accessMethod, "lsm") == 0)
 	{
-		/* "lsm" names the table access method; the index one is to come */
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the lsm index access method is not available yet"),
-				 errdetail("\"lsm\" is a table access method; CREATE INDEX ... USING lsm needs the lsm index access method, which is not built yet."),
-				 errhint("Use a btree index (lsm tables support every built-in index type).")));
+		/*
+		 * "lsm" names the table access method in pg_am, whose names are
+		 * unique: the index access method is lsm_index.
+		 */
+		IndexStmt  *is = copyObject((IndexStmt *) parsetree);
+
+		is->accessMethod = "lsm_index";
+		pstmt = copy_with_stmt(pstmt, (Node *) is);
 	}
 	else if (IsA(parsetree, AlterTableStmt))
 	{

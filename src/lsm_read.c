@@ -311,7 +311,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 	children = palloc(sizeof(lsm_iter *) * (view->nslots + view->nssts + 1));
 	for (i = 0; i < view->nslots; i++)
 		children[nchildren++] = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
-													  &lsm_bytewise_comparator, alloc);
+													  lsm_rel_comparator(rel), alloc);
 	view->readers = palloc0(sizeof(lsm_sst_reader *) * Max(1, view->nssts));
 	view->creaders = palloc0(sizeof(LsmCachedReader *) * Max(1, view->nssts));
 	for (i = 0; i < view->nssts; i++)
@@ -320,7 +320,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 		view->readers[i] = view->creaders[i]->reader;
 		children[nchildren++] = lsm_sst_reader_iter(view->readers[i]);
 	}
-	view->iter = lsm_merge_iter_new(alloc, &lsm_bytewise_comparator, children, nchildren);
+	view->iter = lsm_merge_iter_new(alloc, lsm_rel_comparator(rel), children, nchildren);
 	MemoryContextSwitchTo(old);
 	return view;
 }
@@ -381,6 +381,40 @@ lsm_read_view_close(LsmReadView *view)
 	lsm_manifest_unpin_view(view->st, view->pins, view->nssts);
 	forget_view(view);
 	MemoryContextDelete(view->cxt);
+}
+
+/*
+ * A merged iterator over the view's memtables and the SSTables whose
+ * bloom filter may hold bloomkey (all of them if bloomkey is NULL), for
+ * point lookups of an index.  The caller destroys it, with the view's
+ * resource owner current.
+ */
+lsm_iter *
+lsm_view_point_iter(LsmReadView *view, const char *bloomkey, size_t len)
+{
+	const lsm_comparator *cmp = lsm_rel_comparator(view->rel);
+	MemoryContext old = MemoryContextSwitchTo(view->cxt);
+	lsm_iter  **children = palloc(sizeof(lsm_iter *) * (view->nslots + view->nssts + 1));
+	int			n = 0;
+	int			i;
+	lsm_iter   *it;
+
+	for (i = 0; i < view->nslots; i++)
+		children[n++] = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
+											  cmp, &view->alloc);
+	for (i = 0; i < view->nssts; i++)
+	{
+		if (bloomkey != NULL &&
+			!lsm_sst_reader_may_contain(view->readers[i], bloomkey, len))
+			continue;
+		children[n++] = lsm_sst_reader_iter(view->readers[i]);
+	}
+	it = lsm_merge_iter_new(&view->alloc, cmp, children, n);
+	pfree(children);
+	MemoryContextSwitchTo(old);
+	if (it == NULL)
+		elog(ERROR, "out of memory for an lsm index lookup");
+	return it;
 }
 
 /* ---------- point lookups ---------- */

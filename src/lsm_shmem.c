@@ -216,6 +216,8 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		memset(st->pins, 0, sizeof(st->pins));
 		memset(st->compact_ptr_len, 0, sizeof(st->compact_ptr_len));
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
+		LWLockInitialize(&st->uniq_lock, lsm_shared->tranche_id);
+		st->is_index = false;
 		st->next_seq = LSM_FIRST_SEQ;
 		st->active = -1;
 		st->nfrozen = 0;
@@ -224,6 +226,30 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		st->bytes_flushed = 0;
 	}
 	return st;
+}
+
+/*
+ * The relfilenodes with a state that belong to relation relid of database
+ * dbid (an index rebuilt by REINDEX or TRUNCATE leaves its old one).
+ */
+int
+lsm_states_for_relid(Oid dbid, Oid relid, RelFileNode *out, int max)
+{
+	HASH_SEQ_STATUS status;
+	LsmRelState *st;
+	int			n = 0;
+
+	if (lsm_shared == NULL)
+		return 0;
+	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
+	hash_seq_init(&status, lsm_state_hash);
+	while ((st = (LsmRelState *) hash_seq_search(&status)) != NULL)
+	{
+		if (st->relid == relid && st->key.dbNode == dbid && n < max)
+			out[n++] = st->key;
+	}
+	LWLockRelease(&lsm_shared->hash_lock);
+	return n;
 }
 
 /*

@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 
 #include "lsm_am.h"
+#include "lsm_index.h"
 
 /* ---------- metapage ---------- */
 
@@ -564,10 +565,21 @@ void
 lsm_rel_sst_options(Relation rel, lsm_sst_options *opts)
 {
 	lsm_sst_options_default(opts);
-	opts->cmp = lsm_bytewise_comparator;
+	opts->cmp = *lsm_rel_comparator(rel);
 	opts->block_size = lsm_block_size;
 	opts->compression = lsm_compression_enabled ? LSM_COMPRESSION_ZSTD : LSM_COMPRESSION_NONE;
 	opts->zstd_level = lsm_zstd_level;
 	opts->bloom_fp_rate = lsm_bloom_fp_rate;
 	lsm_reloptions_apply(rel, opts);
+	if (lsm_rel_is_index(rel))
+	{
+		LsmIndexInfo *ii = lsm_index_info(rel);
+
+		/* bloom keys are the key columns without the TID */
+		opts->bloom_prefix = lsm_index_bloom_prefix;
+		opts->bloom_prefix_arg = NULL;
+		/* equal keys with different bytes would be missed: no filter */
+		if (!ii->bloom_ok)
+			opts->bloom_fp_rate = 0;
+	}
 }

@@ -949,6 +949,13 @@ add_pending_discard(const RelFileNode *rnode, bool at_commit)
 	pending_discards = p;
 }
 
+/* Discard rnode's state at the end of the transaction (commit or abort). */
+void
+lsm_pending_discard(const RelFileNode *rnode, bool at_commit)
+{
+	add_pending_discard(rnode, at_commit);
+}
+
 static void
 process_pending(bool committed, int min_level)
 {
@@ -1024,8 +1031,9 @@ lsm_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 
 		if (RelationIsValid(rel))
 		{
-			if (rel->rd_tableam == lsm_table_am_routine() &&
-				rel->rd_rel->relkind == RELKIND_RELATION)
+			if ((rel->rd_tableam == lsm_table_am_routine() &&
+				 rel->rd_rel->relkind == RELKIND_RELATION) ||
+				lsm_rel_is_lsm_index(rel))
 				add_pending_discard(&rel->rd_node, true);
 			RelationClose(rel);
 		}

@@ -50,12 +50,13 @@ open_lsm_table(Oid relid, LOCKMODE mode)
 {
 	Relation	rel = relation_open(relid, mode);
 
-	if (rel->rd_rel->relkind != RELKIND_RELATION ||
-		rel->rd_tableam != lsm_table_am_routine())
+	if ((rel->rd_rel->relkind != RELKIND_RELATION ||
+		 rel->rd_tableam != lsm_table_am_routine()) &&
+		!lsm_rel_is_lsm_index(rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an lsm table", RelationGetRelationName(rel)),
-				 errhint("Use a table created with USING lsm.")));
+				 errmsg("\"%s\" is not an lsm table or index", RelationGetRelationName(rel)),
+				 errhint("Use a table created with USING lsm, or an index created with USING lsm.")));
 	return rel;
 }
 
@@ -159,12 +160,14 @@ lsm_table_oids(void)
 	TableScanDesc scan = table_beginscan_catalog(classrel, 0, NULL);
 	HeapTuple	tup;
 	Oid			amoid = get_table_am_oid("lsm", true);
+	Oid			idxamoid = get_index_am_oid("lsm_index", true);
 
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
 
-		if (cls->relkind == RELKIND_RELATION && cls->relam == amoid)
+		if ((cls->relkind == RELKIND_RELATION && cls->relam == amoid) ||
+			(cls->relkind == RELKIND_INDEX && OidIsValid(idxamoid) && cls->relam == idxamoid))
 			result = lappend_oid(result, cls->oid);
 	}
 	table_endscan(scan);
@@ -182,7 +185,8 @@ open_listed_table(Oid relid)
 {
 	Relation	rel = try_relation_open(relid, AccessShareLock);
 
-	if (rel != NULL && rel->rd_tableam != lsm_table_am_routine())
+	if (rel != NULL && rel->rd_tableam != lsm_table_am_routine() &&
+		!lsm_rel_is_lsm_index(rel))
 	{
 		relation_close(rel, AccessShareLock);
 		rel = NULL;

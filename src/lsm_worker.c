@@ -245,7 +245,8 @@ work_on(const LsmFlushTarget *t)
 			/* nothing now: the request stays, retried next round */
 		}
 		else if (rel == NULL || !RelFileNodeEquals(rel->rd_node, t->rnode) ||
-				 rel->rd_tableam != lsm_table_am_routine())
+				 (rel->rd_tableam != lsm_table_am_routine() &&
+				  !lsm_rel_is_lsm_index(rel)))
 			lsm_state_clear_flush_request(&t->rnode);
 		else
 		{
