@@ -193,10 +193,11 @@ DROP TABLE err, err_heap, err_granted, err_theirs CASCADE;
 REVOKE CREATE ON SCHEMA public FROM lsm_regress_other;
 DROP ROLE lsm_regress_other;
 
--- CREATE INDEX ... USING lsm: "lsm" is the table access method; the index
--- access method does not exist yet.
+-- CREATE INDEX ... USING lsm: "lsm" names the table access method; the
+-- utility hook routes it to the index access method lsm_index.
 CREATE TABLE err_idx (a int) USING lsm;
-CREATE INDEX ON err_idx USING lsm (a);
+CREATE INDEX err_idx_lsm ON err_idx USING lsm (a);
 \echo :SQLSTATE
+SELECT amname FROM pg_am a JOIN pg_class c ON c.relam = a.oid WHERE c.relname = 'err_idx_lsm';
 CREATE INDEX ON err_idx (a);
 DROP TABLE err_idx;

@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/amapi.h"
+#include "access/relation.h"
 #include "access/nbtree.h"
 #include "access/reloptions.h"
 #include "access/relscan.h"
@@ -48,6 +49,8 @@
 #include "utils/index_selfuncs.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
 #include "utils/timestamp.h"
@@ -97,47 +100,97 @@ validate_style(const char *v)
 				 errhint("Valid values are \"leveled\" and \"tiered\".")));
 }
 
-void
-lsm_index_init(void)
+/*
+ * INSERT ... ON CONFLICT on a table with a unique lsm index: PostgreSQL 15
+ * prepares speculative insertion for btree unique indexes only (it fails
+ * with "unexpected non-btree speculative unique index"), so refuse it
+ * here with a clear error.
+ */
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+
+static void
+check_on_conflict(Query *query)
 {
-	lsm_relopt_kind = add_reloption_kind();
-	add_real_reloption(lsm_relopt_kind, "bloom_fp_rate",
-					   "Bloom filter false-positive rate of SSTables (0 disables)",
-					   -1, -1, 0.5, AccessExclusiveLock);
-	add_string_reloption(lsm_relopt_kind, "compression",
-						 "SSTable block compression: zstd or none",
-						 NULL, validate_compression, AccessExclusiveLock);
-	add_int_reloption(lsm_relopt_kind, "compression_level", "zstd level",
-					  -1, -1, 19, AccessExclusiveLock);
-	add_int_reloption(lsm_relopt_kind, "block_size", "SSTable data block size (bytes)",
-					  -1, -1, 1024 * 1024, AccessExclusiveLock);
-	add_int_reloption(lsm_relopt_kind, "memtable_size",
-					  "Memtable size of the index (kB)",
-					  -1, -1, 1024 * 1024, AccessExclusiveLock);
-	add_string_reloption(lsm_relopt_kind, "compaction_style",
-						 "leveled or tiered", NULL, validate_style,
-						 AccessExclusiveLock);
-	add_int_reloption(lsm_relopt_kind, "l0_compaction_trigger",
-					  "Level-0 SSTables that start a compaction",
-					  -1, -1, 64, AccessExclusiveLock);
-	add_int_reloption(lsm_relopt_kind, "level_base_size", "Target size of level 1 (kB)",
-					  -1, -1, INT_MAX / 2, AccessExclusiveLock);
-	add_real_reloption(lsm_relopt_kind, "level_multiplier",
-					   "Size ratio of consecutive levels", -1, -1, 100,
-					   AccessExclusiveLock);
-	add_int_reloption(lsm_relopt_kind, "target_file_size",
-					  "Size at which compaction starts a new SSTable (kB)",
-					  -1, -1, INT_MAX / 2, AccessExclusiveLock);
+	ListCell   *lc;
+
+	foreach(lc, query->cteList)
+	{
+		CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+		if (cte->ctequery && IsA(cte->ctequery, Query))
+			check_on_conflict((Query *) cte->ctequery);
+	}
+	if (query->commandType != CMD_INSERT || query->onConflict == NULL ||
+		query->resultRelation <= 0)
+		return;
+	{
+		RangeTblEntry *rte = rt_fetch(query->resultRelation, query->rtable);
+		Relation	rel = relation_open(rte->relid, NoLock);
+		List	   *indexes = RelationGetIndexList(rel);
+		ListCell   *ic;
+
+		foreach(ic, indexes)
+		{
+			Relation	index = index_open(lfirst_oid(ic), AccessShareLock);
+			bool		bad = index->rd_index->indisunique && lsm_rel_is_lsm_index(index);
+			char	   *name = pstrdup(RelationGetRelationName(index));
+
+			index_close(index, AccessShareLock);
+			if (bad)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("INSERT ... ON CONFLICT is not supported on table \"%s\": it has the unique lsm index \"%s\"",
+								RelationGetRelationName(rel), name),
+						 errdetail("PostgreSQL 15 implements speculative insertion for unique btree indexes only."),
+						 errhint("Use a unique btree index on this table, or an INSERT that checks for the key first.")));
+		}
+		list_free(indexes);
+		relation_close(rel, NoLock);
+	}
 }
 
 static void
-check_range(const char *name, double v, double lo, double hi, const char *unit)
+lsm_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
-	if (v != -1 && !(v >= lo && v <= hi))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lsm option \"%s\" must be between %g and %g%s, not %g",
-						name, lo, hi, unit, v)));
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	check_on_conflict(query);
+}
+
+void
+lsm_index_init(void)
+{
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = lsm_post_parse_analyze;
+
+	lsm_relopt_kind = add_reloption_kind();
+	add_real_reloption(lsm_relopt_kind, "bloom_fp_rate",
+					   "Bloom filter false-positive rate of SSTables (0 disables)",
+					   0.01, 0, 0.5, AccessExclusiveLock);
+	add_string_reloption(lsm_relopt_kind, "compression",
+						 "SSTable block compression: zstd or none",
+						 "zstd", validate_compression, AccessExclusiveLock);
+	add_int_reloption(lsm_relopt_kind, "compression_level", "zstd level",
+					  3, 1, 19, AccessExclusiveLock);
+	add_int_reloption(lsm_relopt_kind, "block_size", "SSTable data block size (bytes)",
+					  4096, 512, 1024 * 1024, AccessExclusiveLock);
+	add_int_reloption(lsm_relopt_kind, "memtable_size",
+					  "Memtable size of the index (kB; 0: lsm_am.memtable_size)",
+					  0, 0, 1024 * 1024, AccessExclusiveLock);
+	add_string_reloption(lsm_relopt_kind, "compaction_style",
+						 "leveled or tiered", "leveled", validate_style,
+						 AccessExclusiveLock);
+	add_int_reloption(lsm_relopt_kind, "l0_compaction_trigger",
+					  "Level-0 SSTables that start a compaction",
+					  4, 2, 64, AccessExclusiveLock);
+	add_int_reloption(lsm_relopt_kind, "level_base_size", "Target size of level 1 (kB)",
+					  256 * 1024, 64, INT_MAX / 2, AccessExclusiveLock);
+	add_real_reloption(lsm_relopt_kind, "level_multiplier",
+					   "Size ratio of consecutive levels", 10, 2, 100,
+					   AccessExclusiveLock);
+	add_int_reloption(lsm_relopt_kind, "target_file_size",
+					  "Size at which compaction starts a new SSTable (kB)",
+					  64 * 1024, 64, INT_MAX / 2, AccessExclusiveLock);
 }
 
 static bytea *
@@ -159,18 +212,6 @@ lsmi_options(Datum reloptions, bool validate)
 
 	o = (LsmIndexOptions *) build_reloptions(reloptions, validate, lsm_relopt_kind,
 											 sizeof(LsmIndexOptions), tab, lengthof(tab));
-	if (o && validate)
-	{
-		/* the same ranges as lsm table options (lsm_options.c) */
-		check_range("bloom_fp_rate", o->bloom_fp_rate, 0, 0.5, "");
-		check_range("compression_level", o->compression_level, 1, 19, "");
-		check_range("block_size", o->block_size, 512, 1024 * 1024, " bytes");
-		check_range("memtable_size", o->memtable_size, 64, 1024 * 1024, " kB");
-		check_range("l0_compaction_trigger", o->l0_compaction_trigger, 2, 64, "");
-		check_range("level_base_size", o->level_base_size, 64, INT_MAX / 2, " kB");
-		check_range("level_multiplier", o->level_multiplier, 2, 100, "");
-		check_range("target_file_size", o->target_file_size, 64, INT_MAX / 2, " kB");
-	}
 	return (bytea *) o;
 }
 
@@ -613,7 +654,8 @@ find_key(Relation index, LsmIndexInfo *ii, LsmReadView *view, const char *key,
 
 	*out = palloc(sizeof(KeyEntry) * max);
 	CurrentResourceOwner = view->owner;
-	it = lsm_view_point_iter(view, ii->bloom_ok ? key : NULL, keylen);
+	it = lsm_view_point_iter(view, ii->bloom_ok ? target.data : NULL,
+							 target.len - LSM_TRAILER_SIZE);
 	for (lsm_iter_seek(it, target.data, target.len); lsm_iter_valid(it); lsm_iter_next(it))
 	{
 		size_t		klen;

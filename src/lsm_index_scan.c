@@ -420,6 +420,8 @@ choose_iter(LsmIndexScan *s)
 		}
 		initStringInfo(&key);
 		lsm_index_encode_cols(ii, &key, vals, nulls, 0, ii->nkeys);
+		/* a user key: the bloom prefix drops the TID */
+		appendBinaryStringInfo(&key, "\0\0\0\0\0\0", LSM_INDEX_TID_LEN);
 		CurrentResourceOwner = s->view->owner;
 		s->it = lsm_view_point_iter(s->view, key.data, key.len);
 		CurrentResourceOwner = saved;

@@ -385,7 +385,8 @@ lsm_read_view_close(LsmReadView *view)
 
 /*
  * A merged iterator over the view's memtables and the SSTables whose
- * bloom filter may hold bloomkey (all of them if bloomkey is NULL), for
+ * bloom filter may hold the bloom key of user key bloomkey (all of them if
+ * bloomkey is NULL), for
  * point lookups of an index.  The caller destroys it, with the view's
  * resource owner current.
  */

@@ -136,7 +136,10 @@ extern lsm_status lsm_sst_reader_open(const lsm_allocator *alloc,
 									  lsm_sst_reader **reader,
 									  uint64_t *bad_offset);
 extern const lsm_sst_props *lsm_sst_reader_props(const lsm_sst_reader *r);
-/* False if no entry with this bloom key can be in the table. */
+/*
+ * False if no entry whose bloom key is that of user key ukey can be in
+ * the table (the bloom_prefix of the options is applied to ukey).
+ */
 extern bool lsm_sst_reader_may_contain(const lsm_sst_reader *r,
 									   const char *ukey, size_t len);
 /*
