@@ -108,7 +108,10 @@ lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot)
 	int			i;
 
 	if (snapshot->snapshot_type == SNAPSHOT_DIRTY)
+	{
 		snapshot->xmin = snapshot->xmax = InvalidTransactionId;
+		snapshot->speculativeToken = 0;		/* insertions wait for the whole transaction */
+	}
 	for (i = 0; i < n; i++)
 	{
 		if (e[i].type == LSM_TYPE_DELETE &&

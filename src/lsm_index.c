@@ -733,6 +733,9 @@ unique_check(Relation index, Relation heap, LsmIndexInfo *ii, LsmRelState *st,
 			if (ItemPointerEquals(&tid, self))
 				continue;		/* a recheck finds the tuple itself */
 			InitDirtySnapshot(dirty);
+			/* InitDirtySnapshot sets only the type; a table AM may not reset these */
+			dirty.xmin = dirty.xmax = InvalidTransactionId;
+			dirty.speculativeToken = 0;
 			if (!table_index_fetch_tuple_check(heap, &tid, &dirty, &all_dead))
 				continue;
 			if (mode == UNIQUE_CHECK_PARTIAL)
