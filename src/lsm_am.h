@@ -401,6 +401,24 @@ extern void lsm_report_sst_error(Relation rel, const LsmSstEntry *sst,
 								 lsm_status st, uint64 bad_offset);
 extern void lsm_rel_sst_options(Relation rel, lsm_sst_options *opts);
 
+/* A growable palloc'd buffer as the core's sink: SSTables are built here. */
+typedef struct LsmBufSink
+{
+	char	   *data;
+	Size		len;
+	Size		cap;
+	lsm_sink	sink;			/* pass &sink to lsm_sst_builder_new */
+} LsmBufSink;
+
+extern void lsm_bufsink_init(LsmBufSink *b, Size cap);
+
+struct LsmRelState;
+struct LsmSstEntry;
+extern void lsm_sst_store(Relation rel, struct LsmRelState *st, const LsmBufSink *b,
+						  uint64 file_size, const lsm_sst_props *props, int level,
+						  double bloom_fp_rate, TransactionId min_xid,
+						  struct LsmSstEntry *e);
+
 /* ---------- Per-table options (lsm_options.c) ---------- */
 #define LSM_CONSTRAINT_INDEX_BTREE 0
 #define LSM_CONSTRAINT_INDEX_LSM 1

@@ -139,10 +139,7 @@ typedef struct Outputs
 	const lsm_allocator *alloc;
 	uint64		target;
 	lsm_sst_builder *b;
-	char	   *buf;
-	Size		len;
-	Size		cap;
-	lsm_sink	sink;
+	LsmBufSink	buf;			/* the output being built */
 	LsmSstEntry *done;
 	int			ndone;
 	int			maxdone;
@@ -152,23 +149,6 @@ typedef struct Outputs
 	int			job;
 	TransactionId min_xid;		/* of the output being built */
 } Outputs;
-
-static lsm_status
-out_append(void *arg, const char *data, size_t len)
-{
-	Outputs    *o = (Outputs *) arg;
-
-	if (o->len + len > o->cap)
-	{
-		Size		newcap = Max(o->cap * 2, o->len + len);
-
-		o->buf = repalloc_huge(o->buf, newcap);
-		o->cap = newcap;
-	}
-	memcpy(o->buf + o->len, data, len);
-	o->len += len;
-	return LSM_OK;
-}
 
 /* Sleep as needed so that compaction writes stay under the rate limit. */
 static void
@@ -202,8 +182,6 @@ out_finish(Outputs *o)
 {
 	const lsm_sst_props *props;
 	uint64		file_size;
-	uint32		nblocks;
-	BlockNumber start;
 	LsmSstEntry *e;
 	lsm_status	s;
 
@@ -219,37 +197,22 @@ out_finish(Outputs *o)
 	if (s != LSM_OK)
 		elog(ERROR, "lsm compaction of \"%s\": %s", RelationGetRelationName(o->rel),
 			 lsm_status_string(s));
-	nblocks = (uint32) ((file_size + LSM_SST_PAGE_PAYLOAD - 1) / LSM_SST_PAGE_PAYLOAD);
-	start = lsm_manifest_reserve(o->rel, o->st, nblocks);
-	lsm_sst_write(o->rel, o->buf, file_size, start, nblocks);
-	o->bytes_written += (uint64) nblocks * BLCKSZ;
-	if (o->job >= 0)
-		lsm_job(o->job)->bytes_written = o->bytes_written;
-	throttle(o);
-
 	if (o->ndone == o->maxdone)
 	{
 		o->maxdone *= 2;
 		o->done = repalloc(o->done, sizeof(LsmSstEntry) * o->maxdone);
 	}
 	e = &o->done[o->ndone++];
-	memset(e, 0, sizeof(*e));
-	lsm_make_uuid(e->id);
-	e->level = o->to_level;
-	e->start = start;
-	e->nblocks = nblocks;
-	e->file_size = file_size;
-	e->entries = props->num_entries;
-	e->tombstones = props->num_deletes;
-	e->min_seq = props->min_seq;
-	e->max_seq = props->max_seq;
-	e->created_at = GetCurrentTimestamp();
-	e->bloom_fp_rate = o->opts.bloom_fp_rate;
-	e->min_xid = TransactionIdIsValid(o->min_xid) ? o->min_xid : FrozenTransactionId;
+	lsm_sst_store(o->rel, o->st, &o->buf, file_size, props, o->to_level,
+				  o->opts.bloom_fp_rate, o->min_xid, e);
 	o->min_xid = InvalidTransactionId;
+	o->bytes_written += (uint64) e->nblocks * BLCKSZ;
+	if (o->job >= 0)
+		lsm_job(o->job)->bytes_written = o->bytes_written;
+	throttle(o);
 	lsm_sst_builder_free(o->b);
 	o->b = NULL;
-	o->len = 0;
+	o->buf.len = 0;
 }
 
 static void
@@ -259,8 +222,8 @@ out_add(Outputs *o, const char *ikey, size_t klen, const char *val, size_t vlen)
 
 	if (o->b == NULL)
 	{
-		o->len = 0;
-		o->b = lsm_sst_builder_new(o->alloc, &o->opts, &o->sink);
+		o->buf.len = 0;
+		o->b = lsm_sst_builder_new(o->alloc, &o->opts, &o->buf.sink);
 	}
 	s = lsm_sst_builder_add(o->b, ikey, klen, val, vlen);
 	if (s != LSM_OK)
@@ -439,10 +402,7 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 		lsm_rel_sst_options(rel, &o.opts);
 		o.alloc = alloc;
 		o.target = target;
-		o.cap = 1024 * 1024;
-		o.buf = palloc(o.cap);
-		o.sink.append = out_append;
-		o.sink.ctx = &o;
+		lsm_bufsink_init(&o.buf, 1024 * 1024);
 		o.maxdone = 8;
 		o.done = palloc(sizeof(LsmSstEntry) * o.maxdone);
 		o.to_level = pick->to_level;

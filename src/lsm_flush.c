@@ -33,33 +33,8 @@
 #include "storage/lmgr.h"
 #include "storage/procarray.h"
 #include "utils/memutils.h"
-#include "utils/timestamp.h"
 
 #include "lsm_am.h"
-
-typedef struct MemSink
-{
-	char	   *data;
-	Size		len;
-	Size		cap;
-} MemSink;
-
-static lsm_status
-memsink_append(void *arg, const char *data, size_t len)
-{
-	MemSink    *s = (MemSink *) arg;
-
-	if (s->len + len > s->cap)
-	{
-		Size		newcap = Max(s->cap * 2, s->len + len);
-
-		s->data = repalloc_huge(s->data, newcap);
-		s->cap = newcap;
-	}
-	memcpy(s->data + s->len, data, len);
-	s->len += len;
-	return LSM_OK;
-}
 
 /*
  * True if an entry written by this transaction can never become visible:
@@ -102,14 +77,12 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 	lsm_allocator allocator;
 	const lsm_allocator *alloc = &allocator;
 	lsm_sst_options opts;
-	MemSink		sink = {palloc(65536), 0, 65536};
-	lsm_sink	snk = {memsink_append, &sink};
+	LsmBufSink	sink;
 	lsm_sst_builder *b;
 	lsm_iter   *it;
 	const lsm_sst_props *props = NULL;
 	uint64		file_size = 0;
 	uint64		nentries;
-	BlockNumber start = InvalidBlockNumber;
 	uint32		nblocks = 0;
 	LsmSstEntry sst;
 	LsmManifestEdit edit;
@@ -128,7 +101,8 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 	 * compressed; compaction outputs use the table's level.
 	 */
 	opts.zstd_level = Min(opts.zstd_level, 1);
-	b = lsm_sst_builder_new(alloc, &opts, &snk);
+	lsm_bufsink_init(&sink, 65536);
+	b = lsm_sst_builder_new(alloc, &opts, &sink.sink);
 	it = lsm_memtable_iter_new(&slot->mt, lsm_rel_comparator(rel), alloc);
 	for (lsm_iter_seek_first(it); lsm_iter_valid(it); lsm_iter_next(it))
 	{
@@ -164,24 +138,9 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 		if (s != LSM_OK)
 			elog(ERROR, "lsm flush of \"%s\": %s", RelationGetRelationName(rel),
 				 lsm_status_string(s));
-		nblocks = (uint32) ((file_size + LSM_SST_PAGE_PAYLOAD - 1) / LSM_SST_PAGE_PAYLOAD);
-		start = lsm_manifest_reserve(rel, st, nblocks);
-		lsm_sst_write(rel, sink.data, file_size, start, nblocks);
-
-		memset(&sst, 0, sizeof(sst));
-		lsm_make_uuid(sst.id);
-		sst.level = 0;
-		sst.start = start;
-		sst.nblocks = nblocks;
-		sst.file_size = file_size;
-		sst.entries = props->num_entries;
-		sst.tombstones = props->num_deletes;
-		sst.min_seq = props->min_seq;
-		sst.max_seq = props->max_seq;
-		sst.created_at = GetCurrentTimestamp();
-		sst.bloom_fp_rate = opts.bloom_fp_rate;
-		/* FrozenTransactionId: nothing unfrozen (0 would mean "unknown") */
-		sst.min_xid = TransactionIdIsValid(min_xid) ? min_xid : FrozenTransactionId;
+		lsm_sst_store(rel, st, &sink, file_size, props, 0, opts.bloom_fp_rate,
+					  min_xid, &sst);
+		nblocks = sst.nblocks;
 		edit.nadd = 1;
 		edit.add = &sst;
 	}

@@ -272,30 +272,6 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	bs->indtuples++;
 }
 
-typedef struct BufSink
-{
-	char	   *data;
-	Size		len;
-	Size		cap;
-} BufSink;
-
-static lsm_status
-bufsink_append(void *arg, const char *data, size_t len)
-{
-	BufSink    *s = (BufSink *) arg;
-
-	if (s->len + len > s->cap)
-	{
-		Size		newcap = Max(s->cap * 2, s->len + len);
-
-		s->data = repalloc_huge(s->data, newcap);
-		s->cap = newcap;
-	}
-	memcpy(s->data + s->len, data, len);
-	s->len += len;
-	return LSM_OK;
-}
-
 /* Raise the unique violation error for a key (no LWLocks held). */
 static void
 report_duplicate(Relation index, Relation heap, Datum *values, bool *isnull)
@@ -379,8 +355,7 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	lsm_allocator alloc;
 	MemoryContext cxt;
 	MemoryContext old;
-	BufSink		sink;
-	lsm_sink	snk;
+	LsmBufSink	sink;
 	lsm_sst_builder *b = NULL;
 	LsmSstEntry *outs;
 	int			nouts = 0;
@@ -463,11 +438,7 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	lsm_rel_sst_options(index, &opts);
 	lsm_rel_compaction_options(index, &copts, &target);
 	lsm_palloc_allocator_init(&alloc, cxt);
-	sink.cap = 1024 * 1024;
-	sink.data = palloc(sink.cap);
-	sink.len = 0;
-	snk.append = bufsink_append;
-	snk.ctx = &sink;
+	lsm_bufsink_init(&sink, 1024 * 1024);
 	outs = palloc(sizeof(LsmSstEntry) * maxouts);
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
 	seq = st->next_seq++;
@@ -495,36 +466,20 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 			{
 				const lsm_sst_props *props;
 				uint64		file_size;
-				uint32		nblocks;
-				BlockNumber start;
-				LsmSstEntry *e;
 
 				s = lsm_sst_builder_finish(b, &props, &file_size);
 				if (s != LSM_OK)
 					elog(ERROR, "lsm index build of \"%s\": %s",
 						 RelationGetRelationName(index), lsm_status_string(s));
-				nblocks = (uint32) ((file_size + LSM_SST_PAGE_PAYLOAD - 1) / LSM_SST_PAGE_PAYLOAD);
-				start = lsm_manifest_reserve(index, st, nblocks);
-				lsm_sst_write(index, sink.data, file_size, start, nblocks);
 				if (nouts == maxouts)
 				{
 					maxouts *= 2;
 					outs = repalloc(outs, sizeof(LsmSstEntry) * maxouts);
 				}
-				e = &outs[nouts++];
-				memset(e, 0, sizeof(*e));
-				lsm_make_uuid(e->id);
-				e->start = start;
-				e->nblocks = nblocks;
-				e->file_size = file_size;
-				e->entries = props->num_entries;
-				e->tombstones = props->num_deletes;
-				e->min_seq = props->min_seq;
-				e->max_seq = props->max_seq;
-				e->created_at = GetCurrentTimestamp();
-				e->bloom_fp_rate = opts.bloom_fp_rate;
-				e->min_xid = FrozenTransactionId;
-				total += (uint64) nblocks * BLCKSZ;
+				/* the level is set once the total size is known */
+				lsm_sst_store(index, st, &sink, file_size, props, 0, opts.bloom_fp_rate,
+							  InvalidTransactionId, &outs[nouts]);
+				total += (uint64) outs[nouts++].nblocks * BLCKSZ;
 			}
 			if (b != NULL)
 				lsm_sst_builder_free(b);
@@ -578,7 +533,7 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 		ikey.len += LSM_TRAILER_SIZE;
 
 		if (b == NULL)
-			b = lsm_sst_builder_new(&alloc, &opts, &snk);
+			b = lsm_sst_builder_new(&alloc, &opts, &sink.sink);
 		s = lsm_sst_builder_add(b, ikey.data, ikey.len, val.data, val.len);
 		if (s != LSM_OK)
 			elog(ERROR, "lsm index build of \"%s\": %s",
@@ -623,7 +578,6 @@ lsmi_buildempty(Relation index)
 typedef struct KeyEntry
 {
 	ItemPointerData tid;
-	bool		live;
 } KeyEntry;
 
 /*
@@ -689,7 +643,6 @@ find_key(Relation index, LsmIndexInfo *ii, LsmReadView *view, const char *key,
 			*out = repalloc(*out, sizeof(KeyEntry) * max);
 		}
 		(*out)[n].tid = tid;
-		(*out)[n].live = true;
 		n++;
 	}
 	if (lsm_iter_status(it) != LSM_OK)
@@ -733,9 +686,6 @@ unique_check(Relation index, Relation heap, LsmIndexInfo *ii, LsmRelState *st,
 			if (ItemPointerEquals(&tid, self))
 				continue;		/* a recheck finds the tuple itself */
 			InitDirtySnapshot(dirty);
-			/* InitDirtySnapshot sets only the type; a table AM may not reset these */
-			dirty.xmin = dirty.xmax = InvalidTransactionId;
-			dirty.speculativeToken = 0;
 			if (!table_index_fetch_tuple_check(heap, &tid, &dirty, &all_dead))
 				continue;
 			if (mode == UNIQUE_CHECK_PARTIAL)
@@ -992,12 +942,6 @@ lsmi_adjustmembers(Oid opfamilyoid, Oid opclassoid, List *operators, List *funct
 	btadjustmembers(opfamilyoid, opclassoid, operators, functions);
 }
 
-static char *
-lsmi_buildphasename(int64 phasenum)
-{
-	return NULL;
-}
-
 bool
 lsm_indam_is_ours(const IndexAmRoutine *am)
 {
@@ -1038,7 +982,7 @@ lsm_index_handler(PG_FUNCTION_ARGS)
 	amroutine->amcostestimate = lsmi_costestimate;
 	amroutine->amoptions = lsmi_options;
 	amroutine->amproperty = NULL;
-	amroutine->ambuildphasename = lsmi_buildphasename;
+	amroutine->ambuildphasename = NULL;
 	amroutine->amvalidate = lsmi_validate;
 	amroutine->amadjustmembers = lsmi_adjustmembers;
 	amroutine->ambeginscan = lsmi_beginscan;

@@ -100,7 +100,6 @@ typedef struct LsmIndexProbe
 extern LsmIndexInfo *lsm_index_info(Relation index);
 extern bool lsm_rel_is_index(Relation rel);
 extern bool lsm_rel_is_lsm_index(Relation rel);
-extern Oid	lsm_index_am_oid(void);
 extern const lsm_comparator *lsm_rel_comparator(Relation rel);
 extern size_t lsm_index_bloom_prefix(void *arg, const char *ukey, size_t len);
 extern void lsm_index_encode_cols(LsmIndexInfo *ii, StringInfo buf, Datum *values,

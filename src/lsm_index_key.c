@@ -21,7 +21,6 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
-#include "commands/defrem.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -30,12 +29,6 @@
 #include "lsm_index.h"
 
 static LsmIndexInfo *index_infos = NULL;
-
-Oid
-lsm_index_am_oid(void)
-{
-	return get_index_am_oid("lsm_index", true);
-}
 
 bool
 lsm_rel_is_index(Relation rel)

@@ -22,7 +22,9 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "access/transam.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "lsm_am.h"
 #include "lsm_index.h"
@@ -555,6 +557,63 @@ lsm_palloc_allocator_init(lsm_allocator *alloc, MemoryContext cxt)
 	alloc->alloc = palloc_alloc;
 	alloc->free = palloc_free;
 	alloc->ctx = cxt;
+}
+
+static lsm_status
+bufsink_append(void *arg, const char *data, size_t len)
+{
+	LsmBufSink *b = (LsmBufSink *) arg;
+
+	if (b->len + len > b->cap)
+	{
+		Size		newcap = Max(b->cap * 2, b->len + len);
+
+		b->data = repalloc_huge(b->data, newcap);
+		b->cap = newcap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	return LSM_OK;
+}
+
+void
+lsm_bufsink_init(LsmBufSink *b, Size cap)
+{
+	b->data = palloc(cap);
+	b->len = 0;
+	b->cap = cap;
+	b->sink.append = bufsink_append;
+	b->sink.ctx = b;
+}
+
+/*
+ * Store a finished SSTable (file_size bytes of b): reserve blocks for it,
+ * write and log its pages, and describe it in *e for a manifest edit at
+ * level.  min_xid: its oldest unfrozen xid, or invalid for none.
+ */
+void
+lsm_sst_store(Relation rel, LsmRelState *st, const LsmBufSink *b, uint64 file_size,
+			  const lsm_sst_props *props, int level, double bloom_fp_rate,
+			  TransactionId min_xid, LsmSstEntry *e)
+{
+	uint32		nblocks = (uint32) ((file_size + LSM_SST_PAGE_PAYLOAD - 1) / LSM_SST_PAGE_PAYLOAD);
+	BlockNumber start = lsm_manifest_reserve(rel, st, nblocks);
+
+	lsm_sst_write(rel, b->data, file_size, start, nblocks);
+	memset(e, 0, sizeof(*e));
+	lsm_make_uuid(e->id);
+	e->level = level;
+	e->start = start;
+	e->nblocks = nblocks;
+	e->file_size = file_size;
+	e->entries = props->num_entries;
+	e->tombstones = props->num_deletes;
+	e->min_seq = props->min_seq;
+	e->max_seq = props->max_seq;
+	e->created_at = GetCurrentTimestamp();
+	e->bloom_fp_rate = bloom_fp_rate;
+	/* FrozenTransactionId: nothing unfrozen (0 would mean "unknown") */
+	e->min_xid = TransactionIdIsValid(min_xid) ? min_xid : FrozenTransactionId;
 }
 
 /*
