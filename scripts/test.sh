@@ -6,7 +6,8 @@
 # Steps, each reported as it runs:
 #   1. install missing Debian packages (scripts/lib.sh: lsm_ensure_deps);
 #   2. copy the working tree (sources only) to a fresh directory under
-#      ${TMPDIR:-/tmp}, build it there and `make install` it;
+#      ${TMPDIR:-/tmp}, build it there (plain, then with the extension's
+#      Asserts on: make ASSERTS=1) and `make install` the assert build;
 #   3. `make core-check`: engine-core unit tests, no server;
 #   4. pg_regress: `make installcheck` with the TAP tests switched off
 #      (REGRESS, in a --temp-instance configured by test/lsm_test.conf);
@@ -87,6 +88,10 @@ tar -C "$src" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
 	{ fail "copy source tree"; summary; }
 cd "$work/tree" || exit 1
 echo "test tree: $work/tree"
+# The tests run the extension built with its Asserts on (make ASSERTS=1;
+# LSM_TEST_ASSERTS=0 for a plain build).  First the plain build, so that
+# its warnings show too.
+ASSERTS="${LSM_TEST_ASSERTS:-1}"
 if make -s PG_CONFIG="$PG_CONFIG" >"$work/build.log" 2>&1; then
 	echo "    ok    build"
 else
@@ -95,6 +100,26 @@ else
 	summary
 fi
 grep -E 'warning:' "$work/build.log" && echo "(compiler warnings above)"
+if [ "$ASSERTS" = 1 ]; then
+	make -s clean >/dev/null 2>&1
+	if make -s PG_CONFIG="$PG_CONFIG" ASSERTS=1 >"$work/build-asserts.log" 2>&1; then
+		echo "    ok    build with assertions (make ASSERTS=1)"
+	else
+		cat "$work/build-asserts.log"
+		fail "build with assertions"
+		summary
+	fi
+	# An assert-only server function would be missing from Debian's server.
+	missing=$(comm -23 \
+		<(nm -D --undefined-only lsm_am.so | awk '{print $2}' | grep -v '@' | sort -u) \
+		<(nm -D --defined-only "$("$PG_CONFIG" --bindir)/postgres" | awk '{print $3}' | sort -u) |
+		grep -Ev '^(XXH|ZSTD_|_ITM_|__gmon_start__|log$|lround$|pow$|floor$|ceil$|sqrt$|exp$)' || true)
+	if [ -n "$missing" ]; then
+		echo "symbols the server does not export: $missing"
+		fail "build with assertions (symbols)"
+		summary
+	fi
+fi
 if (lsm_make_install) >"$work/install.log" 2>&1; then
 	echo "    ok    make install"
 else

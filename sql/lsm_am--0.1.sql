@@ -48,7 +48,7 @@ CREATE FUNCTION lsm_am.running_jobs(
 	OUT from_level integer, OUT to_level integer, OUT input_sstables jsonb,
 	OUT trivial_move boolean, OUT started_at timestamptz,
 	OUT bytes_written bigint, OUT keys_in bigint, OUT keys_dropped bigint,
-	OUT progress float8)
+	OUT progress float8, OUT status text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'lsm_am_running_jobs' LANGUAGE C STRICT VOLATILE;
 
@@ -90,14 +90,15 @@ CREATE TABLE lsm_am.compaction_history (
 );
 CREATE INDEX ON lsm_am.compaction_history (completed_at);
 
--- The seed schema's CompactionJob: running jobs (with progress) and history.
+-- CompactionJob: running jobs (with progress), failed ones not yet recorded,
+-- and the history.
 CREATE VIEW compactionjob AS
 	SELECT j.id, j.input_sstables, NULL::uuid AS output_sstable_id,
 		   j.started_at, NULL::timestamptz AS completed_at,
 		   NULL::bigint AS bytes_read, j.bytes_written,
 		   j.relid::regclass AS relation, j.kind, j.from_level, j.to_level,
 		   '[]'::jsonb AS output_sstables, j.keys_in, j.keys_dropped,
-		   'running'::text AS status, j.reason, j.trivial_move, j.progress
+		   j.status, j.reason, j.trivial_move, j.progress
 	  FROM lsm_am.running_jobs() j
 	UNION ALL
 	SELECT h.id, h.input_sstables, h.output_sstable_id,
@@ -107,7 +108,7 @@ CREATE VIEW compactionjob AS
 		   h.output_sstables, h.keys_in, h.keys_dropped,
 		   h.status, h.reason, h.trivial_move, 1.0::float8
 	  FROM lsm_am.compaction_history h;
-COMMENT ON VIEW compactionjob IS 'Flush and compaction jobs of lsm tables: running ones with progress, finished ones from lsm_am.compaction_history';
+COMMENT ON VIEW compactionjob IS 'Flush and compaction jobs of lsm tables: running ones with progress, failed ones not yet recorded, finished ones from lsm_am.compaction_history';
 
 -- Per-level statistics, modeled on RocksDB's Compaction Stats.  L0's
 -- write_amp is flush output over memtable bytes; Ln's is bytes written

@@ -40,6 +40,7 @@ int			lsm_max_workers = 2;
 int			lsm_rate_limit_kb = 0;
 int			lsm_history_size = 1000;
 int			lsm_debug_compaction_pause_ms = 0;
+int			lsm_debug_max_sstables = 0;
 
 static const struct config_enum_entry style_options[] = {
 	{"leveled", LSM_COMPACTION_LEVELED, false},
@@ -229,6 +230,13 @@ _PG_init(void)
 							&lsm_debug_compaction_pause_ms,
 							0, 0, 3600 * 1000,
 							PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.debug_max_sstables",
+							"Testing only: SSTables a relation's manifest may list (0: as many as the metapage holds).",
+							"Lets tests reach the manifest's limit with few SSTables.",
+							&lsm_debug_max_sstables,
+							0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lsm_am");
 

@@ -55,6 +55,7 @@ extern int	lsm_max_workers;
 extern int	lsm_rate_limit_kb;
 extern int	lsm_history_size;
 extern int	lsm_debug_compaction_pause_ms;
+extern int	lsm_debug_max_sstables;		/* 0: the metapage's capacity */
 
 extern bool lsm_loaded_at_startup;		/* _PG_init ran from preload */
 extern void lsm_check_preloaded(void);
@@ -273,8 +274,15 @@ typedef struct LsmRelState
 	bool		loaded;			/* memtables rebuilt from log pages */
 	bool		flush_requested;
 	bool		compact_requested;
-	int			flushing_pid;	/* backend flushing it, or 0 */
-	int			compacting_pid; /* backend compacting it, or 0 */
+	/*
+	 * Claims (LsmClaim): the pid of the backend flushing / compacting it,
+	 * or 0.  Taken and given back with atomics, never under a lock, so that
+	 * error and exit paths can release them (see lsm_claim_try).  The
+	 * failure counters and retry times are written by the claim holder.
+	 */
+	pg_atomic_uint32 claim_pid[2];
+	int			failures[2];	/* failed runs in a row */
+	int64		retry_at[2];	/* TimestampTz: no automatic run before */
 	int			l0_files;		/* level-0 SSTables (for backpressure) */
 	uint64		version;		/* bumped at every memtable list or manifest change */
 	int			nssts;			/* SSTables in the manifest */
@@ -321,6 +329,10 @@ typedef struct LsmJob
 	uint64		bytes_read;
 	uint64		bytes_written;
 	char		reason[96];
+	/* a job that failed in a backend, until written to the history */
+	bool		failed;
+	int64		ended_at;		/* TimestampTz */
+	char		error[160];
 } LsmJob;
 
 typedef struct LsmShared
@@ -352,6 +364,23 @@ extern void lsm_shmem_startup(void);
 extern LsmRelState *lsm_state_lookup(const RelFileNode *rnode);
 extern LsmRelState *lsm_state_get(const RelFileNode *rnode, bool *found);
 extern void lsm_state_discard(const RelFileNode *rnode);
+
+/*
+ * Flush and compaction claims: at most one backend flushes and one
+ * compacts a relation at a time.  A backend holds at most one claim of
+ * each kind.  lsm_claim_release needs no lock, so it is safe in PG_CATCH
+ * blocks and exit callbacks whatever the failed code held.
+ */
+typedef enum LsmClaim
+{
+	LSM_CLAIM_FLUSH = 0,
+	LSM_CLAIM_COMPACT = 1
+} LsmClaim;
+
+extern bool lsm_claim_try(LsmRelState *st, LsmClaim kind);
+extern void lsm_claim_release(LsmClaim kind, bool failed);
+extern bool lsm_claim_busy(LsmRelState *st, LsmClaim kind);
+extern bool lsm_claim_retry_due(LsmRelState *st, LsmClaim kind, int64 now);
 extern int	lsm_shed_memtables(const RelFileNode *except);
 extern LsmMemSlot *lsm_slot(int idx);
 extern int	lsm_slot_alloc(const RelFileNode *owner, uint64 gen);
@@ -488,6 +517,7 @@ extern void lsm_manifest_sweep(Relation rel, LsmRelState *st,
 extern void lsm_manifest_init_pins(LsmRelState *st, const LsmMetaData *meta);
 extern BlockNumber lsm_manifest_take_free_tail(Relation rel, LsmRelState *st);
 extern int	lsm_manifest_pins_free(LsmRelState *st);
+extern int	lsm_manifest_max_ssts(void);
 extern void lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx);
 extern void lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n);
 extern BlockNumber *lsm_loggen_pages(Relation rel, const LsmLogGen *lg, int *npages);
@@ -515,16 +545,12 @@ extern LsmJob *lsm_job(int j);
 extern void lsm_job_finish(int j, Relation rel, const LsmJobResult *res);
 extern void lsm_job_record_failure(void);
 extern void lsm_job_abort_cleanup(const char *message);
+extern void lsm_job_fail_current_error(void);
 extern void lsm_make_uuid(uint8 *id);
 
 /* ---------- Compaction (lsm_compact.c) ---------- */
 extern int	lsm_compact_relation(Relation rel, bool manual, int level);
 extern void lsm_maybe_request_compaction(Relation rel, LsmRelState *st);
-extern void lsm_claims_init(void);
-extern void lsm_release_flush_claim(void);
-extern void lsm_release_compact_claim(void);
-extern LsmRelState *lsm_claimed_flush;
-extern LsmRelState *lsm_claimed_compact;
 
 /* ---------- Flush (lsm_flush.c) ---------- */
 extern int	lsm_flush_relation(Relation rel, bool all);
@@ -646,6 +672,7 @@ typedef struct xl_lsm_compact
 #define LSM_META_RESERVE	1
 #define LSM_META_SWEEP		2
 #define LSM_META_TRUNCATE	3
+#define LSM_META_UNRESERVE	4	/* a refused switch gives its outputs' blocks back */
 
 typedef struct xl_lsm_meta
 {

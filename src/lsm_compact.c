@@ -5,7 +5,7 @@
  *	  (src/core/lsm_compaction.c) into new ones, dropping what no snapshot
  *	  can see any more, and swap them into the manifest.
  *
- * A compaction of one relation at a time (compacting_pid); flushes run
+ * A compaction of one relation at a time (its LSM_CLAIM_COMPACT); flushes run
  * beside it, each applying its own edit to the manifest.  Steps:
  *	1. copy the manifest, read every SSTable's key range (props), pick;
  *	2. trivial move: change the SSTable's level in the manifest, done;
@@ -47,64 +47,6 @@
 #include "utils/timestamp.h"
 
 #include "lsm_am.h"
-
-LsmRelState *lsm_claimed_flush = NULL;
-LsmRelState *lsm_claimed_compact = NULL;
-
-/* A backend exiting in the middle of a flush or compaction. */
-static void
-lsm_exit_callback(int code, Datum arg)
-{
-	lsm_job_abort_cleanup("backend exited");
-	lsm_release_flush_claim();
-	lsm_release_compact_claim();
-}
-
-/*
- * Register the exit callback (once per backend: callbacks registered by
- * the postmaster are not inherited).  Called before claiming a relation.
- */
-void
-lsm_claims_init(void)
-{
-	static bool done = false;
-
-	if (!done)
-	{
-		before_shmem_exit(lsm_exit_callback, 0);
-		done = true;
-	}
-}
-
-void
-lsm_release_flush_claim(void)
-{
-	LsmRelState *st = lsm_claimed_flush;
-
-	if (st == NULL)
-		return;
-	lsm_claimed_flush = NULL;
-	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	if (st->flushing_pid == MyProcPid)
-		st->flushing_pid = 0;
-	LWLockRelease(&st->lock);
-	ConditionVariableBroadcast(&st->cv);
-}
-
-void
-lsm_release_compact_claim(void)
-{
-	LsmRelState *st = lsm_claimed_compact;
-
-	if (st == NULL)
-		return;
-	lsm_claimed_compact = NULL;
-	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	if (st->compacting_pid == MyProcPid)
-		st->compacting_pid = 0;
-	LWLockRelease(&st->lock);
-	ConditionVariableBroadcast(&st->cv);
-}
 
 /* ---------- one compaction ---------- */
 
@@ -607,18 +549,8 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 				 errmsg("cannot compact lsm relations during recovery"),
 				 errhint("Compact on the primary; standbys replay its compactions.")));
 	st = lsm_memstore_open(rel);
-	lsm_claims_init();
-	for (;;)
+	while (!lsm_claim_try(st, LSM_CLAIM_COMPACT))
 	{
-		LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-		if (st->compacting_pid == 0)
-		{
-			st->compacting_pid = MyProcPid;
-			lsm_claimed_compact = st;
-			LWLockRelease(&st->lock);
-			break;
-		}
-		LWLockRelease(&st->lock);
 		if (!manual)
 			return 0;
 		(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
@@ -710,11 +642,16 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 			}
 		}
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		lsm_release_compact_claim();
+		/* no lock here: the error may have been raised holding st->lock */
+		lsm_job_fail_current_error();
+		st->compact_requested = true;	/* retried after a pause */
+		lsm_claim_release(LSM_CLAIM_COMPACT, true);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	lsm_claim_release(LSM_CLAIM_COMPACT, false);
 	return count;
 }
 
@@ -732,7 +669,7 @@ lsm_maybe_request_compaction(Relation rel, LsmRelState *st)
 	/* deeper levels are handled by the same run: it loops until calm */
 	if (st->l0_files >= (copts.style == LSM_COMPACTION_TIERED ?
 						 copts.tier_min_threshold : copts.l0_trigger) ||
-		st->nssts > (int) LSM_META_MAX_SSTS / 2)
+		st->nssts > lsm_manifest_max_ssts() / 2)
 	{
 		st->compact_requested = true;
 		lsm_wake_launcher();

@@ -16,7 +16,7 @@
  *	   so readers see either the memtable or the SSTable, never neither
  *	   (lsm_manifest_apply).
  *
- * Flushes of one relation are serialized by its state's flushing_pid
+ * Flushes of one relation are serialized by its state's LSM_CLAIM_FLUSH
  * (a compaction may run at the same time: each applies its own edit to
  * the manifest); the caller's lock on the relation keeps TRUNCATE and
  * DROP away.
@@ -184,20 +184,10 @@ lsm_flush_relation(Relation rel, bool all)
 				 errhint("Flush on the primary; standbys replay its flushes.")));
 
 	st = lsm_memstore_open(rel);
-	lsm_claims_init();
 
 	/* one flusher per relation: wait for one already running */
-	for (;;)
+	while (!lsm_claim_try(st, LSM_CLAIM_FLUSH))
 	{
-		LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-		if (st->flushing_pid == 0)
-		{
-			st->flushing_pid = MyProcPid;
-			lsm_claimed_flush = st;
-			LWLockRelease(&st->lock);
-			break;
-		}
-		LWLockRelease(&st->lock);
 		(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -229,10 +219,15 @@ lsm_flush_relation(Relation rel, bool all)
 		if (count > 0)
 			lsm_maybe_request_compaction(rel, st);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		lsm_release_flush_claim();
+		/* no lock here: the error may have been raised holding st->lock */
+		lsm_job_fail_current_error();
+		st->flush_requested = true; /* retried after a pause */
+		lsm_claim_release(LSM_CLAIM_FLUSH, true);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	lsm_claim_release(LSM_CLAIM_FLUSH, false);
 	return count;
 }

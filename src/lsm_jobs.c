@@ -10,8 +10,11 @@
  * (the extension's owner), in the transaction of the job: a job run by a
  * transaction that later aborts leaves no row (its effect on the storage
  * stays: flushes and compactions are not transactional).  A job that
- * fails is recorded by the worker in a new transaction
- * (lsm_job_record_failure).
+ * fails cannot be recorded in its own (aborting) transaction: its shared
+ * slot stays, marked failed (shown so by CompactionJob), until a later
+ * transaction of the same database writes it to the history
+ * (lsm_job_record_failure: the worker's next round, or the next job that
+ * finishes there).
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +27,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -42,9 +46,11 @@
 static int	my_job = -1;
 static bool my_job_active = false;
 static LsmJob local_job;
-static LsmJob failed_job;
+static LsmJob failed_job;		/* a failed job that had no shared slot */
 static bool have_failed_job = false;
-static char failed_error[256];
+static bool exit_registered = false;
+
+static void job_exit_callback(int code, Datum arg);
 
 static LsmJob *
 my_job_desc(void)
@@ -69,16 +75,38 @@ lsm_job_start(Relation rel, bool is_flush, int from_level, int to_level,
 {
 	int			j;
 	LsmJob	   *job = NULL;
+	int			oldest_failed = -1;
 
+	Assert(!my_job_active);
+	if (!exit_registered)
+	{
+		before_shmem_exit(job_exit_callback, 0);
+		exit_registered = true;
+	}
 	SpinLockAcquire(&lsm_shared->pool_mutex);
 	for (j = 0; j < LSM_MAX_JOBS; j++)
 	{
-		if (!lsm_shared->jobs[j].in_use)
+		LsmJob	   *c = &lsm_shared->jobs[j];
+
+		if (!c->in_use)
 		{
-			job = &lsm_shared->jobs[j];
-			job->in_use = true;
+			job = c;
 			break;
 		}
+		if (c->failed && (oldest_failed < 0 ||
+						  c->ended_at < lsm_shared->jobs[oldest_failed].ended_at))
+			oldest_failed = j;
+	}
+	/* all taken: a failed job not yet recorded gives way (it was logged) */
+	if (job == NULL && oldest_failed >= 0)
+	{
+		j = oldest_failed;
+		job = &lsm_shared->jobs[j];
+	}
+	if (job != NULL)
+	{
+		job->in_use = true;
+		job->failed = false;
 	}
 	SpinLockRelease(&lsm_shared->pool_mutex);
 	if (job == NULL)
@@ -104,6 +132,9 @@ lsm_job_start(Relation rel, bool is_flush, int from_level, int to_level,
 	job->keys_dropped = 0;
 	job->bytes_read = 0;
 	job->bytes_written = 0;
+	job->failed = false;
+	job->ended_at = 0;
+	job->error[0] = '\0';
 	strlcpy(job->reason, reason, sizeof(job->reason));
 	my_job = j;
 	my_job_active = true;
@@ -206,7 +237,7 @@ insert_history(const LsmJob *job, const LsmJobResult *res)
 		nulls[9] = 'n';
 	values[10] = BoolGetDatum(job->trivial_move);
 	values[11] = TimestampTzGetDatum(job->started_at);
-	values[12] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[12] = TimestampTzGetDatum(job->ended_at != 0 ? job->ended_at : GetCurrentTimestamp());
 	values[13] = Int64GetDatum((int64) res->bytes_read);
 	values[14] = Int64GetDatum((int64) res->bytes_read_from);
 	values[15] = Int64GetDatum((int64) res->bytes_written);
@@ -253,7 +284,8 @@ insert_history(const LsmJob *job, const LsmJobResult *res)
 }
 
 /*
- * A job ended: record it in the history and free its slot.
+ * A job ended: record it in the history and free its slot; with it, any
+ * failed jobs of this database still waiting to be recorded.
  */
 void
 lsm_job_finish(int j, Relation rel, const LsmJobResult *res)
@@ -261,6 +293,7 @@ lsm_job_finish(int j, Relation rel, const LsmJobResult *res)
 	LsmJob		copy = *my_job_desc();
 
 	Assert(j == my_job);
+	Assert(my_job_active);
 	if (my_job >= 0)
 	{
 		SpinLockAcquire(&lsm_shared->pool_mutex);
@@ -270,44 +303,107 @@ lsm_job_finish(int j, Relation rel, const LsmJobResult *res)
 	my_job = -1;
 	my_job_active = false;
 	insert_history(&copy, res);
+	lsm_job_record_failure();
 }
 
 /*
- * Called in the error path (before the transaction is aborted): free the
- * running job's slot and keep its description for lsm_job_record_failure.
+ * The running job failed with message: keep it, marked failed, for
+ * lsm_job_record_failure.  Takes only the pool spinlock (never held
+ * while an error is raised), so it is safe in error and exit paths.
  */
 void
 lsm_job_abort_cleanup(const char *message)
 {
+	LsmJob	   *job;
+
 	if (!my_job_active)
 		return;
-	failed_job = *my_job_desc();
+	job = my_job_desc();
+	job->ended_at = GetCurrentTimestamp();
+	strlcpy(job->error, message ? message : "unknown error", sizeof(job->error));
 	if (my_job >= 0)
 	{
+		/* the slot stays in use, failed, until recorded */
 		SpinLockAcquire(&lsm_shared->pool_mutex);
-		lsm_shared->jobs[my_job].in_use = false;
+		job->failed = true;
 		SpinLockRelease(&lsm_shared->pool_mutex);
+	}
+	else
+	{
+		failed_job = *job;
+		failed_job.failed = true;
+		have_failed_job = true;
 	}
 	my_job = -1;
 	my_job_active = false;
-	have_failed_job = true;
-	strlcpy(failed_error, message ? message : "unknown error", sizeof(failed_error));
 }
 
 /*
- * Record the last failed job (in a new transaction, after the failed one
- * was aborted).
+ * lsm_job_abort_cleanup with the message of the error being thrown: for
+ * PG_CATCH blocks that re-throw.
+ */
+void
+lsm_job_fail_current_error(void)
+{
+	MemoryContext old;
+	ErrorData  *edata;
+
+	if (!my_job_active)
+		return;
+	/* CopyErrorData may not run in ErrorContext; TopMemoryContext is safe */
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	edata = CopyErrorData();
+	MemoryContextSwitchTo(old);
+	lsm_job_abort_cleanup(edata->message);
+	FreeErrorData(edata);
+}
+
+static void
+job_exit_callback(int code, Datum arg)
+{
+	lsm_job_abort_cleanup("backend exited");
+}
+
+/*
+ * Write the failed jobs of this database to the history (in a
+ * transaction that is not aborting) and free their slots.
  */
 void
 lsm_job_record_failure(void)
 {
-	LsmJobResult res;
+	int			j;
 
-	if (!have_failed_job)
-		return;
-	have_failed_job = false;
-	memset(&res, 0, sizeof(res));
-	res.status = "failed";
-	res.error = failed_error;
-	insert_history(&failed_job, &res);
+	if (have_failed_job)
+	{
+		LsmJobResult res;
+
+		have_failed_job = false;
+		memset(&res, 0, sizeof(res));
+		res.status = "failed";
+		res.error = failed_job.error;
+		insert_history(&failed_job, &res);
+	}
+	for (j = 0; j < LSM_MAX_JOBS; j++)
+	{
+		LsmJob		copy;
+		bool		mine = false;
+		LsmJobResult res;
+
+		SpinLockAcquire(&lsm_shared->pool_mutex);
+		if (lsm_shared->jobs[j].in_use && lsm_shared->jobs[j].failed &&
+			lsm_shared->jobs[j].dbid == MyDatabaseId)
+		{
+			copy = lsm_shared->jobs[j];
+			lsm_shared->jobs[j].in_use = false;
+			lsm_shared->jobs[j].failed = false;
+			mine = true;
+		}
+		SpinLockRelease(&lsm_shared->pool_mutex);
+		if (!mine)
+			continue;
+		memset(&res, 0, sizeof(res));
+		res.status = "failed";
+		res.error = copy.error;
+		insert_history(&copy, &res);
+	}
 }

@@ -238,12 +238,80 @@ sst_index(const LsmMetaData *meta, BlockNumber start)
 	return -1;
 }
 
+/* SSTables a manifest may list (lsm_am.debug_max_sstables can lower it). */
+int
+lsm_manifest_max_ssts(void)
+{
+	if (lsm_debug_max_sstables > 0)
+		return Min(lsm_debug_max_sstables, (int) LSM_META_MAX_SSTS);
+	return (int) LSM_META_MAX_SSTS;
+}
+
+/* Why lsm_manifest_apply refuses an edit. */
+typedef enum EditRejection
+{
+	EDIT_OK,
+	EDIT_SST_GONE,				/* an input is no longer listed */
+	EDIT_GEN_GONE,				/* the flushed generation is not listed */
+	EDIT_TOO_MANY,				/* the manifest would overflow */
+	EDIT_NO_PINS				/* no pin entries for the outputs */
+} EditRejection;
+
+/*
+ * Check an edit against the current manifest.  *bad gets the offending
+ * block (EDIT_SST_GONE) or the would-be SSTable count (EDIT_TOO_MANY).
+ * REQUIRES: st->lock exclusive, metapage locked.
+ */
+static EditRejection
+edit_check(LsmRelState *st, const LsmMetaData *meta, const LsmManifestEdit *edit,
+		   int64 *bad)
+{
+	int			i;
+	int			after = meta->nssts - edit->nremove + edit->nadd;
+
+	for (i = 0; i < edit->nremove; i++)
+		if (sst_index(meta, edit->remove[i]) < 0)
+		{
+			*bad = edit->remove[i];
+			return EDIT_SST_GONE;
+		}
+	for (i = 0; i < edit->nmove; i++)
+		if (sst_index(meta, edit->move[i]) < 0)
+		{
+			*bad = edit->move[i];
+			return EDIT_SST_GONE;
+		}
+	if (edit->flushed_gen != 0)
+	{
+		for (i = 0; i < meta->nloggens; i++)
+			if (meta->loggens[i].gen == edit->flushed_gen)
+				break;
+		if (i == meta->nloggens)
+			return EDIT_GEN_GONE;
+	}
+	/* an edit that does not grow the manifest always fits */
+	if (edit->nadd > edit->nremove && after > lsm_manifest_max_ssts())
+	{
+		*bad = after;
+		return EDIT_TOO_MANY;
+	}
+	if (lsm_manifest_pins_free(st) < edit->nadd)
+		return EDIT_NO_PINS;
+	return EDIT_OK;
+}
+
 /*
  * Apply an edit to the manifest atomically: remove SSTables, move some to
  * another level, add new ones, drop a flushed memtable generation (its log
  * pages go to the free list), all in one logged metapage image.  Removed
- * SSTables become zombies.  Errors (before anything changes) if an SSTable
- * to remove or move is no longer listed, or the manifest would overflow.
+ * SSTables become zombies.
+ *
+ * An edit that cannot be applied (an SSTable to remove or move is no
+ * longer listed, the manifest would overflow, no pin entry is free) is an
+ * ERROR, raised only after an orderly exit: the blocks of the SSTables it
+ * would have added go back to the free list (logged), both locks are
+ * released, and the manifest is as before.  So a failed switch leaves
+ * every other backend running, and the caller's cleanup may take any lock.
  * REQUIRES: st->lock NOT held (taken here).
  */
 void
@@ -255,47 +323,103 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 	uint8		info;
 	char	   *rec;
 	int			reclen;
+	EditRejection why;
+	int64		bad = 0;
+	BlockNumber *logpages = NULL;
+	int			nlogpages = 0;
+
+	Assert(!LWLockHeldByMe(&st->lock));
+
+	/*
+	 * The log pages of a flushed generation are read before any lock: the
+	 * generation is frozen, so its chain no longer changes, and a read
+	 * error (I/O, corruption) is then raised holding nothing.
+	 */
+	if (edit->flushed_gen != 0)
+	{
+		LsmLogGen	lg;
+		bool		found = false;
+
+		metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, true);
+		meta = LsmPageGetMeta(BufferGetPage(metabuf));
+		for (i = 0; i < meta->nloggens; i++)
+			if (meta->loggens[i].gen == edit->flushed_gen)
+			{
+				lg = meta->loggens[i];
+				found = true;
+			}
+		UnlockReleaseBuffer(metabuf);
+		if (found)
+			logpages = lsm_loggen_pages(rel, &lg, &nlogpages);
+	}
 
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
 	meta = meta_copy(metabuf);
 
 	/* validate first: nothing may fail after the first change */
-	for (i = 0; i < edit->nremove; i++)
-		if (sst_index(meta, edit->remove[i]) < 0)
-			elog(ERROR, "SSTable at block %u of \"%s\" is no longer in the manifest",
-				 edit->remove[i], RelationGetRelationName(rel));
-	for (i = 0; i < edit->nmove; i++)
-		if (sst_index(meta, edit->move[i]) < 0)
-			elog(ERROR, "SSTable at block %u of \"%s\" is no longer in the manifest",
-				 edit->move[i], RelationGetRelationName(rel));
-	if (meta->nssts - edit->nremove + edit->nadd > (int) LSM_META_MAX_SSTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("lsm relation \"%s\" would have too many SSTables (%d, at most %d)",
-						RelationGetRelationName(rel),
-						meta->nssts - edit->nremove + edit->nadd, (int) LSM_META_MAX_SSTS),
-				 errhint("Lower the level-0 trigger or raise target_file_size, so that compaction keeps fewer SSTables.")));
-	if (lsm_manifest_pins_free(st) < edit->nadd)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many SSTables of \"%s\" are still being read", RelationGetRelationName(rel)),
-				 errhint("Retried later, when long-running scans have finished.")));
+	why = edit_check(st, meta, edit, &bad);
+	if (why != EDIT_OK)
+	{
+		int			nssts = meta->nssts;
+
+		if (edit->nadd > 0)
+		{
+			xl_lsm_meta xlrec;
+
+			for (i = 0; i < edit->nadd; i++)
+				lsm_free_blocks(meta, edit->add[i].start, edit->add[i].nblocks);
+			xlrec.kind = LSM_META_UNRESERVE;
+			xlrec.start = edit->add[0].start;
+			xlrec.nblocks = edit->nadd;
+			meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+		}
+		UnlockReleaseBuffer(metabuf);
+		LWLockRelease(&st->lock);
+		pfree(meta);
+		switch (why)
+		{
+			case EDIT_SST_GONE:
+				elog(ERROR, "SSTable at block %u of \"%s\" is no longer in the manifest",
+					 (BlockNumber) bad, RelationGetRelationName(rel));
+				break;
+			case EDIT_GEN_GONE:
+				elog(ERROR, "memtable generation " UINT64_FORMAT " of \"%s\" is not in the manifest",
+					 edit->flushed_gen, RelationGetRelationName(rel));
+				break;
+			case EDIT_TOO_MANY:
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("lsm relation \"%s\" would have too many SSTables (%d, at most %d)",
+								RelationGetRelationName(rel), (int) bad,
+								lsm_manifest_max_ssts()),
+						 errdetail("The %s would replace %d SSTables by %d; the manifest lists %d.",
+								   edit->flushed_gen != 0 ? "flush" : "compaction",
+								   edit->nremove, edit->nadd, nssts),
+						 errhint("Raise the relation's target_file_size (ALTER TABLE ... SET (target_file_size = ...)) so that compaction writes fewer, larger SSTables.")));
+				break;
+			case EDIT_NO_PINS:
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("too many SSTables of \"%s\" are still being read", RelationGetRelationName(rel)),
+						 errhint("Retried later, when long-running scans have finished.")));
+				break;
+			case EDIT_OK:
+				break;
+		}
+	}
+
 	if (edit->flushed_gen != 0)
 	{
 		int			g;
-		BlockNumber *pages;
-		int			npages;
 
 		for (g = 0; g < meta->nloggens; g++)
 			if (meta->loggens[g].gen == edit->flushed_gen)
 				break;
-		if (g == meta->nloggens)
-			elog(ERROR, "memtable generation " UINT64_FORMAT " of \"%s\" is not in the manifest",
-				 edit->flushed_gen, RelationGetRelationName(rel));
-		pages = lsm_loggen_pages(rel, &meta->loggens[g], &npages);
-		for (i = 0; i < npages; i++)
-			lsm_free_blocks(meta, pages[i], 1);
+		Assert(g < meta->nloggens);
+		Assert(logpages != NULL);
+		for (i = 0; i < nlogpages; i++)
+			lsm_free_blocks(meta, logpages[i], 1);
 		memmove(&meta->loggens[g], &meta->loggens[g + 1],
 				(meta->nloggens - g - 1) * sizeof(LsmLogGen));
 		meta->nloggens--;

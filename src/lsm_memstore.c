@@ -574,7 +574,7 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 		CHECK_FOR_INTERRUPTS();
 		if ((++waited >= 20 ||
 			 CheckRelationLockedByMe(rel, AccessExclusiveLock, false)) &&
-			st->compacting_pid == 0)
+			!lsm_claim_busy(st, LSM_CLAIM_COMPACT))
 		{
 			ConditionVariableCancelSleep();
 			(void) lsm_compact_relation(rel, false, 0);

@@ -25,6 +25,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "lsm_am.h"
 
@@ -208,8 +209,12 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		st->loaded = false;
 		st->flush_requested = false;
 		st->compact_requested = false;
-		st->flushing_pid = 0;
-		st->compacting_pid = 0;
+		for (int k = 0; k < 2; k++)
+		{
+			pg_atomic_init_u32(&st->claim_pid[k], 0);
+			st->failures[k] = 0;
+			st->retry_at[k] = 0;
+		}
 		st->l0_files = 0;
 		st->nssts = 0;
 		st->version = 0;
@@ -523,6 +528,100 @@ lsm_slot_retire(int idx)
 		ConditionVariableBroadcast(&lsm_shared->pool_cv);
 }
 
+/* ---------- flush and compaction claims ---------- */
+
+/* The states this backend holds a claim on, per kind. */
+static LsmRelState *claimed[2];
+static bool claim_exit_registered = false;
+
+/* A backend exiting (FATAL, or die()) in the middle of a flush or compaction. */
+static void
+claim_exit_callback(int code, Datum arg)
+{
+	lsm_claim_release(LSM_CLAIM_FLUSH, true);
+	lsm_claim_release(LSM_CLAIM_COMPACT, true);
+}
+
+/*
+ * Claim st for a flush or a compaction: true if no other backend holds
+ * that claim.  The claim is the holder's pid in an atomic, set and
+ * cleared by compare-and-swap, so that it can be given back without any
+ * lock: the code that fails while holding one may hold st->lock and the
+ * metapage's buffer lock, which are released only later, by the abort
+ * (LWLockReleaseAll) -- waiting for them in a PG_CATCH block or an exit
+ * callback would wait for ourselves.
+ */
+bool
+lsm_claim_try(LsmRelState *st, LsmClaim kind)
+{
+	uint32		expected = 0;
+
+	Assert(kind == LSM_CLAIM_FLUSH || kind == LSM_CLAIM_COMPACT);
+	Assert(claimed[kind] == NULL);
+	if (!claim_exit_registered)
+	{
+		before_shmem_exit(claim_exit_callback, 0);
+		claim_exit_registered = true;
+	}
+	if (!pg_atomic_compare_exchange_u32(&st->claim_pid[kind], &expected,
+										(uint32) MyProcPid))
+		return false;
+	claimed[kind] = st;
+	return true;
+}
+
+/*
+ * Give back this backend's claim of kind, if it holds one, and wake the
+ * backends waiting for it.  With failed, the next automatic run of that
+ * kind waits: 1 s after the first failure in a row, doubling up to 60 s
+ * (lsm_claim_retry_due), so that a relation whose flushes or compactions
+ * keep failing does not keep a worker busy failing.  Takes no lock: safe
+ * in error and exit paths (see lsm_claim_try).
+ */
+void
+lsm_claim_release(LsmClaim kind, bool failed)
+{
+	LsmRelState *st = claimed[kind];
+	uint32		expected = (uint32) MyProcPid;
+
+	if (st == NULL)
+		return;
+	claimed[kind] = NULL;
+	/* the holder alone writes these */
+	if (failed)
+	{
+		int			shift = Min(st->failures[kind], 6);
+
+		st->failures[kind]++;
+		st->retry_at[kind] = GetCurrentTimestamp() +
+			Min((int64) USECS_PER_SEC << shift, 60 * USECS_PER_SEC);
+	}
+	else
+	{
+		st->failures[kind] = 0;
+		st->retry_at[kind] = 0;
+	}
+	pg_write_barrier();
+	if (!pg_atomic_compare_exchange_u32(&st->claim_pid[kind], &expected, 0))
+		elog(WARNING, "lsm_am claim of relation %u was not held by this backend",
+			 st->key.relNode);
+	ConditionVariableBroadcast(&st->cv);
+}
+
+/* Whether some backend holds the claim of kind on st. */
+bool
+lsm_claim_busy(LsmRelState *st, LsmClaim kind)
+{
+	return pg_atomic_read_u32(&st->claim_pid[kind]) != 0;
+}
+
+/* Whether an automatic run of kind on st may start at time now. */
+bool
+lsm_claim_retry_due(LsmRelState *st, LsmClaim kind, int64 now)
+{
+	return st->retry_at[kind] <= now;
+}
+
 /*
  * Collect up to max relations (of database dboid, or of all databases if
  * InvalidOid) whose memtables wait for a flush.
@@ -533,17 +632,23 @@ lsm_states_needing_flush(Oid dboid, LsmFlushTarget *out, int max)
 	HASH_SEQ_STATUS seq;
 	LsmRelState *st;
 	int			n = 0;
+	TimestampTz now = GetCurrentTimestamp();
 
 	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
 	hash_seq_init(&seq, lsm_state_hash);
 	while ((st = (LsmRelState *) hash_seq_search(&seq)) != NULL)
 	{
-		if ((!st->flush_requested && !st->compact_requested) ||
-			!OidIsValid(st->relid))
+		bool		flush,
+					compact;
+
+		if (!OidIsValid(st->relid))
 			continue;
-		/* someone is on it already */
-		if ((!st->flush_requested || st->flushing_pid != 0) &&
-			(!st->compact_requested || st->compacting_pid != 0))
+		/* requested, nobody on it yet, not waiting after failures */
+		flush = st->flush_requested && !lsm_claim_busy(st, LSM_CLAIM_FLUSH) &&
+			lsm_claim_retry_due(st, LSM_CLAIM_FLUSH, now);
+		compact = st->compact_requested && !lsm_claim_busy(st, LSM_CLAIM_COMPACT) &&
+			lsm_claim_retry_due(st, LSM_CLAIM_COMPACT, now);
+		if (!flush && !compact)
 			continue;
 		if (OidIsValid(dboid) && st->key.dbNode != dboid)
 			continue;
@@ -555,8 +660,7 @@ lsm_states_needing_flush(Oid dboid, LsmFlushTarget *out, int max)
 		out[n].db = st->key.dbNode;
 		out[n].relid = st->relid;
 		out[n].rnode = st->key;
-		out[n].jobs = (st->flush_requested && st->flushing_pid == 0) +
-			(st->compact_requested && st->compacting_pid == 0);
+		out[n].jobs = (int) flush + (int) compact;
 		n++;
 	}
 	LWLockRelease(&lsm_shared->hash_lock);

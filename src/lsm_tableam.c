@@ -988,8 +988,8 @@ lsm_xact_callback(XactEvent event, void *arg)
 	{
 		/* a flush or compaction interrupted by an error */
 		lsm_job_abort_cleanup("transaction aborted");
-		lsm_release_flush_claim();
-		lsm_release_compact_claim();
+		lsm_claim_release(LSM_CLAIM_FLUSH, true);
+		lsm_claim_release(LSM_CLAIM_COMPACT, true);
 	}
 	if (pending_discards == NULL)
 		return;

@@ -365,7 +365,8 @@ lsm_am_memtables(PG_FUNCTION_ARGS)
 
 /*
  * lsm_am.running_jobs(): flushes and compactions running now in this
- * database, with progress.
+ * database, with progress, and those that failed in a backend and are
+ * not yet written to lsm_am.compaction_history (status 'failed').
  */
 Datum
 lsm_am_running_jobs(PG_FUNCTION_ARGS)
@@ -378,8 +379,8 @@ lsm_am_running_jobs(PG_FUNCTION_ARGS)
 	for (j = 0; j < LSM_MAX_JOBS; j++)
 	{
 		LsmJob		job;
-		Datum		values[13];
-		bool		nulls[13];
+		Datum		values[14];
+		bool		nulls[14];
 		pg_uuid_t  *id;
 		StringInfoData in;
 		int			i;
@@ -406,7 +407,9 @@ lsm_am_running_jobs(PG_FUNCTION_ARGS)
 		values[0] = UUIDPGetDatum(id);
 		values[1] = ObjectIdGetDatum(job.relid);
 		values[2] = CStringGetTextDatum(job.is_flush ? "flush" : "compaction");
-		values[3] = CStringGetTextDatum(job.reason);
+		values[3] = CStringGetTextDatum(job.failed ?
+										psprintf("%s: %s", job.reason, job.error) :
+										job.reason);
 		values[4] = Int32GetDatum(job.from_level);
 		values[5] = Int32GetDatum(job.to_level);
 		values[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(in.data));
@@ -417,6 +420,7 @@ lsm_am_running_jobs(PG_FUNCTION_ARGS)
 		values[11] = Int64GetDatum((int64) job.keys_dropped);
 		values[12] = Float8GetDatum(job.total_entries > 0 ?
 									Min(1.0, (double) job.keys_in / job.total_entries) : 0.0);
+		values[13] = CStringGetTextDatum(job.failed ? "failed" : "running");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

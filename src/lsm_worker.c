@@ -33,6 +33,8 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "utils/timestamp.h"
+
 #include "lsm_am.h"
 
 PGDLLEXPORT void lsm_launcher_main(Datum arg);
@@ -210,20 +212,29 @@ lsm_launcher_main(Datum arg)
 /*
  * Flush and compact one relation in its own transaction; errors are
  * logged, recorded as failed jobs, and swallowed so that the worker goes
- * on with the others (the request stays set: retried on a later round).
+ * on with the others.  The request stays set; the failed kind of job is
+ * not tried again on that relation before its retry time (1 s after the
+ * first failure in a row, doubling up to 60 s: lsm_claim_release).
  */
 static void
 work_on(const LsmFlushTarget *t)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	LsmRelState *volatile st = NULL;
+	volatile int kind = -1;
+	char		relname[NAMEDATALEN];
 	bool		failed = false;
 
+	snprintf(relname, sizeof(relname), "%u", t->relid);
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	PG_TRY();
 	{
 		Relation	rel = NULL;
 		bool		busy = false;
+
+		/* failed jobs of backends of this database, not yet recorded */
+		lsm_job_record_failure();
 
 		/*
 		 * Never queue behind a lock on the table (ALTER TABLE, LOCK TABLE,
@@ -250,15 +261,21 @@ work_on(const LsmFlushTarget *t)
 			lsm_state_clear_flush_request(&t->rnode);
 		else
 		{
-			LsmRelState *st = lsm_memstore_open(rel);
+			TimestampTz now = GetCurrentTimestamp();
 
-			if (st->flush_requested && st->flushing_pid == 0)
+			strlcpy(relname, RelationGetRelationName(rel), sizeof(relname));
+			st = lsm_memstore_open(rel);
+			if (st->flush_requested && !lsm_claim_busy(st, LSM_CLAIM_FLUSH) &&
+				lsm_claim_retry_due(st, LSM_CLAIM_FLUSH, now))
 			{
+				kind = LSM_CLAIM_FLUSH;
 				pgstat_report_activity(STATE_RUNNING, "lsm_am: flushing memtables");
 				(void) lsm_flush_relation(rel, false);
 			}
-			if (st->compact_requested && st->compacting_pid == 0)
+			if (st->compact_requested && !lsm_claim_busy(st, LSM_CLAIM_COMPACT) &&
+				lsm_claim_retry_due(st, LSM_CLAIM_COMPACT, now))
 			{
+				kind = LSM_CLAIM_COMPACT;
 				pgstat_report_activity(STATE_RUNNING, "lsm_am: compacting");
 				(void) lsm_compact_relation(rel, false, 0);
 			}
@@ -278,13 +295,26 @@ work_on(const LsmFlushTarget *t)
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		FreeErrorData(edata);
 		failed = true;
 	}
 	PG_END_TRY();
 
 	if (failed)
 	{
-		/* record the failed job; then pause before retrying anything */
+		if (st != NULL && kind >= 0 && st->failures[kind] > 0)
+		{
+			int			n = st->failures[kind];
+			int64		wait_ms = (st->retry_at[kind] - GetCurrentTimestamp()) / 1000;
+
+			ereport(n >= 3 ? WARNING : LOG,
+					(errmsg("lsm_am: automatic %s of \"%s\" failed %d time%s in a row",
+							kind == LSM_CLAIM_FLUSH ? "flush" : "compaction",
+							relname, n, n == 1 ? "" : "s"),
+					 errdetail("The next attempt is in about %d s; the error is logged above and recorded in lsm_am.compaction_history.",
+							   (int) Max(0, (wait_ms + 999) / 1000))));
+		}
+		/* record the failed job */
 		PG_TRY();
 		{
 			StartTransactionCommand();
@@ -301,7 +331,6 @@ work_on(const LsmFlushTarget *t)
 			AbortCurrentTransaction();
 		}
 		PG_END_TRY();
-		pg_usleep(1000 * 1000L);
 	}
 }
 
