@@ -215,13 +215,16 @@ CREATE TABLE comp_tiered (id bigint, payload text) USING lsm
   WITH (compaction_style = 'tiered', target_file_size = 128);
 INSERT INTO comp_tiered SELECT g, md5(g::text) FROM generate_series(1, 60000) g;
 SELECT lsm_am.flush('comp_tiered') >= 1 AS flushed;
-SELECT lsm_am.compact('comp_tiered');
+-- 0 when the workers have merged everything into one run already
+SELECT lsm_am.compact('comp_tiered') <= 1 AS at_most_one_compaction;
 SELECT count(*) AS sstables, min(level) AS min_level, max(level) AS max_level,
        sum(entries) AS entries
   FROM SSTableMeta WHERE relation = 'comp_tiered'::regclass;
 SELECT comp_overlaps('comp_tiered', false) AS overlapping_pairs;
 SELECT count(*), sum(id) FROM comp_tiered;
-SELECT from_level, to_level, keys_in, keys_dropped, reason
+SELECT count(*) <= 1 AS at_most_one_manual_job,
+       coalesce(bool_and(from_level = 0 AND to_level = 0 AND keys_in <= 60000
+                         AND keys_dropped = 0 AND reason = 'manual: all SSTables'), true) AS manual_job_as_expected
   FROM CompactionJob WHERE relation = 'comp_tiered'::regclass AND kind = 'compaction'
    AND reason LIKE 'manual%';
 SELECT sum(keys_in) <= 4 * 60000 AS rows_rewritten_at_most_4_times

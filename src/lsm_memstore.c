@@ -322,12 +322,15 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 	if (newgen)
 	{
 		if (meta->nloggens >= LSM_MAX_LOGGENS)
+		{
+			UnlockReleaseBuffer(metabuf);
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("too many unflushed memtables in lsm relation \"%s\"",
 							RelationGetRelationName(rel)),
 					 errhint("Run SELECT lsm_am.flush('%s').",
 							 RelationGetRelationName(rel))));
+		}
 		*gen = meta->next_gen;
 	}
 	else
