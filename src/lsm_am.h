@@ -98,6 +98,9 @@ typedef struct LsmRowHeader
 #define LSM_ROW_UPDATED		0x0001	/* DELETE that is half of an UPDATE */
 #define LSM_ROW_FROZEN		0x0002	/* xid is known committed for all */
 #define LSM_ROW_MOVED		0x0004	/* DELETE that moved the row to another partition */
+#define LSM_ROW_KEYS_KEPT	0x0010	/* DELETE of an UPDATE that changed no key
+									 * column: it conflicts as heap's
+									 * LockTupleNoKeyExclusive */
 #define LSM_ROW_KILLED		0x0008	/* DELETE of a failed speculative insertion:
 									 * the row never existed, for anyone */
 /* LOCK entries keep their LockTupleMode in LsmRowHeader.reserved. */
@@ -627,6 +630,10 @@ extern bool lsm_entry_is_aborted(const LsmRowHeader *hdr);
 extern void lsm_note_xid(TransactionId *min_xid, const char *value, Size vlen);
 extern bool lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags,
 							   Snapshot snapshot);
+extern void lsm_ssi_check_row(Relation rel, Snapshot snapshot, const LsmRowHeader *put,
+							  const LsmRowHeader *del, bool row_visible);
+extern void lsm_ssi_check_entries(Relation rel, Snapshot snapshot, const LsmRowEntry *e,
+								  int n, bool row_visible);
 
 /* ---------- WAL (lsm_xlog.c) ---------- */
 #define LSM_RMGR_ID 137

@@ -25,12 +25,21 @@
  * READ COMMITTED and its serialization failures at REPEATABLE READ work
  * unchanged; tuple_lock with TUPLE_LOCK_FLAG_FIND_LAST_VERSION follows
  * update links to the newest version and updates the caller's TID.
- * UPDATE and DELETE count as LockTupleExclusive (heap lets non-key updates
- * pass FOR KEY SHARE lockers; lsm makes them wait).
+ * Lock modes are heap's: DELETE and an UPDATE that changes a column of a
+ * unique index (or of any index usable as a foreign key's target) count
+ * as LockTupleExclusive, any other UPDATE as LockTupleNoKeyExclusive
+ * (its tombstone says so: LSM_ROW_KEYS_KEPT), so that it neither waits
+ * for nor blocks FOR KEY SHARE (foreign key checks).  A FOR KEY SHARE
+ * lock taken on a version so updated also locks its newer versions, and
+ * such an update copies the KEY SHARE locks of running lockers onto the
+ * new version, as heap carries them in the new tuple's xmax: a later
+ * delete or key update of the new version waits for them.
  *
- * SERIALIZABLE: predicate locks are taken at relation granularity (scans
- * lock the relation; writes check it), which is correct and coarser than
- * heap's.
+ * SERIALIZABLE, as heap: sequential scans lock the relation, fetches by
+ * row id (index and bitmap scans) lock the row's TID; UPDATE and DELETE
+ * check the row, its TID block and the relation for readers (conflicts
+ * in), and every read reports the versions it saw written by concurrent
+ * transactions (conflicts out, lsm_ssi_check_row).
  *
  *-------------------------------------------------------------------------
  */
@@ -45,8 +54,10 @@
 #include "storage/lmgr.h"
 #include "storage/predicate.h"
 #include "storage/procarray.h"
-#include "utils/snapmgr.h"
+#include "utils/datum.h"
 #include "utils/memutils.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 
 #include "lsm_am.h"
 
@@ -160,13 +171,16 @@ typedef struct RowCheckResult
 {
 	RowCheck	what;
 	const LsmRowEntry *del;		/* the tombstone, for SELF_MODIFIED / GONE */
+	const LsmRowEntry *keys_kept_update;	/* FREE for KEY SHARE: an update
+											 * (running or committed) that
+											 * kept the keys */
 	TransactionId wait_xid;
 	int			put;			/* index of the PUT */
 } RowCheckResult;
 
 /*
- * Decide whether mode may be taken on the row (UPDATE and DELETE ask for
- * LockTupleExclusive), for a command with id cid.
+ * Decide whether mode may be taken on the row, for a command with id cid
+ * (is_lock: a row lock; else an UPDATE or DELETE taking mode).
  */
 static RowCheckResult
 check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool is_lock)
@@ -201,11 +215,24 @@ check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool i
 			continue;
 		if (x->type == LSM_TYPE_DELETE)
 		{
+			/*
+			 * An update that kept the keys does not conflict with FOR KEY
+			 * SHARE: the lock goes on this version (and, through
+			 * r.keys_kept_update, on the newer ones).
+			 */
+			bool		passes = is_lock && mode == LockTupleKeyShare &&
+				(x->hdr.flags & LSM_ROW_KEYS_KEPT) && x->link != 0;
+
 			if (xid_is_mine(x->hdr.xid))
 			{
 				r.what = x->hdr.cid >= cid ? ROW_SELF_MODIFIED : ROW_INVISIBLE;
 				r.del = x;
 				return r;
+			}
+			if (passes && (entry_running(&x->hdr) || entry_committed(&x->hdr)))
+			{
+				r.keys_kept_update = x;
+				continue;
 			}
 			if (entry_running(&x->hdr))
 			{
@@ -292,6 +319,88 @@ wait_or_fail(Relation rel, ItemPointer tid, TransactionId xid, LockWaitPolicy po
 	return false;
 }
 
+static void append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode);
+static void lock_newer_versions(Relation rel, uint64 rowid, CommandId cid);
+
+/*
+ * The lock mode an UPDATE from oldtup to newslot takes, as heap's:
+ * LockTupleExclusive if it changes a key column (one of a unique index
+ * that a foreign key could reference: INDEX_ATTR_BITMAP_KEY), else
+ * LockTupleNoKeyExclusive.  Values are compared as stored, so a value
+ * stored differently but equal counts as changed, as in heap.
+ */
+static LockTupleMode
+update_lock_mode(Relation rel, HeapTuple oldtup, TupleTableSlot *newslot)
+{
+	Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
+	TupleDesc	desc = RelationGetDescr(rel);
+	LockTupleMode mode = LockTupleNoKeyExclusive;
+	int			attr = -1;
+
+	while ((attr = bms_next_member(keys, attr)) >= 0)
+	{
+		AttrNumber	attno = attr + FirstLowInvalidHeapAttributeNumber;
+		Form_pg_attribute att;
+		bool		oldnull,
+					newnull;
+		Datum		oldval,
+					newval;
+
+		if (attno <= 0)
+			continue;			/* system columns do not change */
+		att = TupleDescAttr(desc, attno - 1);
+		oldval = heap_getattr(oldtup, attno, desc, &oldnull);
+		newval = slot_getattr(newslot, attno, &newnull);
+		if (oldnull != newnull ||
+			(!oldnull && !datumIsEqual(oldval, newval, att->attbyval, att->attlen)))
+		{
+			mode = LockTupleExclusive;
+			break;
+		}
+	}
+	bms_free(keys);
+	return mode;
+}
+
+/*
+ * An UPDATE that kept the keys of a row: copy the FOR KEY SHARE locks of
+ * running transactions (among the row's entries e[0..put-1]) onto the new
+ * version new_rowid, so that deleting it or changing its key waits for
+ * them, as heap's new tuple inherits them in its xmax.
+ */
+static void
+carry_key_share_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_rowid)
+{
+	LsmWriteOp *ops = NULL;
+	LsmRowHeader *hdrs = NULL;
+	char		rowkey[LSM_ROWKEY_LEN];
+	int			n = 0;
+	int			i;
+
+	lsm_put_be64(rowkey, new_rowid);
+	for (i = 0; i < put; i++)
+	{
+		if (e[i].type != LSM_TYPE_LOCK ||
+			(LockTupleMode) e[i].hdr.reserved != LockTupleKeyShare ||
+			xid_is_mine(e[i].hdr.xid) || !entry_running(&e[i].hdr))
+			continue;
+		if (ops == NULL)
+		{
+			ops = palloc0(sizeof(LsmWriteOp) * put);
+			hdrs = palloc0(sizeof(LsmRowHeader) * put);
+		}
+		hdrs[n] = e[i].hdr;
+		ops[n].type = LSM_TYPE_LOCK;
+		ops[n].key = rowkey;
+		ops[n].keylen = LSM_ROWKEY_LEN;
+		ops[n].value = (char *) &hdrs[n];
+		ops[n].vlen = sizeof(LsmRowHeader);
+		n++;
+	}
+	if (n > 0)
+		lsm_memstore_write(rel, ops, n);
+}
+
 /*
  * DELETE and the first half of UPDATE: check the row, then append a
  * tombstone (and, for an update, the new version).
@@ -299,15 +408,38 @@ wait_or_fail(Relation rel, ItemPointer tid, TransactionId xid, LockWaitPolicy po
 static TM_Result
 modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 		   bool wait, TM_FailureData *tmfd, bool changingPart,
-		   TupleTableSlot *newslot, int options)
+		   TupleTableSlot *newslot, int options, LockTupleMode *lockmode_out)
 {
 	uint64		rowid = lsm_tid_to_rowid(tid);
 	TM_Result	result = TM_Ok;
 	bool		locked = false;
+	LockTupleMode mode = LockTupleExclusive;
 
 	lsm_check_preloaded();
-	CheckForSerializableConflictIn(rel, NULL, InvalidBlockNumber);
+	/* SERIALIZABLE: readers of this row, of its TID block, of the relation */
+	CheckForSerializableConflictIn(rel, tid, ItemPointerGetBlockNumber(tid));
 	(void) GetCurrentTransactionId();
+
+	/*
+	 * An UPDATE's lock mode depends on the old version only (a PUT never
+	 * changes), so it is known before the tuple lock is taken.
+	 */
+	if (newslot != NULL)
+	{
+		LsmRowEntry *e;
+		int			n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		int			put = find_put(e, n);
+
+		if (put >= 0)
+		{
+			HeapTuple	oldtup = row_heaptuple(rel, rowid, &e[put]);
+
+			mode = update_lock_mode(rel, oldtup, newslot);
+			heap_freetuple(oldtup);
+		}
+	}
+	if (lockmode_out)
+		*lockmode_out = mode;
 
 	for (;;)
 	{
@@ -318,12 +450,12 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 
 		if (!locked)
 		{
-			LockTuple(rel, tid, tuple_hwlock[LockTupleExclusive]);
+			LockTuple(rel, tid, tuple_hwlock[mode]);
 			locked = true;
 		}
 		view = lsm_current_view(rel);
 		n = lsm_view_get_row(view, rowid, &e);
-		r = check_row(e, n, LockTupleExclusive, cid, false);
+		r = check_row(e, n, mode, cid, false);
 
 		if (r.what == ROW_WAIT)
 		{
@@ -337,7 +469,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				break;
 			}
 			/* never wait holding the tuple lock: the holder of the row may need it */
-			UnlockTuple(rel, tid, tuple_hwlock[LockTupleExclusive]);
+			UnlockTuple(rel, tid, tuple_hwlock[mode]);
 			locked = false;
 			XactLockTableWait(r.wait_xid, rel, tid, newslot ? XLTW_Update : XLTW_Delete);
 			continue;
@@ -397,6 +529,8 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				ops[1].vlen = newlen;
 				nops = 2;
 				hdr.flags |= LSM_ROW_UPDATED;
+				if (mode == LockTupleNoKeyExclusive)
+					hdr.flags |= LSM_ROW_KEYS_KEPT;
 			}
 			else
 			{
@@ -422,6 +556,8 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				LsmWriteOp	put = ops[1];
 
 				lsm_memstore_write(rel, &put, 1);
+				if (mode == LockTupleNoKeyExclusive)
+					carry_key_share_locks(rel, e, r.put, put.seq);
 				link.new_rowid = put.seq;
 				memcpy(val + sizeof(hdr), &link, sizeof(link));
 				ops[0].vlen = sizeof(hdr) + sizeof(link);
@@ -443,7 +579,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 		break;
 	}
 	if (locked)
-		UnlockTuple(rel, tid, tuple_hwlock[LockTupleExclusive]);
+		UnlockTuple(rel, tid, tuple_hwlock[mode]);
 	return result;
 }
 
@@ -451,7 +587,7 @@ TM_Result
 lsm_dml_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapshot,
 			   Snapshot crosscheck, bool wait, TM_FailureData *tmfd, bool changingPart)
 {
-	return modify_row(rel, tid, cid, crosscheck, wait, tmfd, changingPart, NULL, 0);
+	return modify_row(rel, tid, cid, crosscheck, wait, tmfd, changingPart, NULL, 0, NULL);
 }
 
 TM_Result
@@ -461,8 +597,7 @@ lsm_dml_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, CommandId c
 {
 	TM_Result	r;
 
-	*lockmode = LockTupleExclusive;
-	r = modify_row(rel, otid, cid, crosscheck, wait, tmfd, false, slot, 0);
+	r = modify_row(rel, otid, cid, crosscheck, wait, tmfd, false, slot, 0, lockmode);
 	/* a new version has a new TID: every index needs an entry for it */
 	*update_indexes = (r == TM_Ok);
 	return r;
@@ -564,32 +699,89 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			break;
 		}
 		if (r.what == ROW_FREE)
-		{
-			LsmWriteOp	op;
-			LsmRowHeader hdr;
-			char		rowkey[LSM_ROWKEY_LEN];
-
-			memset(&op, 0, sizeof(op));
-			memset(&hdr, 0, sizeof(hdr));
-			hdr.xid = GetCurrentTransactionId();
-			hdr.cid = cid;
-			hdr.reserved = (uint16) mode;
-			lsm_put_be64(rowkey, rowid);
-			op.type = LSM_TYPE_LOCK;
-			op.key = rowkey;
-			op.keylen = LSM_ROWKEY_LEN;
-			op.value = (char *) &hdr;
-			op.vlen = sizeof(hdr);
-			lsm_memstore_write(rel, &op, 1);
-		}
+			append_lock(rel, rowid, cid, mode);
 		/* the locked version goes to the caller */
 		lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body, e[r.put].bodylen);
 		result = TM_Ok;
+		if (r.keys_kept_update != NULL)
+		{
+			uint64		next = r.keys_kept_update->link;
+
+			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			locked = false;
+			lock_newer_versions(rel, next, cid);
+		}
 		break;
 	}
 	if (locked)
 		UnlockTuple(rel, tid, tuple_hwlock[mode]);
 	return result;
+}
+
+/* Append a LOCK entry of this transaction in mode to row rowid. */
+static void
+append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode)
+{
+	LsmWriteOp	op;
+	LsmRowHeader hdr;
+	char		rowkey[LSM_ROWKEY_LEN];
+
+	memset(&op, 0, sizeof(op));
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.xid = GetCurrentTransactionId();
+	hdr.cid = cid;
+	hdr.reserved = (uint16) mode;
+	lsm_put_be64(rowkey, rowid);
+	op.type = LSM_TYPE_LOCK;
+	op.key = rowkey;
+	op.keylen = LSM_ROWKEY_LEN;
+	op.value = (char *) &hdr;
+	op.vlen = sizeof(hdr);
+	lsm_memstore_write(rel, &op, 1);
+}
+
+/*
+ * FOR KEY SHARE was taken on a version that an update kept the keys of:
+ * lock the newer versions too (from row rowid on, along the update
+ * links), waiting for running transactions whose locks or key changes
+ * conflict, up to a version that is gone for good or the newest one, as
+ * heap's heap_lock_updated_tuple does.  So the row's key cannot go away
+ * under the lock, whichever version is changed next.
+ */
+static void
+lock_newer_versions(Relation rel, uint64 rowid, CommandId cid)
+{
+	const LOCKMODE hw = tuple_hwlock[LockTupleKeyShare];
+
+	for (;;)
+	{
+		ItemPointerData tid;
+		LsmRowEntry *e;
+		int			n;
+		RowCheckResult r;
+		uint64		next = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		lsm_rowid_to_tid(rowid, &tid);
+		LockTuple(rel, &tid, hw);
+		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		r = check_row(e, n, LockTupleKeyShare, cid, true);
+		if (r.what == ROW_WAIT)
+		{
+			UnlockTuple(rel, &tid, hw);
+			XactLockTableWait(r.wait_xid, rel, &tid, XLTW_LockUpdated);
+			continue;
+		}
+		if (r.what == ROW_FREE)
+			append_lock(rel, rowid, cid, LockTupleKeyShare);
+		if ((r.what == ROW_FREE || r.what == ROW_ALREADY_LOCKED) &&
+			r.keys_kept_update != NULL)
+			next = r.keys_kept_update->link;
+		UnlockTuple(rel, &tid, hw);
+		if (next == 0)
+			return;
+		rowid = next;
+	}
 }
 
 /*

@@ -36,22 +36,6 @@
 
 #include "lsm_am.h"
 
-/*
- * True if an entry written by this transaction can never become visible:
- * the transaction is over and did not commit.
- */
-bool
-lsm_entry_is_aborted(const LsmRowHeader *hdr)
-{
-	if (hdr->flags & LSM_ROW_FROZEN)
-		return false;
-	if (!TransactionIdIsNormal(hdr->xid))
-		return false;
-	if (TransactionIdIsInProgress(hdr->xid))
-		return false;
-	return !TransactionIdDidCommit(hdr->xid);
-}
-
 /* Fill a uuid (version 4). */
 void
 lsm_make_uuid(uint8 *id)

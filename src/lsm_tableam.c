@@ -141,8 +141,13 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 	scan->rs_base.rs_flags = flags;
 	scan->rs_base.rs_parallel = pscan;
 	scan->strategy = (flags & SO_ALLOW_STRAT) ? GetAccessStrategy(BAS_BULKREAD) : NULL;
-	/* SERIALIZABLE: predicate locks at relation granularity */
-	if (snapshot && IsMVCCSnapshot(snapshot))
+	/*
+	 * SERIALIZABLE: sequential, sample and TID range scans lock the whole
+	 * relation, which also covers rows inserted later; bitmap scans lock
+	 * the rows they return (the index scan that built the bitmap locked
+	 * the key range), as heap's do.
+	 */
+	if (snapshot && IsMVCCSnapshot(snapshot) && !(flags & SO_TYPE_BITMAPSCAN))
 		PredicateLockRelation(rel, snapshot);
 	scan->min_rowid = 0;
 	scan->max_rowid = PG_UINT64_MAX;
@@ -233,6 +238,10 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 	uint64		rowid;
 	bool		deleted = false;
 	bool		found = false;
+	bool		have_del = false;
+	bool		have_put = false;
+	LsmRowHeader newest_del;
+	LsmRowHeader put;
 
 	if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE)
 		ereport(ERROR,
@@ -265,11 +274,18 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 		memcpy(&hdr, v, sizeof(hdr));
 		if (type == LSM_TYPE_DELETE)
 		{
+			if (!have_del)
+			{
+				newest_del = hdr;
+				have_del = true;
+			}
 			if (!deleted && lsm_delete_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
 				deleted = true;
 		}
-		else if (type == LSM_TYPE_PUT && !found)
+		else if (type == LSM_TYPE_PUT && !have_put)
 		{
+			put = hdr;
+			have_put = true;
 			if (!deleted && lsm_xid_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
 			{
 				lsm_store_row(rel, slot, rowid, &hdr, v + sizeof(LsmRowHeader),
@@ -279,6 +295,8 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 		}
 		lsm_iter_next(it);
 	}
+	lsm_ssi_check_row(rel, snapshot, have_put ? &put : NULL,
+					  have_del ? &newest_del : NULL, found);
 	return found;
 }
 
@@ -366,6 +384,7 @@ resolve_row_backward(Relation rel, LsmReadView *view, Snapshot snapshot,
 	MemoryContextSwitchTo(old);
 	*rowid_out = rowid;
 	put = lsm_row_visible_put(e, n, snapshot);
+	lsm_ssi_check_entries(rel, snapshot, e, n, put >= 0);
 	if (put < 0)
 		return false;
 	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
@@ -623,9 +642,13 @@ fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
 
 	if (all_dead)
 		*all_dead = lsm_row_dead_to_all(rel, e, n, NULL);
+	lsm_ssi_check_entries(rel, snapshot, e, n, put >= 0);
 	if (put < 0)
 		return false;
 	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
+	/* SERIALIZABLE: a fetch by row id locks that row (heap: the tuple) */
+	if (IsMVCCSnapshot(snapshot))
+		PredicateLockTID(rel, &slot->tts_tid, snapshot, e[put].hdr.xid);
 	return true;
 }
 

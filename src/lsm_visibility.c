@@ -10,12 +10,20 @@
  * are the effects of (xid, cid) visible to the snapshot?  A row is visible
  * when its PUT is and none of its DELETEs is.
  *
+ * SERIALIZABLE.  A row id is one row version, as a heap tuple is: its
+ * PUT is heap's xmin, a DELETE (plain or of an UPDATE) heap's xmax, LOCK
+ * entries heap's lock-only xmax.  lsm_ssi_check_row reports the
+ * rw-conflicts out that heap's HeapCheckForSerializableConflictOut
+ * reports for the same version.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "access/subtrans.h"
+#include "storage/predicate.h"
 #include "storage/procarray.h"
 #include "utils/snapmgr.h"
 
@@ -125,6 +133,97 @@ lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags, Snapshot snap
 			return GlobalVisTestIsRemovableXid(snapshot->vistest, xid);
 	}
 	return false;
+}
+
+/*
+ * True if an entry written by this transaction can never become visible:
+ * the transaction is over and did not commit.
+ */
+bool
+lsm_entry_is_aborted(const LsmRowHeader *hdr)
+{
+	if (hdr->flags & LSM_ROW_FROZEN)
+		return false;
+	if (!TransactionIdIsNormal(hdr->xid))
+		return false;
+	if (TransactionIdIsInProgress(hdr->xid))
+		return false;
+	return !TransactionIdDidCommit(hdr->xid);
+}
+
+/*
+ * SSI: a serializable transaction read a row version under snapshot.  put
+ * is its PUT's header (NULL: none), del the header of its newest DELETE
+ * (NULL: none; only the newest can belong to a transaction that did not
+ * abort: a delete waits for, or fails on, any earlier one), row_visible
+ * whether the version was visible.  As heap:
+ *	- visible, and deleted or updated by a transaction the snapshot does
+ *	  not see (running, or committed since): a conflict out to the deleter;
+ *	- invisible because its inserter is not seen (running, or committed
+ *	  since), and not deleted: a conflict out to the inserter;
+ *	- anything else (deleted for this snapshot, aborted, frozen, ours):
+ *	  none.
+ * Lock entries are not writes and never conflict.
+ */
+void
+lsm_ssi_check_row(Relation rel, Snapshot snapshot, const LsmRowHeader *put,
+				  const LsmRowHeader *del, bool row_visible)
+{
+	TransactionId xid;
+
+	if (put == NULL || !CheckForSerializableConflictOutNeeded(rel, snapshot))
+		return;
+	if (del != NULL && (del->flags & LSM_ROW_KILLED))
+		return;					/* a row that never existed */
+	if (del != NULL && lsm_entry_is_aborted(del))
+		del = NULL;
+	if (row_visible)
+	{
+		if (del == NULL || (del->flags & LSM_ROW_FROZEN))
+			return;
+		xid = del->xid;
+	}
+	else
+	{
+		if (del != NULL || (put->flags & LSM_ROW_FROZEN) || lsm_entry_is_aborted(put))
+			return;
+		/* invisible though inserted by a transaction we see: not ours to check */
+		if (lsm_xid_visible(put->xid, put->cid, put->flags, snapshot))
+			return;
+		xid = put->xid;
+	}
+	if (!TransactionIdIsNormal(xid) || TransactionIdIsCurrentTransactionId(xid))
+		return;
+	if (TransactionIdPrecedes(xid, TransactionXmin))
+		return;
+	xid = SubTransGetTopmostTransaction(xid);
+	if (TransactionIdPrecedes(xid, TransactionXmin))
+		return;
+	CheckForSerializableConflictOut(rel, xid, snapshot);
+}
+
+/*
+ * lsm_ssi_check_row for a row's entries (newest first, n of them).
+ */
+void
+lsm_ssi_check_entries(Relation rel, Snapshot snapshot, const LsmRowEntry *e, int n,
+					  bool row_visible)
+{
+	const LsmRowHeader *put = NULL;
+	const LsmRowHeader *del = NULL;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (e[i].type == LSM_TYPE_DELETE && del == NULL)
+			del = &e[i].hdr;
+		else if (e[i].type == LSM_TYPE_PUT)
+		{
+			put = &e[i].hdr;
+			break;
+		}
+	}
+	lsm_ssi_check_row(rel, snapshot, put, del, row_visible);
 }
 
 /*
