@@ -619,7 +619,9 @@ extern bool lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, Trans
 extern int	lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot);
 extern void lsm_stamp_slot(Relation rel, TupleTableSlot *slot, uint64 rowid, CommandId cid);
 extern void lsm_store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
-						  const LsmRowHeader *hdr, const char *body, Size bodylen);
+						  const LsmRowHeader *hdr, const char *body, Size bodylen,
+						  TransactionId xmax);
+extern TransactionId lsm_row_xmax(const LsmRowEntry *e, int put);
 extern char *lsm_form_row_value(Relation rel, TupleTableSlot *slot, CommandId cid,
 								int options, HeapTuple oldtup, Size *len);
 

@@ -145,6 +145,22 @@ find_put(const LsmRowEntry *e, int n)
 	return -1;
 }
 
+/*
+ * The xid heap would show as the raw xmax of the version whose PUT is
+ * e[put]: that of the newest DELETE or LOCK entry (whatever became of
+ * its transaction, as heap leaves an aborted xmax in place), or invalid.
+ */
+TransactionId
+lsm_row_xmax(const LsmRowEntry *e, int put)
+{
+	int			i;
+
+	for (i = 0; i < put; i++)
+		if (e[i].type == LSM_TYPE_DELETE || e[i].type == LSM_TYPE_LOCK)
+			return e[i].hdr.xid;
+	return InvalidTransactionId;
+}
+
 static void
 set_tid_or_moved(ItemPointer tid, const LsmRowEntry *del, ItemPointer self)
 {
@@ -290,7 +306,7 @@ row_heaptuple(Relation rel, uint64 rowid, const LsmRowEntry *put)
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
 	HeapTuple	tup;
 
-	lsm_store_row(rel, slot, rowid, &put->hdr, put->body, put->bodylen);
+	lsm_store_row(rel, slot, rowid, &put->hdr, put->body, put->bodylen, InvalidTransactionId);
 	tup = ExecCopySlotHeapTuple(slot);
 	ExecDropSingleTupleTableSlot(slot);
 	return tup;
@@ -363,13 +379,16 @@ update_lock_mode(Relation rel, HeapTuple oldtup, TupleTableSlot *newslot)
 }
 
 /*
- * An UPDATE that kept the keys of a row: copy the FOR KEY SHARE locks of
- * running transactions (among the row's entries e[0..put-1]) onto the new
- * version new_rowid, so that deleting it or changing its key waits for
- * them, as heap's new tuple inherits them in its xmax.
+ * An UPDATE: copy the FOR KEY SHARE locks of running transactions (among
+ * the row's entries e[0..put-1]) onto the new version new_rowid, so that
+ * deleting it or changing its key waits for them, as heap's new tuple
+ * inherits them in its xmax (an update that changes the key found no
+ * such lock: it waited for them); and this transaction's own locks, which
+ * heap's new tuple shows as its xmax too.  Returns the xmax the new
+ * version then shows (invalid if none).
  */
-static void
-carry_key_share_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_rowid)
+static TransactionId
+carry_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_rowid)
 {
 	LsmWriteOp *ops = NULL;
 	LsmRowHeader *hdrs = NULL;
@@ -380,9 +399,12 @@ carry_key_share_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_ro
 	lsm_put_be64(rowkey, new_rowid);
 	for (i = 0; i < put; i++)
 	{
-		if (e[i].type != LSM_TYPE_LOCK ||
-			(LockTupleMode) e[i].hdr.reserved != LockTupleKeyShare ||
-			xid_is_mine(e[i].hdr.xid) || !entry_running(&e[i].hdr))
+		/* others' running KEY SHARE locks, and ours (heap's xmax shows them) */
+		if (e[i].type != LSM_TYPE_LOCK)
+			continue;
+		if (!xid_is_mine(e[i].hdr.xid) &&
+			((LockTupleMode) e[i].hdr.reserved != LockTupleKeyShare ||
+			 !entry_running(&e[i].hdr)))
 			continue;
 		if (ops == NULL)
 		{
@@ -397,8 +419,11 @@ carry_key_share_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_ro
 		ops[n].vlen = sizeof(LsmRowHeader);
 		n++;
 	}
-	if (n > 0)
-		lsm_memstore_write(rel, ops, n);
+	if (n == 0)
+		return InvalidTransactionId;
+	lsm_memstore_write(rel, ops, n);
+	/* the newest carried lock is what the new version's xmax shows */
+	return hdrs[0].xid;
 }
 
 /*
@@ -514,6 +539,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 			Size		newlen = 0;
 			char	   *newval = NULL;
 			int			nops = 1;
+			TransactionId new_xmax = InvalidTransactionId;
 
 			if (newslot != NULL || body_has_external(&e[r.put]))
 				oldtup = row_heaptuple(rel, rowid, &e[r.put]);
@@ -556,13 +582,15 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				LsmWriteOp	put = ops[1];
 
 				lsm_memstore_write(rel, &put, 1);
-				if (mode == LockTupleNoKeyExclusive)
-					carry_key_share_locks(rel, e, r.put, put.seq);
+				new_xmax = carry_locks(rel, e, r.put, put.seq);
 				link.new_rowid = put.seq;
 				memcpy(val + sizeof(hdr), &link, sizeof(link));
 				ops[0].vlen = sizeof(hdr) + sizeof(link);
 				lsm_memstore_write(rel, &ops[0], 1);
 				lsm_stamp_slot(rel, newslot, put.seq, cid);
+				if (TransactionIdIsValid(new_xmax))
+					HeapTupleHeaderSetXmax(ExecFetchSlotHeapTuple(newslot, false, NULL)->t_data,
+										   new_xmax);
 				pgstat_count_heap_update(rel, false);
 			}
 			else
@@ -668,7 +696,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			 */
 			if (r.put >= 0 && !lsm_entry_is_aborted(&e[r.put].hdr))
 				lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body,
-							  e[r.put].bodylen);
+							  e[r.put].bodylen, InvalidTransactionId);
 			result = TM_Invisible;
 			break;
 		}
@@ -700,8 +728,9 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		}
 		if (r.what == ROW_FREE)
 			append_lock(rel, rowid, cid, mode);
-		/* the locked version goes to the caller */
-		lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body, e[r.put].bodylen);
+		/* the locked version goes to the caller, with this locker as xmax */
+		lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body, e[r.put].bodylen,
+					  GetCurrentTransactionId());
 		result = TM_Ok;
 		if (r.keys_kept_update != NULL)
 		{

@@ -194,7 +194,8 @@ lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
  */
 void
 lsm_store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
-		  const LsmRowHeader *hdr, const char *body, Size bodylen)
+			  const LsmRowHeader *hdr, const char *body, Size bodylen,
+			  TransactionId xmax)
 {
 	HeapTuple	tup;
 	Size		hdrpart = offsetof(HeapTupleHeaderData, t_infomask2);
@@ -215,6 +216,9 @@ lsm_store_row(Relation rel, TupleTableSlot *slot, uint64 rowid,
 						   (hdr->flags & LSM_ROW_FROZEN) ? FrozenTransactionId : hdr->xid);
 	HeapTupleHeaderSetCmin(tup->t_data, hdr->cid);
 	tup->t_data->t_infomask |= HEAP_XMAX_INVALID;
+	/* the xmax system column: as heap's raw xmax, the last deleter or locker */
+	if (TransactionIdIsValid(xmax))
+		HeapTupleHeaderSetXmax(tup->t_data, xmax);
 	lsm_rowid_to_tid(rowid, &tup->t_self);
 	tup->t_data->t_ctid = tup->t_self;
 	tup->t_tableOid = RelationGetRelid(rel);
@@ -242,6 +246,7 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 	bool		have_put = false;
 	LsmRowHeader newest_del;
 	LsmRowHeader put;
+	TransactionId xmax = InvalidTransactionId;
 
 	if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE)
 		ereport(ERROR,
@@ -272,6 +277,8 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 					 errmsg("invalid entry for row " UINT64_FORMAT " in lsm relation \"%s\"",
 							rowid, RelationGetRelationName(rel))));
 		memcpy(&hdr, v, sizeof(hdr));
+		if (type != LSM_TYPE_PUT && !have_put && !TransactionIdIsValid(xmax))
+			xmax = hdr.xid;
 		if (type == LSM_TYPE_DELETE)
 		{
 			if (!have_del)
@@ -289,7 +296,7 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 			if (!deleted && lsm_xid_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
 			{
 				lsm_store_row(rel, slot, rowid, &hdr, v + sizeof(LsmRowHeader),
-						  vlen - sizeof(LsmRowHeader));
+							  vlen - sizeof(LsmRowHeader), xmax);
 				found = true;
 			}
 		}
@@ -387,7 +394,8 @@ resolve_row_backward(Relation rel, LsmReadView *view, Snapshot snapshot,
 	lsm_ssi_check_entries(rel, snapshot, e, n, put >= 0);
 	if (put < 0)
 		return false;
-	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
+	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen,
+				  lsm_row_xmax(e, put));
 	return true;
 }
 
@@ -645,7 +653,8 @@ fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
 	lsm_ssi_check_entries(rel, snapshot, e, n, put >= 0);
 	if (put < 0)
 		return false;
-	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
+	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen,
+				  lsm_row_xmax(e, put));
 	/* SERIALIZABLE: a fetch by row id locks that row (heap: the tuple) */
 	if (IsMVCCSnapshot(snapshot))
 		PredicateLockTID(rel, &slot->tts_tid, snapshot, e[put].hdr.xid);
@@ -1256,7 +1265,7 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 				HeapTuple	tup;
 				HeapTuple	toasted;
 
-				lsm_store_row(OldTable, tmp, rowid, &h, body, bodylen);
+				lsm_store_row(OldTable, tmp, rowid, &h, body, bodylen, InvalidTransactionId);
 				tup = ExecCopySlotHeapTuple(tmp);
 				toasted = heap_toast_insert_or_update(NewTable, tup, NULL,
 													  HEAP_INSERT_NO_LOGICAL);
@@ -1511,7 +1520,8 @@ lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
 		}
 
 		MemoryContextReset(econtext->ecxt_per_tuple_memory);
-		lsm_store_row(table_rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen);
+		lsm_store_row(table_rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen,
+					  InvalidTransactionId);
 		reltuples += 1;
 		if (predicate != NULL && !ExecQual(predicate, econtext))
 			continue;
