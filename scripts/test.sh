@@ -13,7 +13,10 @@
 #      (REGRESS, in a --temp-instance configured by test/lsm_test.conf);
 #   5. isolation specs (`make installcheck` with only ISOLATION), if any;
 #   6. TAP tests: `make installcheck` with only the TAP tests, once per
-#      test/t/*.pl script.
+#      test/t/*.pl script;
+#   7. PostgreSQL's isolation suite with lsm next to heap
+#      (test/pg_isolation/run.sh; LSM_TEST_PG_ISOLATION=0 skips it): passes
+#      when no server crashes and no spec hangs.
 # Steps 4-6 are the three parts of `make installcheck`, run separately so
 # that a pg_regress failure does not hide the TAP results.  As root they run
 # as OS user postgres (the copy is chowned to it), since servers refuse root.
@@ -239,5 +242,23 @@ for t in $tap_tests; do
 		for f in "tap_logs/$name"/*.log; do show_file "$f" 150; done
 	fi
 done
+
+# ---------------------------------------------------------------- PG isolation
+# PostgreSQL's own isolation suite, lsm next to heap (test/pg_isolation/
+# run.sh, with the extension installed above).  The step passes when no
+# server crashed and no spec hung past its limit; specs whose output
+# differs from heap's are listed, not failed (see README).
+if [ "${LSM_TEST_PG_ISOLATION:-1}" = 1 ]; then
+	banner "PostgreSQL isolation suite: lsm vs heap (test/pg_isolation/run.sh)"
+	if PG_ISOLATION_INSTALL=0 PG_ISOLATION_WORK="$work/pg_isolation" \
+		timeout -k 30 "${LSM_TEST_TIMEOUT_PG_ISOLATION:-1800}" \
+		bash test/pg_isolation/run.sh 2>&1 | tee "$work/pg_isolation.out" | tail -n 40; then
+		pass "pg isolation suite: no crash, no hung spec ($(grep -E '^isolation: ' "$work/pg_isolation.out" | tail -n 1))"
+	else
+		show_file "$work/pg_isolation/lsm/crashes.txt" 100
+		show_file "$work/pg_isolation/lsm/backtraces.txt" 300
+		fail "pg isolation suite (crash, hung spec or no result)"
+	fi
+fi
 
 summary

@@ -17,8 +17,11 @@
 #     fetched once into that cache with `apt-get source postgresql-15`
 #     (needs a deb-src stanza: when /etc/apt/sources.list.d has none, a copy
 #     of debian.sources with "Types: deb-src" is added as
-#     debian-src.sources; then apt-get update).  That fetch is the only
-#     network access, and only on first use.
+#     debian-src.sources; then apt-get update; when the mirror lacks the
+#     newest version's source, the newest older version apt-cache showsrc
+#     lists).  That fetch is the only network access, and only on first
+#     use.  (Source lookup, cluster setup and the comparison are shared
+#     with test/pg_isolation/run.sh: test/suite_lib.sh.)
 #  2. unless CORE_REGRESS_INSTALL=0: build lsm_am from the working tree (a
 #     copy) and `make install` it, as scripts/test.sh does.
 #  3. build the suite's C test module regress.so from regress.c with PGXS
@@ -71,6 +74,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 top="$(cd "$here/../.." && pwd)"
 # shellcheck source=scripts/lib.sh
 . "$top/scripts/lib.sh"
+# shellcheck source=test/suite_lib.sh
+. "$top/test/suite_lib.sh"
+SUITE_NAME=test/core_regress/run.sh
 
 case "${1:-both}" in
 	both) AMS="lsm heap" ;;
@@ -89,57 +95,10 @@ PGXS_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress"
 PKGLIBDIR="$("$PG_CONFIG" --pkglibdir)"
 
 # ------------------------------------------------------------ 1. source
-find_source() {
-	local d
-	if [ -n "${PGSRC:-}" ]; then
-		[ -f "$PGSRC/src/test/regress/parallel_schedule" ] ||
-			lsm_die "PGSRC=$PGSRC has no src/test/regress/parallel_schedule"
-		echo "$PGSRC"
-		return
-	fi
-	for d in $(ls -d /root/pgsrc/postgresql-15-* "${CORE_REGRESS_CACHE:-/var/cache/lsm_am}"/pgsrc/postgresql-15-* 2>/dev/null | sort -rV); do
-		if [ -f "$d/src/test/regress/parallel_schedule" ]; then
-			echo "$d"
-			return
-		fi
-	done
-	fetch_source
-}
-
-# apt-get source postgresql-15 into the cache (network, first use only).
-fetch_source() {
-	local cache="${CORE_REGRESS_CACHE:-/var/cache/lsm_am}/pgsrc" d
-	lsm_is_root || lsm_die "no PostgreSQL 15 source: set PGSRC, or run once as root to apt-get source it"
-	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ &&
-		! grep -qs '^deb-src' /etc/apt/sources.list; then
-		[ -f /etc/apt/sources.list.d/debian.sources ] ||
-			lsm_die "no deb-src stanza and no /etc/apt/sources.list.d/debian.sources to copy"
-		lsm_log "adding /etc/apt/sources.list.d/debian-src.sources (deb-src copy of debian.sources)"
-		sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-			>/etc/apt/sources.list.d/debian-src.sources
-	fi
-	command -v dpkg-source >/dev/null 2>&1 ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dpkg-dev >&2 ||
-		lsm_die "apt-get install dpkg-dev failed"
-	DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || lsm_die "apt-get update failed"
-	mkdir -p "$cache"
-	(cd "$cache" && apt-get source -q postgresql-15 >&2) || lsm_die "apt-get source postgresql-15 failed"
-	d=$(ls -d "$cache"/postgresql-15-* 2>/dev/null | sort -rV | head -n 1)
-	[ -f "$d/src/test/regress/parallel_schedule" ] || lsm_die "apt-get source gave no src/test/regress"
-	echo "$d"
-}
-
-SRC="$(find_source)" || exit 1
+SRC="$(suite_find_source "${CORE_REGRESS_CACHE:-/var/cache/lsm_am}" src/test/regress/parallel_schedule)" || exit 1
 lsm_log "PostgreSQL source: $SRC (server: $("$PG_CONFIG" --version))"
 
-if [ -n "${CORE_REGRESS_WORK:-}" ]; then
-	WORK="$CORE_REGRESS_WORK"
-	mkdir -p "$WORK"
-	chmod 755 "$WORK"
-	lsm_is_root && chown postgres: "$WORK"
-else
-	WORK="$(lsm_pg_tmpdir core_regress)"
-fi
+suite_workdir "${CORE_REGRESS_WORK:-}" core_regress
 lsm_log "work directory: $WORK"
 
 # The tests' input files, readable by postgres (/root is not).
@@ -148,19 +107,7 @@ cp -r "$SRC/src/test/regress" "$WORK/regress"
 SCHEDULE="${CORE_REGRESS_SCHEDULE:-$WORK/regress/parallel_schedule}"
 
 # ------------------------------------------------------------ 2. lsm_am
-if [ "${CORE_REGRESS_INSTALL:-1}" = 1 ]; then
-	lsm_log "building and installing lsm_am from $top"
-	rm -rf "$WORK/build"
-	mkdir -p "$WORK/build"
-	tar -C "$top" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-		--exclude=test/core/build --exclude=results --exclude=output_iso \
-		--exclude='tmp_*' --exclude='regression.*' -cf - . | tar -C "$WORK/build" -xf - ||
-		lsm_die "copy of the source tree failed"
-	(cd "$WORK/build" && make -s PG_CONFIG="$PG_CONFIG" >"$WORK/build.log" 2>&1) ||
-		{ tail -n 40 "$WORK/build.log"; lsm_die "lsm_am build failed"; }
-	(cd "$WORK/build" && lsm_make_install >>"$WORK/build.log" 2>&1) ||
-		{ tail -n 40 "$WORK/build.log"; lsm_die "lsm_am make install failed"; }
-fi
+[ "${CORE_REGRESS_INSTALL:-1}" = 1 ] && suite_install_lsm_am "$top" "$WORK"
 [ -f "$PKGLIBDIR/lsm_am.so" ] || lsm_die "lsm_am is not installed ($PKGLIBDIR/lsm_am.so)"
 
 # ------------------------------------------------------------ 3. regress.so
@@ -205,42 +152,13 @@ run_suite() {
 	rm -rf "$base"
 	mkdir -p "$base"
 	lsm_is_root && chown postgres: "$base"
-	lsm_as_pg initdb -D "$base/data" -U postgres -A trust --no-sync -E UTF8 --no-locale \
-		>"$base/initdb.log" 2>&1 || { cat "$base/initdb.log"; return 1; }
-	{
-		echo "# added by test/core_regress/run.sh"
-		echo "listen_addresses = ''"
-		echo "unix_socket_directories = '$base'"
-		echo "port = $port"
-		echo "shared_preload_libraries = $PRELOAD"
-		echo "lsm_am.memtable_size = '1MB'"
-		echo "max_worker_processes = 16"
-		echo "fsync = off"
-		echo "log_line_prefix = '%m [%p] %d '"
-		echo "log_min_messages = warning"
-		echo "log_min_error_statement = panic"
-		[ -n "${CORE_REGRESS_EXTRA_CONF:-}" ] && printf '%s\n' "$CORE_REGRESS_EXTRA_CONF"
-	} | lsm_as_pg tee -a "$base/data/postgresql.conf" >/dev/null
-	# -c: allow core files (kernel.core_pattern permitting), in the data dir
-	lsm_as_pg pg_ctl -c -D "$base/data" -l "$base/server.log" -w -t 120 start >/dev/null ||
-		{ tail -n 30 "$base/server.log"; return 1; }
-	local sql="psql -X -q -v ON_ERROR_STOP=1 -h $base -p $port -U postgres"
-	lsm_as_pg $sql -d template1 -c 'CREATE EXTENSION lsm_am' &&
-		lsm_as_pg $sql -d postgres -c 'CREATE EXTENSION lsm_am' &&
-		lsm_as_pg $sql -d postgres <<-'EOF' || { lsm_cluster_stop "$base"; return 1; }
-			CREATE DATABASE regression TEMPLATE template1;
-			ALTER DATABASE regression SET lc_messages TO 'C';
-			ALTER DATABASE regression SET lc_monetary TO 'C';
-			ALTER DATABASE regression SET lc_numeric TO 'C';
-			ALTER DATABASE regression SET lc_time TO 'C';
-			ALTER DATABASE regression SET bytea_output TO 'hex';
-			ALTER DATABASE regression SET timezone_abbreviations TO 'Default';
-		EOF
-	echo "default_table_access_method = '$am'" | lsm_as_pg tee -a "$base/data/postgresql.conf" >/dev/null
-	lsm_as_pg pg_ctl -D "$base/data" reload >/dev/null
-	sleep 1
-	lsm_as_pg $sql -d regression -Atc 'SHOW default_table_access_method' | grep -qx "$am" ||
-		{ echo "default_table_access_method is not $am"; lsm_cluster_stop "$base"; return 1; }
+	suite_cluster_start "$base" "$port" "$PRELOAD" "${CORE_REGRESS_EXTRA_CONF:-}" \
+		"log_line_prefix = '%m [%p] %d '" \
+		"log_min_messages = warning" \
+		"log_min_error_statement = panic" || return 1
+	suite_create_db "$base" "$port" regression &&
+		suite_set_default_am "$base" "$port" "$am" regression ||
+		{ lsm_cluster_stop "$base"; return 1; }
 
 	lsm_log "[$am] pg_regress (port $port, $(elapsed))"
 	(cd "$base" && lsm_as_pg timeout -k 30 "$TIMEOUT" "$PGXS_REGRESS" \
@@ -251,9 +169,7 @@ run_suite() {
 	rc=$?
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		echo "TIMEOUT after ${TIMEOUT}s" >>"$base/pg_regress.out"
-		lsm_as_pg $sql -d postgres -c \
-			"SELECT pid, datname, state, wait_event_type, wait_event, now() - query_start AS running, left(query, 200) AS query FROM pg_stat_activity WHERE pid <> pg_backend_pid()" \
-			>"$base/activity_at_timeout.txt" 2>&1
+		suite_activity "$base" "$port" "$base/activity_at_timeout.txt"
 	fi
 	lsm_cluster_stop "$base"
 	lsm_log "[$am] done: exit $rc ($(elapsed)); $(grep -cE '\.\.\. +ok' "$base/pg_regress.out") ok, $(grep -cE '\.\.\. +FAILED' "$base/pg_regress.out") FAILED vs upstream expected"
@@ -262,15 +178,9 @@ run_suite() {
 
 # Crashes in a run's server log; backtraces of core files.
 check_crashes() {
-	local am="$1" base="$WORK/$1" c n
-	grep -nE 'terminated by signal|TRAP:|PANIC:|was terminated by exception|stuck spinlock|terminating any other active server processes' \
-		"$base/server.log" >"$base/crashes.txt"
-	for c in $(find "$base/data" -maxdepth 1 -name 'core*' -type f 2>/dev/null); do
-		{
-			echo "==== $c"
-			gdb -batch -ex 'bt full' "$PG_BINDIR/postgres" "$c" 2>/dev/null | head -n 200
-		} >>"$base/backtraces.txt"
-	done
+	local am="$1" base="$WORK/$1" n
+	suite_crash_lines "$base/server.log" >"$base/crashes.txt"
+	suite_backtraces "$base"
 	n=$(wc -l <"$base/crashes.txt")
 	if [ "$n" -gt 0 ]; then
 		echo "[$am] SERVER CRASHES ($n log lines, $base/crashes.txt):"
@@ -309,27 +219,13 @@ if [ "$AMS" = "lsm heap" ]; then
 	cmp="$WORK/compare"
 	rm -rf "$cmp"
 	mkdir -p "$cmp/diffs"
-	same=0 differ=0 missing=0
 	: >"$cmp/lsm-vs-heap.diffs"
 	# tests in schedule order
 	tests=$(sed -nE 's/^(test|ignore): *//p' "$SCHEDULE" | tr ' ' '\n' | grep -v '^$' | awk '!seen[$0]++')
 	{
-		for t in $tests; do
-			h="$WORK/heap/results/$t.out" l="$WORK/lsm/results/$t.out"
-			if [ ! -f "$h" ] || [ ! -f "$l" ]; then
-				echo "MISSING  $t"
-				missing=$((missing + 1))
-			elif cmp -s "$h" "$l"; then
-				echo "same     $t"
-				same=$((same + 1))
-			else
-				diff -U3 --label "heap/$t.out" --label "lsm/$t.out" "$h" "$l" >"$cmp/diffs/$t.diff"
-				cat "$cmp/diffs/$t.diff" >>"$cmp/lsm-vs-heap.diffs"
-				echo "DIFFERS  $t  ($(grep -c '^[-+][^-+]' "$cmp/diffs/$t.diff") lines)"
-				differ=$((differ + 1))
-			fi
-		done
-		echo "identical: $same, differing: $differ, missing: $missing"
+		# shellcheck disable=SC2086
+		suite_compare "$cmp" "$WORK/heap/results" "$WORK/lsm/results" $tests
+		echo "identical: $SUITE_SAME, differing: $SUITE_DIFFER, missing: $SUITE_MISSING"
 		for am in lsm heap; do
 			echo "$am vs upstream expected: $(grep -cE '\.\.\. +ok' "$WORK/$am/pg_regress.out") ok, $(grep -cE '\.\.\. +FAILED' "$WORK/$am/pg_regress.out") FAILED"
 		done
