@@ -335,6 +335,8 @@ wait_or_fail(Relation rel, ItemPointer tid, TransactionId xid, LockWaitPolicy po
 	return false;
 }
 
+static void append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
+								const LsmRowHeader *hdr);
 static void append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode);
 static void lock_newer_versions(Relation rel, uint64 rowid, CommandId cid);
 
@@ -747,26 +749,35 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 	return result;
 }
 
+/* Append an entry made of a header only (LOCK, plain DELETE) to row rowid. */
+static void
+append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
+					const LsmRowHeader *hdr)
+{
+	LsmWriteOp	op;
+	char		rowkey[LSM_ROWKEY_LEN];
+
+	memset(&op, 0, sizeof(op));
+	lsm_put_be64(rowkey, rowid);
+	op.type = type;
+	op.key = rowkey;
+	op.keylen = LSM_ROWKEY_LEN;
+	op.value = (char *) hdr;
+	op.vlen = sizeof(LsmRowHeader);
+	lsm_memstore_write(rel, &op, 1);
+}
+
 /* Append a LOCK entry of this transaction in mode to row rowid. */
 static void
 append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode)
 {
-	LsmWriteOp	op;
 	LsmRowHeader hdr;
-	char		rowkey[LSM_ROWKEY_LEN];
 
-	memset(&op, 0, sizeof(op));
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.xid = GetCurrentTransactionId();
 	hdr.cid = cid;
 	hdr.reserved = (uint16) mode;
-	lsm_put_be64(rowkey, rowid);
-	op.type = LSM_TYPE_LOCK;
-	op.key = rowkey;
-	op.keylen = LSM_ROWKEY_LEN;
-	op.value = (char *) &hdr;
-	op.vlen = sizeof(hdr);
-	lsm_memstore_write(rel, &op, 1);
+	append_header_entry(rel, rowid, LSM_TYPE_LOCK, &hdr);
 }
 
 /*
@@ -820,22 +831,13 @@ lock_newer_versions(Relation rel, uint64 rowid, CommandId cid)
 void
 lsm_dml_kill_speculative(Relation rel, ItemPointer tid)
 {
-	LsmWriteOp	op;
 	LsmRowHeader hdr;
-	char		rowkey[LSM_ROWKEY_LEN];
 
-	memset(&op, 0, sizeof(op));
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.xid = GetCurrentTransactionId();
 	hdr.cid = GetCurrentCommandId(false);
 	hdr.flags = LSM_ROW_KILLED;
-	lsm_put_be64(rowkey, lsm_tid_to_rowid(tid));
-	op.type = LSM_TYPE_DELETE;
-	op.key = rowkey;
-	op.keylen = LSM_ROWKEY_LEN;
-	op.value = (char *) &hdr;
-	op.vlen = sizeof(hdr);
-	lsm_memstore_write(rel, &op, 1);
+	append_header_entry(rel, lsm_tid_to_rowid(tid), LSM_TYPE_DELETE, &hdr);
 }
 
 /*
