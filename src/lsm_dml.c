@@ -342,15 +342,16 @@ static void lock_newer_versions(Relation rel, uint64 rowid, CommandId cid);
 
 /*
  * The lock mode an UPDATE from oldtup to newslot takes, as heap's:
- * LockTupleExclusive if it changes a key column (one of a unique index
- * that a foreign key could reference: INDEX_ATTR_BITMAP_KEY), else
+ * LockTupleExclusive if it changes a key column (keys: the relation's
+ * INDEX_ATTR_BITMAP_KEY, columns of unique indexes a foreign key could
+ * reference), else
  * LockTupleNoKeyExclusive.  Values are compared as stored, so a value
  * stored differently but equal counts as changed, as in heap.
  */
 static LockTupleMode
-update_lock_mode(Relation rel, HeapTuple oldtup, TupleTableSlot *newslot)
+update_lock_mode(Relation rel, const Bitmapset *keys, HeapTuple oldtup,
+				 TupleTableSlot *newslot)
 {
-	Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
 	TupleDesc	desc = RelationGetDescr(rel);
 	LockTupleMode mode = LockTupleNoKeyExclusive;
 	int			attr = -1;
@@ -376,7 +377,6 @@ update_lock_mode(Relation rel, HeapTuple oldtup, TupleTableSlot *newslot)
 			break;
 		}
 	}
-	bms_free(keys);
 	return mode;
 }
 
@@ -441,6 +441,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 	TM_Result	result = TM_Ok;
 	bool		locked = false;
 	LockTupleMode mode = LockTupleExclusive;
+	HeapTuple	pre_oldtup = NULL;
 
 	lsm_check_preloaded();
 	/* SERIALIZABLE: readers of this row, of its TID block, of the relation */
@@ -453,16 +454,23 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 	 */
 	if (newslot != NULL)
 	{
-		LsmRowEntry *e;
-		int			n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
-		int			put = find_put(e, n);
+		Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
 
-		if (put >= 0)
+		if (keys == NULL)
+			mode = LockTupleNoKeyExclusive; /* no key to change */
+		else
 		{
-			HeapTuple	oldtup = row_heaptuple(rel, rowid, &e[put]);
+			LsmRowEntry *e;
+			int			n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+			int			put = find_put(e, n);
 
-			mode = update_lock_mode(rel, oldtup, newslot);
-			heap_freetuple(oldtup);
+			/* kept for the write below: a row id has one PUT */
+			if (put >= 0)
+			{
+				pre_oldtup = row_heaptuple(rel, rowid, &e[put]);
+				mode = update_lock_mode(rel, keys, pre_oldtup, newslot);
+			}
+			bms_free(keys);
 		}
 	}
 	if (lockmode_out)
@@ -543,7 +551,9 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 			int			nops = 1;
 			TransactionId new_xmax = InvalidTransactionId;
 
-			if (newslot != NULL || body_has_external(&e[r.put]))
+			oldtup = pre_oldtup;
+			pre_oldtup = NULL;
+			if (oldtup == NULL && (newslot != NULL || body_has_external(&e[r.put])))
 				oldtup = row_heaptuple(rel, rowid, &e[r.put]);
 			memset(ops, 0, sizeof(ops));
 			memset(&hdr, 0, sizeof(hdr));
@@ -610,6 +620,8 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 	}
 	if (locked)
 		UnlockTuple(rel, tid, tuple_hwlock[mode]);
+	if (pre_oldtup)
+		heap_freetuple(pre_oldtup);
 	return result;
 }
 
