@@ -338,7 +338,9 @@ wait_or_fail(Relation rel, ItemPointer tid, TransactionId xid, LockWaitPolicy po
 static void append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
 								const LsmRowHeader *hdr);
 static void append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode);
-static void lock_newer_versions(Relation rel, uint64 rowid, CommandId cid);
+static TM_Result lock_newer_versions(Relation rel, uint64 rowid, CommandId cid,
+									 TM_FailureData *tmfd, uint64 *gone_link,
+									 uint16 *gone_flags);
 
 /*
  * The lock mode an UPDATE from oldtup to newslot takes, as heap's:
@@ -727,6 +729,10 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			set_tid_or_moved(&tmfd->ctid, r.del, tid);
 			tmfd->xmax = r.del->hdr.xid;
 			tmfd->cmax = InvalidCommandId;
+			if (follow && (r.del->hdr.flags & LSM_ROW_MOVED))
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
 			if (follow && (r.del->hdr.flags & LSM_ROW_UPDATED) && r.del->link != 0)
 			{
 				/* go to the next version */
@@ -748,11 +754,24 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		result = TM_Ok;
 		if (r.keys_kept_update != NULL)
 		{
-			uint64		next = r.keys_kept_update->link;
+			uint64		gone_link = 0;
+			uint16		gone_flags = 0;
 
 			UnlockTuple(rel, tid, tuple_hwlock[mode]);
 			locked = false;
-			lock_newer_versions(rel, next, cid);
+			result = lock_newer_versions(rel, r.keys_kept_update->link, cid, tmfd,
+										 &gone_link, &gone_flags);
+			if (result == TM_Updated && follow)
+			{
+				/* a newer version lost the key: lock what it became */
+				if (gone_flags & LSM_ROW_MOVED)
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
+				lsm_rowid_to_tid(gone_link, tid);
+				tmfd->traversed = true;
+				continue;
+			}
 		}
 		break;
 	}
@@ -796,12 +815,19 @@ append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode)
  * FOR KEY SHARE was taken on a version that an update kept the keys of:
  * lock the newer versions too (from row rowid on, along the update
  * links), waiting for running transactions whose locks or key changes
- * conflict, up to a version that is gone for good or the newest one, as
- * heap's heap_lock_updated_tuple does.  So the row's key cannot go away
- * under the lock, whichever version is changed next.
+ * conflict, up to the newest version, as heap's heap_lock_updated_tuple
+ * does.  So the row's key cannot go away under the lock, whichever
+ * version is changed next.
+ *
+ * TM_Ok when every newer version is locked.  When a committed transaction
+ * deleted a newer version, or changed its key or partition, the row as
+ * the lock means it is gone: TM_Deleted, or TM_Updated with *gone_link
+ * (the version its key change made, 0 for a move) and *gone_flags (the
+ * tombstone's), and tmfd says who; the versions before it stay locked.
  */
-static void
-lock_newer_versions(Relation rel, uint64 rowid, CommandId cid)
+static TM_Result
+lock_newer_versions(Relation rel, uint64 rowid, CommandId cid, TM_FailureData *tmfd,
+					uint64 *gone_link, uint16 *gone_flags)
 {
 	const LOCKMODE hw = tuple_hwlock[LockTupleKeyShare];
 
@@ -824,6 +850,17 @@ lock_newer_versions(Relation rel, uint64 rowid, CommandId cid)
 			XactLockTableWait(r.wait_xid, rel, &tid, XLTW_LockUpdated);
 			continue;
 		}
+		if (r.what == ROW_GONE)
+		{
+			UnlockTuple(rel, &tid, hw);
+			set_tid_or_moved(&tmfd->ctid, r.del, &tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = InvalidCommandId;
+			*gone_flags = r.del->hdr.flags;
+			*gone_link = (r.del->hdr.flags & LSM_ROW_UPDATED) ? r.del->link : 0;
+			return (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
+				TM_Updated : TM_Deleted;
+		}
 		if (r.what == ROW_FREE)
 			append_lock(rel, rowid, cid, LockTupleKeyShare);
 		if ((r.what == ROW_FREE || r.what == ROW_ALREADY_LOCKED) &&
@@ -831,7 +868,7 @@ lock_newer_versions(Relation rel, uint64 rowid, CommandId cid)
 			next = r.keys_kept_update->link;
 		UnlockTuple(rel, &tid, hw);
 		if (next == 0)
-			return;
+			return TM_Ok;
 		rowid = next;
 	}
 }

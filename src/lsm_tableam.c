@@ -34,6 +34,7 @@
 #include "pgstat.h"
 #include "postmaster/autovacuum.h"
 #include "storage/bufmgr.h"
+#include "optimizer/plancat.h"
 #include "storage/predicate.h"
 #include "executor/executor.h"
 #include "storage/ipc.h"
@@ -1663,6 +1664,26 @@ lsmam_relation_estimate_size(Relation rel, int32 *attr_widths,
 	*pages = RelationGetNumberOfBlocks(rel);
 	*tuples = Max(n, 0);
 	*allvisfrac = 0;
+
+	/*
+	 * As heap does: a relation never vacuumed or analyzed that looks smaller
+	 * than ten heap pages is planned as if it held ten pages of rows, so that
+	 * plans made while it is being filled (a new table, a cached plan) do not
+	 * count on it staying tiny; it also keeps index scans, and with them
+	 * row-sized SERIALIZABLE predicate locks, on small new tables.
+	 */
+	if (rel->rd_rel->reltuples < 0 && !rel->rd_rel->relhassubclass)
+	{
+		int32		width = get_rel_data_width(rel, attr_widths) +
+			MAXALIGN(SizeofHeapTupleHeader) + sizeof(ItemIdData);
+		double		floor_tuples = 10.0 * (double) ((BLCKSZ - SizeOfPageHeaderData) / width);
+
+		if (*tuples < floor_tuples)
+		{
+			*tuples = floor_tuples;
+			*pages = Max(*pages, 10);
+		}
+	}
 }
 
 /*

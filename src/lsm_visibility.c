@@ -185,9 +185,13 @@ lsm_ssi_check_row(Relation rel, Snapshot snapshot, const LsmRowHeader *put,
 	}
 	else
 	{
-		if (del != NULL || (put->flags & LSM_ROW_FROZEN) || lsm_entry_is_aborted(put))
+		/*
+		 * Not there for us, deleted or not (heap's INSERT_IN_PROGRESS,
+		 * DELETE_IN_PROGRESS and RECENTLY_DEAD): its inserter.
+		 */
+		if ((put->flags & LSM_ROW_FROZEN) || lsm_entry_is_aborted(put))
 			return;
-		/* invisible though inserted by a transaction we see: not ours to check */
+		/* deleted by a transaction we see: the inserter is not concurrent */
 		if (lsm_xid_visible(put->xid, put->cid, put->flags, snapshot))
 			return;
 		xid = put->xid;
