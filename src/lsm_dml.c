@@ -172,6 +172,19 @@ set_tid_or_moved(ItemPointer tid, const LsmRowEntry *del, ItemPointer self)
 		*tid = *self;
 }
 
+/* The tombstone this transaction (any of its live subtransactions) put on the row. */
+static const LsmRowEntry *
+own_tombstone(const LsmRowEntry *e, int put)
+{
+	int			i;
+
+	for (i = 0; i < put; i++)
+		if (e[i].type == LSM_TYPE_DELETE && !(e[i].hdr.flags & LSM_ROW_KILLED) &&
+			xid_is_mine(e[i].hdr.xid))
+			return &e[i];
+	return NULL;
+}
+
 /* What stands in the way of modifying or locking a row. */
 typedef enum RowCheck
 {
@@ -691,6 +704,44 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		view = lsm_current_view(rel);
 		n = lsm_view_get_row(view, rowid, &e);
 		r = check_row(e, n, mode, cid, true);
+
+		/*
+		 * Following update links, versions this transaction replaced are
+		 * passed over whatever command did it, and the newest version,
+		 * when a later command of ours made it, is TM_SelfModified with
+		 * that command's id: as heap walking the chain with a dirty
+		 * snapshot (the executor then tells an update made by a trigger or
+		 * function of this command from one made by the command itself).
+		 */
+		if (tmfd->traversed && r.put >= 0 &&
+			(r.what == ROW_SELF_MODIFIED || r.what == ROW_INVISIBLE))
+		{
+			const LsmRowEntry *mine = own_tombstone(e, r.put);
+
+			if (mine != NULL && (mine->hdr.flags & LSM_ROW_UPDATED) && mine->link != 0)
+			{
+				UnlockTuple(rel, tid, tuple_hwlock[mode]);
+				locked = false;
+				lsm_rowid_to_tid(mine->link, tid);
+				continue;
+			}
+			if (mine != NULL)
+			{
+				set_tid_or_moved(&tmfd->ctid, mine, tid);
+				tmfd->xmax = mine->hdr.xid;
+				tmfd->cmax = InvalidCommandId;
+				result = TM_Deleted;
+				break;
+			}
+			if (xid_is_mine(e[r.put].hdr.xid) && e[r.put].hdr.cid >= cid)
+			{
+				tmfd->ctid = *tid;
+				tmfd->xmax = e[r.put].hdr.xid;
+				tmfd->cmax = e[r.put].hdr.cid;
+				result = TM_SelfModified;
+				break;
+			}
+		}
 
 		if (r.what == ROW_WAIT)
 		{

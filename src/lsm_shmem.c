@@ -446,11 +446,20 @@ pin_resowner_callback(ResourceReleasePhase phase, bool isCommit,
 	release_pins(CurrentResourceOwner, false);
 }
 
+/*
+ * Backend exit: every pin goes.  This runs before the exit's abort of a
+ * transaction left open (ShutdownPostgres was registered first), whose
+ * callbacks then close that transaction's views: their pins are gone
+ * already, which is not worth a warning then.
+ */
+static bool pins_released_at_exit = false;
+
 static void
 pin_exit_callback(int code, Datum arg)
 {
 	if (lsm_shared != NULL && nlocal_pins > 0)
 		release_pins(NULL, true);
+	pins_released_at_exit = true;
 }
 
 void
@@ -502,7 +511,8 @@ lsm_slot_unpin(int idx, ResourceOwner owner)
 			return;
 		}
 	}
-	elog(WARNING, "lsm_am memtable slot %d is not pinned", idx);
+	if (!pins_released_at_exit)
+		elog(WARNING, "lsm_am memtable slot %d is not pinned", idx);
 }
 
 /*

@@ -152,6 +152,9 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 		PredicateLockRelation(rel, snapshot);
 	scan->min_rowid = 0;
 	scan->max_rowid = PG_UINT64_MAX;
+	/* pg_stat_all_tables.seq_scan counts sequential scans and their rescans, as heap's */
+	if (flags & SO_TYPE_SEQSCAN)
+		pgstat_count_heap_scan(rel);
 	return (TableScanDesc) scan;
 }
 
@@ -187,6 +190,8 @@ lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
 	scan->exhausted = false;
 	scan->backward = false;
 	scan->have_last = false;
+	if (sscan->rs_flags & SO_TYPE_SEQSCAN)
+		pgstat_count_heap_scan(sscan->rs_rd);
 }
 
 /*
