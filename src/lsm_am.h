@@ -384,6 +384,16 @@ extern bool lsm_claim_try(LsmRelState *st, LsmClaim kind);
 extern void lsm_claim_release(LsmClaim kind, bool failed);
 extern bool lsm_claim_busy(LsmRelState *st, LsmClaim kind);
 extern bool lsm_claim_retry_due(LsmRelState *st, LsmClaim kind, int64 now);
+
+/*
+ * Speculative insertions in progress (INSERT ... ON CONFLICT), one per
+ * backend at most: who meets such a row through a dirty snapshot waits for
+ * the insertion (its token), not for the whole transaction, as with heap.
+ */
+extern void lsm_spec_begin(const RelFileNode *rnode, TransactionId xid, uint32 token);
+extern void lsm_spec_set_rowid(uint64 rowid);
+extern void lsm_spec_end(void);
+extern uint32 lsm_spec_token(const RelFileNode *rnode, uint64 rowid, TransactionId xid);
 extern int	lsm_shed_memtables(const RelFileNode *except);
 extern LsmMemSlot *lsm_slot(int idx);
 extern int	lsm_slot_alloc(const RelFileNode *owner, uint64 gen);

@@ -121,7 +121,7 @@ lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot)
 	if (snapshot->snapshot_type == SNAPSHOT_DIRTY)
 	{
 		snapshot->xmin = snapshot->xmax = InvalidTransactionId;
-		snapshot->speculativeToken = 0;		/* insertions wait for the whole transaction */
+		snapshot->speculativeToken = 0;		/* fetch_row sets it for speculative insertions */
 	}
 	for (i = 0; i < n; i++)
 	{

@@ -20,6 +20,9 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "access/twophase.h"
+#include "storage/proc.h"
+#include "storage/spin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
@@ -70,9 +73,121 @@ lsm_shmem_size(void)
 	return size;
 }
 
+/*
+ * Speculative insertions in progress, by pgprocno; spec_mutex guards all
+ * of them (taken for a few instructions, only by ON CONFLICT inserts and
+ * by dirty-snapshot fetches of rows whose inserter is running).
+ */
+typedef struct LsmSpecInsert
+{
+	RelFileNode rnode;
+	uint64		rowid;			/* LSM_SPEC_PENDING until the row is written */
+	TransactionId xid;			/* invalid: none */
+	uint32		token;
+} LsmSpecInsert;
+
+#define LSM_SPEC_PENDING PG_UINT64_MAX
+
+typedef struct LsmSpecShared
+{
+	slock_t		spec_mutex;
+	int			nprocs;
+	LsmSpecInsert ins[FLEXIBLE_ARRAY_MEMBER];
+} LsmSpecShared;
+
+static LsmSpecShared *lsm_spec = NULL;
+
+static int
+spec_nprocs(void)
+{
+	/* every PGPROC (InitProcGlobal's count) */
+	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
+}
+
+static Size
+spec_shmem_size(void)
+{
+	return add_size(offsetof(LsmSpecShared, ins),
+					mul_size(spec_nprocs(), sizeof(LsmSpecInsert)));
+}
+
+void
+lsm_spec_begin(const RelFileNode *rnode, TransactionId xid, uint32 token)
+{
+	LsmSpecInsert *s;
+
+	if (lsm_spec == NULL || MyProc == NULL || MyProc->pgprocno >= lsm_spec->nprocs)
+		return;
+	s = &lsm_spec->ins[MyProc->pgprocno];
+	SpinLockAcquire(&lsm_spec->spec_mutex);
+	s->rnode = *rnode;
+	s->rowid = LSM_SPEC_PENDING;
+	s->xid = xid;
+	s->token = token;
+	SpinLockRelease(&lsm_spec->spec_mutex);
+}
+
+void
+lsm_spec_set_rowid(uint64 rowid)
+{
+	if (lsm_spec == NULL || MyProc == NULL || MyProc->pgprocno >= lsm_spec->nprocs)
+		return;
+	SpinLockAcquire(&lsm_spec->spec_mutex);
+	lsm_spec->ins[MyProc->pgprocno].rowid = rowid;
+	SpinLockRelease(&lsm_spec->spec_mutex);
+}
+
+/* The insertion is complete or killed, or its transaction aborts. */
+void
+lsm_spec_end(void)
+{
+	LsmSpecInsert *s;
+
+	if (lsm_spec == NULL || MyProc == NULL || MyProc->pgprocno >= lsm_spec->nprocs)
+		return;
+	s = &lsm_spec->ins[MyProc->pgprocno];
+	if (!TransactionIdIsValid(s->xid))
+		return;					/* only this backend sets it */
+	SpinLockAcquire(&lsm_spec->spec_mutex);
+	s->xid = InvalidTransactionId;
+	s->token = 0;
+	SpinLockRelease(&lsm_spec->spec_mutex);
+}
+
+/*
+ * The token of the speculative insertion in progress that wrote row rowid
+ * of rnode in transaction xid, or 0.  A row being written (its row id not
+ * yet known) matches too: the waiter then wakes when that insertion ends,
+ * looks again and waits for the right thing.
+ */
+uint32
+lsm_spec_token(const RelFileNode *rnode, uint64 rowid, TransactionId xid)
+{
+	uint32		token = 0;
+	int			i;
+
+	if (lsm_spec == NULL || !TransactionIdIsValid(xid))
+		return 0;
+	SpinLockAcquire(&lsm_spec->spec_mutex);
+	for (i = 0; i < lsm_spec->nprocs; i++)
+	{
+		LsmSpecInsert *s = &lsm_spec->ins[i];
+
+		if (TransactionIdEquals(s->xid, xid) && RelFileNodeEquals(s->rnode, *rnode) &&
+			(s->rowid == rowid || s->rowid == LSM_SPEC_PENDING))
+		{
+			token = s->token;
+			break;
+		}
+	}
+	SpinLockRelease(&lsm_spec->spec_mutex);
+	return token;
+}
+
 void
 lsm_shmem_request(void)
 {
+	RequestAddinShmemSpace(spec_shmem_size());
 	RequestAddinShmemSpace(lsm_shmem_size());
 	RequestNamedLWLockTranche("lsm_am", 1);
 }
@@ -116,6 +231,14 @@ lsm_shmem_startup(void)
 			lsm_shared->chunk_next[i] = i + 1 < lsm_shared->nchunks ? i + 1 : -1;
 		lsm_shared->free_chunk = 0;
 		lsm_shared->nfree_chunks = lsm_shared->nchunks;
+	}
+
+	lsm_spec = ShmemInitStruct("lsm_am speculative insertions", spec_shmem_size(), &found);
+	if (!found)
+	{
+		memset(lsm_spec, 0, spec_shmem_size());
+		SpinLockInit(&lsm_spec->spec_mutex);
+		lsm_spec->nprocs = spec_nprocs();
 	}
 
 	memset(&info, 0, sizeof(info));

@@ -661,6 +661,10 @@ fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
 		return false;
 	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen,
 				  lsm_row_xmax(e, put));
+	/* a running speculative insertion: wait for it, not for its transaction */
+	if (snapshot->snapshot_type == SNAPSHOT_DIRTY &&
+		TransactionIdEquals(snapshot->xmin, e[put].hdr.xid))
+		snapshot->speculativeToken = lsm_spec_token(&rel->rd_node, rowid, e[put].hdr.xid);
 	/* SERIALIZABLE: a fetch by row id locks that row (heap: the tuple) */
 	if (IsMVCCSnapshot(snapshot))
 		PredicateLockTID(rel, &slot->tts_tid, snapshot, e[put].hdr.xid);
@@ -908,15 +912,18 @@ lsmam_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 }
 
 /*
- * ON CONFLICT: the row goes in as usual.  Others who meet it through a
- * dirty snapshot wait for our whole transaction (heap lets them wait for
- * the speculative insertion only, using its token).
+ * ON CONFLICT: the row goes in as usual, and is registered as a
+ * speculative insertion until it completes, so that others who meet it
+ * through a dirty snapshot wait for the insertion (its token) rather than
+ * for our whole transaction, as with heap.
  */
 static void
 lsmam_tuple_insert_speculative(Relation rel, TupleTableSlot *slot, CommandId cid,
 							   int options, struct BulkInsertStateData *bistate, uint32 specToken)
 {
+	lsm_spec_begin(&rel->rd_node, GetCurrentTransactionId(), specToken);
 	lsmam_tuple_insert(rel, slot, cid, options, bistate);
+	lsm_spec_set_rowid(lsm_tid_to_rowid(&slot->tts_tid));
 }
 
 static void
@@ -925,6 +932,7 @@ lsmam_tuple_complete_speculative(Relation rel, TupleTableSlot *slot,
 {
 	if (!succeeded)
 		lsm_dml_kill_speculative(rel, &slot->tts_tid);
+	lsm_spec_end();
 }
 
 static TM_Result
@@ -1024,6 +1032,8 @@ lsm_xact_callback(XactEvent event, void *arg)
 		lsm_close_cached_views();
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
+		/* a speculative insertion interrupted by an error */
+		lsm_spec_end();
 		/* a flush or compaction interrupted by an error */
 		lsm_job_abort_cleanup("transaction aborted");
 		lsm_claim_release(LSM_CLAIM_FLUSH, true);
@@ -1046,7 +1056,10 @@ lsm_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	int			level = GetCurrentTransactionNestLevel();
 
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		lsm_spec_end();
 		process_pending(false, level);
+	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 	{
 		for (p = pending_discards; p; p = p->next)
