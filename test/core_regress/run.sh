@@ -33,7 +33,8 @@
 #     without USING get heap, since lsm supports neither and the suite's
 #     many temp tables would otherwise hide most of what it can show.
 #  4. per access method: initdb (as OS user postgres; UTF8, --no-locale),
-#     shared_preload_libraries = lsm_am, CREATE EXTENSION lsm_am in
+#     shared_preload_libraries = lsm_am, max_prepared_transactions = 10 (so
+#     that prepared_xacts runs its two-phase tests), CREATE EXTENSION lsm_am in
 #     template1 and postgres, CREATE DATABASE regression from template1 with
 #     the settings pg_regress itself would give it, then
 #     default_table_access_method = <am> in postgresql.conf (reload), and
@@ -155,7 +156,8 @@ run_suite() {
 	suite_cluster_start "$base" "$port" "$PRELOAD" "${CORE_REGRESS_EXTRA_CONF:-}" \
 		"log_line_prefix = '%m [%p] %d '" \
 		"log_min_messages = warning" \
-		"log_min_error_statement = panic" || return 1
+		"log_min_error_statement = panic" \
+		"max_prepared_transactions = 10" || return 1
 	suite_create_db "$base" "$port" regression &&
 		suite_set_default_am "$base" "$port" "$am" regression ||
 		{ lsm_cluster_stop "$base"; return 1; }
