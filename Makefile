@@ -11,11 +11,14 @@ MODULE_big = lsm_am
 DATA = sql/lsm_am--0.1.sql
 PGFILEDESC = "lsm_am - LSM-tree storage engine"
 
+# The layers, lowest first (README "Where things are"; test/check_layers.sh
+# checks that each includes and calls only its own folder and lower ones).
+LAYERS = storage engine table index extension
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
-ADAPTER_SRCS = $(sort $(wildcard src/*.c))
+ADAPTER_SRCS = $(foreach l,$(LAYERS),$(sort $(wildcard src/$(l)/*.c)))
 OBJS = $(ADAPTER_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
+PG_CPPFLAGS = -I$(srcdir)/src
 # make ASSERTS=1: this extension's Asserts on, against a server built
 # without them (Debian's).  Sound for this code: it uses no struct whose
 # layout USE_ASSERT_CHECKING changes and no function that only an
@@ -29,19 +32,20 @@ REGRESS = $(basename $(notdir $(filter-out sql/lsm_am--%,$(sort $(wildcard sql/*
 REGRESS_OPTS = --temp-instance=tmp_regress --temp-config=$(srcdir)/test/lsm_test.conf
 
 TAP_TESTS = 1
-PROVE_TESTS = test/t/*.pl
+PROVE_TESTS = test/tap/*.pl
 
-# Isolation specs: test/specs/NAME.spec, expected output test/expected/NAME.out.
+# Isolation specs: test/isolation/specs/NAME.spec, expected output
+# test/isolation/expected/NAME.out.
 # Only defined when a spec exists, so that installcheck skips an empty suite.
-ISOLATION = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
+ISOLATION = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
 ifeq ($(strip $(ISOLATION)),)
 undefine ISOLATION
 else
-ISOLATION_OPTS = --inputdir=test --temp-instance=tmp_check_iso --temp-config=$(srcdir)/test/lsm_test.conf \
-	--temp-config=$(srcdir)/test/isolation.conf
+ISOLATION_OPTS = --inputdir=test/isolation --temp-instance=tmp_check_iso --temp-config=$(srcdir)/test/lsm_test.conf \
+	--temp-config=$(srcdir)/test/isolation/isolation.conf
 endif
 
-EXTRA_CLEAN = tmp_regress tmp_check results regression.diffs regression.out test/core/build \
+EXTRA_CLEAN = tmp_regress tmp_check results regression.diffs regression.out src/core/test/build \
 	tmp_check_iso output_iso
 
 PG_CONFIG ?= pg_config
@@ -49,15 +53,15 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies; shared structs change often.
-$(OBJS): $(wildcard src/*.h src/core/*.h)
+$(OBJS): $(wildcard src/*/*.h)
 
 # Engine-core unit tests: plain C, no server.
-CORE_TESTS = $(sort $(wildcard test/core/test_*.c))
-CORE_BINS = $(patsubst test/core/%.c,test/core/build/%,$(CORE_TESTS))
-CORE_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Isrc/core -Itest/core
+CORE_TESTS = $(sort $(wildcard src/core/test/test_*.c))
+CORE_BINS = $(patsubst src/core/test/%.c,src/core/test/build/%,$(CORE_TESTS))
+CORE_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Isrc/core -Isrc/core/test
 
-test/core/build/%: test/core/%.c $(CORE_SRCS) $(wildcard src/core/*.h) test/core/lsm_test.h
-	@mkdir -p test/core/build
+src/core/test/build/%: src/core/test/%.c $(CORE_SRCS) $(wildcard src/core/*.h) src/core/test/lsm_test.h
+	@mkdir -p src/core/test/build
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) -lzstd -lxxhash -lm
 
 .PHONY: core-check

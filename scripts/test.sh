@@ -8,14 +8,16 @@
 #   2. copy the working tree (sources only) to a fresh directory under
 #      ${TMPDIR:-/tmp}, build it there (plain, then with the extension's
 #      Asserts on: make ASSERTS=1) and `make install` the assert build;
+#      After the plain build, test/check_layers.sh: the source folders
+#      are layers that include and call only their own and lower ones;
 #   3. `make core-check`: engine-core unit tests, no server;
 #   4. pg_regress: `make installcheck` with the TAP tests switched off
 #      (REGRESS, in a --temp-instance configured by test/lsm_test.conf);
 #   5. isolation specs (`make installcheck` with only ISOLATION), if any;
 #   6. TAP tests: `make installcheck` with only the TAP tests, once per
-#      test/t/*.pl script;
+#      test/tap/*.pl script;
 #   7. PostgreSQL's isolation suite with lsm next to heap
-#      (test/pg_isolation/run.sh; LSM_TEST_PG_ISOLATION=0 skips it): passes
+#      (test/postgres_isolation/run.sh; LSM_TEST_PG_ISOLATION=0 skips it): passes
 #      when no server crashes and no spec hangs.
 # Steps 4-6 are the three parts of `make installcheck`, run separately so
 # that a pg_regress failure does not hide the TAP results.  As root they run
@@ -86,7 +88,7 @@ mkdir -p "$work/tree"
 # Sources only: build products of someone else's build in the working tree
 # must not leak into this one.
 tar -C "$src" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-	--exclude=test/core/build --exclude=results --exclude=output_iso \
+	--exclude=src/core/test/build --exclude=results --exclude=output_iso \
 	--exclude='tmp_*' --exclude='regression.*' -cf - . | tar -C "$work/tree" -xf - ||
 	{ fail "copy source tree"; summary; }
 cd "$work/tree" || exit 1
@@ -103,6 +105,14 @@ else
 	summary
 fi
 grep -E 'warning:' "$work/build.log" && echo "(compiler warnings above)"
+# The source folders are layers that call only downward (includes and,
+# on the objects just built, symbols).
+if bash test/check_layers.sh >"$work/layers.log" 2>&1; then
+	echo "    ok    $(tail -n 1 "$work/layers.log")"
+else
+	cat "$work/layers.log"
+	fail "layering (test/check_layers.sh)"
+fi
 if [ "$ASSERTS" = 1 ]; then
 	make -s clean >/dev/null 2>&1
 	if make -s PG_CONFIG="$PG_CONFIG" ASSERTS=1 >"$work/build-asserts.log" 2>&1; then
@@ -133,16 +143,16 @@ fi
 
 # ---------------------------------------------------------------- core
 banner "core unit tests: make core-check"
-core_tests=$(cd test/core 2>/dev/null && ls test_*.c 2>/dev/null | sed 's/\.c$//')
+core_tests=$(cd src/core/test 2>/dev/null && ls test_*.c 2>/dev/null | sed 's/\.c$//')
 if timeout -k 30 "$T_CORE" make PG_CONFIG="$PG_CONFIG" core-check; then
 	for t in $core_tests; do pass "core: $t"; done
-	[ -z "$core_tests" ] && echo "(no test/core/test_*.c yet)"
+	[ -z "$core_tests" ] && echo "(no src/core/test/test_*.c yet)"
 else
 	# core-check stops at the first failure: run each one for the tally.
 	echo "make core-check failed; running each core test on its own:"
 	for t in $core_tests; do
-		if make -s PG_CONFIG="$PG_CONFIG" "test/core/build/$t" >/dev/null 2>&1 &&
-			timeout -k 30 "$T_CORE" "test/core/build/$t" >"$work/core-$t.log" 2>&1; then
+		if make -s PG_CONFIG="$PG_CONFIG" "src/core/test/build/$t" >/dev/null 2>&1 &&
+			timeout -k 30 "$T_CORE" "src/core/test/build/$t" >"$work/core-$t.log" 2>&1; then
 			pass "core: $t"
 		else
 			show_file "$work/core-$t.log" 100
@@ -213,7 +223,7 @@ if [ "$rc" -eq 0 ] && [ "$nres" -eq 0 ]; then
 fi
 
 # ---------------------------------------------------------------- isolation
-if ls test/specs/*.spec >/dev/null 2>&1; then
+if ls test/isolation/specs/*.spec >/dev/null 2>&1; then
 	banner "isolation: make installcheck (ISOLATION)"
 	pg_make "$T_ISOLATION" installcheck REGRESS= TAP_TESTS= 2>&1 | tee "$work/isolation.out"
 	rc=${PIPESTATUS[0]}
@@ -224,8 +234,8 @@ fi
 # One prove run per script: a BAIL_OUT (e.g. "pg_ctl start failed") stops
 # prove altogether, and must not keep the other scripts from running.  A
 # script passes only on prove's own "NAME.pl .. ok" line.
-banner "TAP: make installcheck (test/t/*.pl)"
-tap_tests=$(ls test/t/*.pl 2>/dev/null)
+banner "TAP: make installcheck (test/tap/*.pl)"
+tap_tests=$(ls test/tap/*.pl 2>/dev/null)
 [ -z "$tap_tests" ] && echo "(no TAP tests)"
 for t in $tap_tests; do
 	name=$(basename "$t" .pl)
@@ -244,15 +254,15 @@ for t in $tap_tests; do
 done
 
 # ---------------------------------------------------------------- PG isolation
-# PostgreSQL's own isolation suite, lsm next to heap (test/pg_isolation/
+# PostgreSQL's own isolation suite, lsm next to heap (test/postgres_isolation/
 # run.sh, with the extension installed above).  The step passes when no
 # server crashed and no spec hung past its limit; specs whose output
 # differs from heap's are listed, not failed (see README).
 if [ "${LSM_TEST_PG_ISOLATION:-1}" = 1 ]; then
-	banner "PostgreSQL isolation suite: lsm vs heap (test/pg_isolation/run.sh)"
+	banner "PostgreSQL isolation suite: lsm vs heap (test/postgres_isolation/run.sh)"
 	if PG_ISOLATION_INSTALL=0 PG_ISOLATION_WORK="$work/pg_isolation" \
 		timeout -k 30 "${LSM_TEST_TIMEOUT_PG_ISOLATION:-1800}" \
-		bash test/pg_isolation/run.sh 2>&1 | tee "$work/pg_isolation.out" | tail -n 40; then
+		bash test/postgres_isolation/run.sh 2>&1 | tee "$work/pg_isolation.out" | tail -n 40; then
 		pass "pg isolation suite: no crash, no hung spec ($(grep -E '^isolation: ' "$work/pg_isolation.out" | tail -n 1))"
 	else
 		show_file "$work/pg_isolation/lsm/crashes.txt" 100

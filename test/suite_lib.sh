@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # test/suite_lib.sh: shell helpers shared by the scripts that run one of
 # PostgreSQL 15's own test suites twice, with default_table_access_method =
-# lsm and with heap (test/core_regress/run.sh, test/pg_isolation/run.sh).
+# lsm and with heap (test/postgres_regress/run.sh, test/postgres_isolation/run.sh).
 #
 # Source it after scripts/lib.sh and lsm_pg_env; do not run it.  It defines:
 #   suite_find_source CACHE FILE   print the PostgreSQL 15 source tree: $PGSRC,
@@ -115,7 +115,7 @@ suite_install_lsm_am() {
 	rm -rf "$work/build"
 	mkdir -p "$work/build"
 	tar -C "$top" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
-		--exclude=test/core/build --exclude=results --exclude=output_iso \
+		--exclude=src/core/test/build --exclude=results --exclude=output_iso \
 		--exclude='tmp_*' --exclude='regression.*' -cf - . | tar -C "$work/build" -xf - ||
 		lsm_die "copy of the source tree failed"
 	(cd "$work/build" && make -s PG_CONFIG="$PG_CONFIG" >"$work/build.log" 2>&1) ||

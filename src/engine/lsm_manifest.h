@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_manifest.h
+ *	  The manifest: the set of SSTables of a relation, kept in its
+ *	  metapage, changed by one WAL-logged edit per flush or compaction;
+ *	  the pins that keep a replaced SSTable's blocks from reuse while
+ *	  readers hold it; block reservation for new SSTables.
+ *
+ * REQUIRES: lsm_manifest_apply and lsm_manifest_reserve take the state's
+ * lock and the metapage's content lock themselves (state lock first);
+ * callers hold neither.  lsm_manifest_pin_view / _unpin_view with the
+ * state's lock held (shared is enough).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LSM_MANIFEST_H
+#define LSM_MANIFEST_H
+
+#include "postgres.h"
+
+#include "utils/rel.h"
+
+#include "engine/lsm_relstate.h"
+#include "storage/lsm_pages.h"
+
+extern int	lsm_debug_max_sstables;		/* 0: the metapage's capacity */
+
+
+typedef struct LsmManifestEdit
+{
+	uint64		flushed_gen;	/* memtable generation flushed, or 0 */
+	int			nremove;
+	BlockNumber *remove;		/* SSTables leaving, by start block */
+	int			nmove;
+	BlockNumber *move;			/* SSTables moving to move_level */
+	int			move_level;
+	int			nadd;
+	LsmSstEntry *add;			/* SSTables entering */
+	int			from_level;
+	int			to_level;
+} LsmManifestEdit;
+
+extern BlockNumber lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks);
+extern void lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit);
+extern void lsm_manifest_sweep(Relation rel, LsmRelState *st,
+							   const BlockNumber *logpages, int nlogpages);
+extern void lsm_manifest_init_pins(LsmRelState *st, const LsmMetaData *meta);
+extern BlockNumber lsm_manifest_take_free_tail(Relation rel, LsmRelState *st);
+extern int	lsm_manifest_pins_free(LsmRelState *st);
+extern int	lsm_manifest_max_ssts(void);
+extern void lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx);
+extern void lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n);
+
+#endif							/* LSM_MANIFEST_H */

@@ -1,0 +1,883 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine/lsm_memtables.c
+ *	  The write path: memtables of a relation, their durable logs and
+ *	  backpressure.
+ *
+ * Durability design (option (a) of the design notes): every memtable
+ * entry is first appended to a log page, an ordinary page of the
+ * relation's main fork, under an XLOG_LSM_INSERT record; only then is it
+ * put into the memtable's skiplist in shared memory.  Log pages are
+ * WAL-logged like any page, so checkpoints, crash recovery, base backups
+ * and streaming standbys need nothing special; the skiplists are a cache
+ * rebuilt from the log pages by the first backend that opens the relation
+ * after a restart (lsm_memstore_open).  A flush (engine/lsm_flush.c) writes a
+ * frozen memtable as an SSTable and, in one manifest change, adds the
+ * SSTable and frees that memtable's log pages.
+ *
+ * Locking: a writer holds its relation state's LWLock exclusively while it
+ * takes a sequence number, appends to the active memtable's tail log page
+ * (buffer lock), logs it and inserts into the skiplist; so entries enter
+ * a memtable in sequence order and one writer at a time touches the
+ * skiplist.  Readers take the state lock shared only to pin the memtable
+ * slots and copy the manifest, then read the skiplists without locks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xloginsert.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "core/lsm_core.h"
+#include "core/lsm_memtable.h"
+#include "engine/lsm_compaction.h"
+#include "engine/lsm_flush.h"
+#include "engine/lsm_manifest.h"
+#include "engine/lsm_memtables.h"
+#include "engine/lsm_relstate.h"
+#include "engine/lsm_visibility.h"
+#include "engine/lsm_workers.h"
+#include "storage/lsm_format.h"
+#include "storage/lsm_keys.h"
+#include "storage/lsm_pages.h"
+#include "storage/lsm_relopts.h"
+#include "storage/lsm_xlog.h"
+#include "utils/memutils.h"
+
+/* GUC (registered by extension/lsm_am.c) */
+int			lsm_max_frozen_memtables = 2;
+int			lsm_l0_slowdown_trigger = 20;
+int			lsm_l0_stop_trigger = 36;
+
+/* Rebuild a slot's skiplist from the items of one log page. */
+static void
+load_page_items(LsmRelState *st, const lsm_comparator *cmp, int slotidx, Page page,
+				OffsetNumber first, OffsetNumber last, uint64 *max_seq, bool *nomem)
+{
+	LsmMemSlot *slot = lsm_slot(slotidx);
+	OffsetNumber off;
+
+	for (off = first; off <= last; off++)
+	{
+		ItemId		iid = PageGetItemId(page, off);
+		LsmLogItemView v;
+		lsm_status	s;
+
+		if (!ItemIdIsNormal(iid))
+			continue;
+		if (!lsm_logitem_decode(PageGetItem(page, iid), ItemIdGetLength(iid), &v))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid lsm log item at offset %u", off)));
+		for (;;)
+		{
+			s = lsm_memtable_insert(&slot->mt, cmp,
+									v.key, v.keylen, v.seq, v.type,
+									v.value, v.vlen);
+			if (s != LSM_NOMEM)
+				break;
+			if (!lsm_slot_add_chunk(slotidx))
+			{
+				*nomem = true;
+				return;
+			}
+		}
+		if (v.seq > *max_seq)
+			*max_seq = v.seq;
+		if (!st->is_index)
+			lsm_note_xid(&slot->min_xid, v.value, v.vlen);
+	}
+}
+
+/*
+ * Rebuild the memtables of a relation from its log pages.  REQUIRES:
+ * st->lock held exclusively, st not loaded.
+ */
+static void
+rebuild(Relation rel, LsmRelState *st)
+{
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	uint64		max_seq = 0;
+	int			g;
+	bool		nomem = false;
+	BlockNumber *logpages;
+	int			nlogpages = 0;
+	int			maxlogpages = 64;
+
+	st->active = -1;
+	st->nfrozen = 0;
+	st->next_seq = LSM_FIRST_SEQ;
+	st->is_index = lsm_rel_is_index(rel);
+
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
+	if (metabuf == InvalidBuffer)
+		return;
+	meta = palloc(BLCKSZ);
+	memcpy(meta, LsmPageGetMeta(BufferGetPage(metabuf)),
+		   BLCKSZ - MAXALIGN(SizeOfPageHeaderData));
+	UnlockReleaseBuffer(metabuf);
+
+	if (meta->next_seq > 0)
+		max_seq = meta->next_seq - 1;
+	for (g = 0; g < meta->nssts; g++)
+		max_seq = Max(max_seq, meta->ssts[g].max_seq);
+	lsm_manifest_init_pins(st, meta);
+	logpages = palloc(sizeof(BlockNumber) * 64);
+
+	PG_TRY();
+	{
+		for (g = 0; g < meta->nloggens; g++)
+		{
+			LsmLogGen  *lg = &meta->loggens[g];
+			int			idx = lsm_slot_alloc(&rel->rd_node, lg->gen);
+			BlockNumber blk = lg->head;
+
+			if (idx < 0)
+				nomem = true;
+			else if (g == meta->nloggens - 1)
+			{
+				st->active = idx;
+				st->active_tail = lg->tail;
+			}
+			else
+			{
+				lsm_slot(idx)->state = LSM_SLOT_FROZEN;
+				st->frozen[st->nfrozen++] = idx;
+			}
+			while (!nomem && BlockNumberIsValid(blk))
+			{
+				Buffer		buf = ReadBuffer(rel, blk);
+				Page		page;
+				LsmLogPageOpaque *op;
+
+				LockBuffer(buf, BUFFER_LOCK_SHARE);
+				page = BufferGetPage(buf);
+				op = (LsmLogPageOpaque *) PageGetSpecialPointer(page);
+				if (PageIsNew(page) ||
+					PageGetSpecialSize(page) != MAXALIGN(sizeof(LsmLogPageOpaque)) ||
+					op->page_id != LSM_LOGPAGE_ID || op->gen != lg->gen)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("invalid memtable log page in relation \"%s\" at block %u",
+									RelationGetRelationName(rel), blk),
+							 errdetail("Expected a log page of memtable generation " UINT64_FORMAT ".",
+									   lg->gen)));
+				load_page_items(st, lsm_rel_comparator(rel), idx, page, FirstOffsetNumber,
+								PageGetMaxOffsetNumber(page), &max_seq, &nomem);
+				if (nlogpages == maxlogpages)
+				{
+					maxlogpages *= 2;
+					logpages = repalloc(logpages, sizeof(BlockNumber) * maxlogpages);
+				}
+				logpages[nlogpages++] = blk;
+				blk = op->next;
+				UnlockReleaseBuffer(buf);
+			}
+			if (nomem)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("not enough memtable memory to load lsm relation \"%s\"",
+								RelationGetRelationName(rel)),
+						 errdetail("Its unflushed entries do not fit into the free part of lsm_am.memtable_pool_size."),
+						 errhint("Increase lsm_am.memtable_pool_size and restart the server.")));
+		}
+	}
+	PG_CATCH();
+	{
+		lsm_memstore_unload(st);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	st->next_seq = max_seq + 1;
+	st->version++;
+	if (!RecoveryInProgress())
+	{
+		/* blocks a crash left unreferenced go back to the free list */
+		lsm_manifest_sweep(rel, st, logpages, nlogpages);
+		if (st->nfrozen > 0)
+			lsm_request_flush(st);
+	}
+	pfree(meta);
+	pfree(logpages);
+}
+
+/*
+ * Drop the in-memory memtables of a state (they are rebuilt from the log
+ * pages on next use).  REQUIRES: st->lock held exclusively.
+ */
+void
+lsm_memstore_unload(LsmRelState *st)
+{
+	int			i;
+
+	if (st->active >= 0)
+		lsm_slot_retire(st->active);
+	for (i = 0; i < st->nfrozen; i++)
+		lsm_slot_retire(st->frozen[i]);
+	st->active = -1;
+	st->nfrozen = 0;
+	st->loaded = false;
+	st->version++;
+}
+
+/* Cache the state pointer in the relcache entry (freed with it). */
+static void
+remember_state(Relation rel, LsmRelState *st)
+{
+	LsmStateCache *cache = (LsmStateCache *) rel->rd_amcache;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAlloc(rel->rd_indexcxt ? rel->rd_indexcxt : CacheMemoryContext,
+								   sizeof(LsmStateCache));
+		rel->rd_amcache = cache;
+	}
+	cache->st = st;
+	cache->incarnation = st->incarnation;
+}
+
+/*
+ * The relation's shared state, with its memtables loaded.
+ */
+LsmRelState *
+lsm_memstore_open(Relation rel)
+{
+	LsmRelState *st;
+	bool		found;
+	LsmStateCache *cache = (LsmStateCache *) rel->rd_amcache;
+
+	lsm_check_preloaded();
+
+	/*
+	 * Fast path: the state found last time.  Our lock on the relation keeps
+	 * other backends from discarding it (that takes AccessExclusiveLock);
+	 * the key and incarnation checks catch our own discards and a hash
+	 * entry reused since.
+	 */
+	if (cache != NULL && cache->st->loaded &&
+		cache->st->incarnation == cache->incarnation &&
+		RelFileNodeEquals(cache->st->key, rel->rd_node))
+		return cache->st;
+
+	LWLockAcquire(&lsm_shared->hash_lock, LW_SHARED);
+	st = lsm_state_lookup(&rel->rd_node);
+	if (st != NULL && st->loaded)
+	{
+		LWLockRelease(&lsm_shared->hash_lock);
+		remember_state(rel, st);
+		return st;
+	}
+	LWLockRelease(&lsm_shared->hash_lock);
+
+	LWLockAcquire(&lsm_shared->hash_lock, LW_EXCLUSIVE);
+	st = lsm_state_get(&rel->rd_node, &found);
+	st->relid = RelationGetRelid(rel);
+	if (st->loaded)
+	{
+		LWLockRelease(&lsm_shared->hash_lock);
+		remember_state(rel, st);
+		return st;
+	}
+	/* hash_lock before the state lock: redo follows the same order */
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	LWLockRelease(&lsm_shared->hash_lock);
+	if (!st->loaded)
+	{
+		rebuild(rel, st);
+		st->loaded = true;
+	}
+	LWLockRelease(&st->lock);
+	remember_state(rel, st);
+	return st;
+}
+
+/* Entries in the memtables of a state (for estimates). */
+uint64
+lsm_memstore_entries(LsmRelState *st)
+{
+	uint64		n = 0;
+	int			i;
+
+	LWLockAcquire(&st->lock, LW_SHARED);
+	if (st->active >= 0)
+		n += lsm_slot(st->active)->mt.num_entries;
+	for (i = 0; i < st->nfrozen; i++)
+		n += lsm_slot(st->frozen[i])->mt.num_entries;
+	LWLockRelease(&st->lock);
+	return n;
+}
+
+/*
+ * Allocate a log page for the active memtable and link it after prev (or
+ * start a new memtable generation if prev is invalid).  Returns the block
+ * and sets *gen.  REQUIRES: st->lock exclusive.
+ *
+ * The metapage change is logged as a delta (lsm_meta_add_logpage redoes
+ * it), not as a full image: this happens every few dozen rows, and the
+ * metapage grows with the SSTable list.
+ */
+static BlockNumber
+new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
+{
+	Buffer		metabuf;
+	Buffer		newbuf;
+	Buffer		prevbuf = InvalidBuffer;
+	LsmMetaData *meta;
+	BlockNumber blk;
+	xl_lsm_new_logpage xlrec;
+	XLogRecPtr	recptr;
+	bool		newgen = !BlockNumberIsValid(prev);
+
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
+	meta = LsmPageGetMeta(BufferGetPage(metabuf));
+
+	if (newgen)
+	{
+		if (meta->nloggens >= LSM_MAX_LOGGENS)
+		{
+			UnlockReleaseBuffer(metabuf);
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many unflushed memtables in lsm relation \"%s\"",
+							RelationGetRelationName(rel)),
+					 errhint("Run SELECT lsm_am.flush('%s').",
+							 RelationGetRelationName(rel))));
+		}
+		*gen = meta->next_gen;
+	}
+	else
+	{
+		Assert(meta->nloggens > 0 && meta->loggens[meta->nloggens - 1].tail == prev);
+		*gen = meta->loggens[meta->nloggens - 1].gen;
+	}
+
+	/* the first free block, else a new one */
+	if (meta->nfree > 0)
+		blk = meta->free[0].start;
+	else
+		blk = lsm_alloc_blocks(rel, NULL, 1);
+
+	newbuf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_ZERO_AND_LOCK, NULL);
+	if (!newgen)
+	{
+		prevbuf = ReadBuffer(rel, prev);
+		LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
+	}
+
+	xlrec.gen = *gen;
+	xlrec.blkno = blk;
+	xlrec.prev = prev;
+
+	START_CRIT_SECTION();
+	lsm_logpage_init(BufferGetPage(newbuf), *gen);
+	MarkBufferDirty(newbuf);
+	if (prevbuf != InvalidBuffer)
+	{
+		LsmLogPageOpaque *op =
+		(LsmLogPageOpaque *) PageGetSpecialPointer(BufferGetPage(prevbuf));
+
+		op->next = blk;
+		MarkBufferDirty(prevbuf);
+	}
+	lsm_meta_add_logpage(BufferGetPage(metabuf), *gen, blk, newgen);
+	MarkBufferDirty(metabuf);
+
+	XLogBeginInsert();
+	XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+	XLogRegisterBuffer(0, newbuf, REGBUF_WILL_INIT);
+	XLogRegisterBuffer(1, metabuf, REGBUF_STANDARD);
+	if (prevbuf != InvalidBuffer)
+		XLogRegisterBuffer(2, prevbuf, REGBUF_STANDARD);
+	recptr = XLogInsert(LSM_RMGR_ID, XLOG_LSM_NEW_LOGPAGE);
+	PageSetLSN(BufferGetPage(newbuf), recptr);
+	PageSetLSN(BufferGetPage(metabuf), recptr);
+	if (prevbuf != InvalidBuffer)
+		PageSetLSN(BufferGetPage(prevbuf), recptr);
+	END_CRIT_SECTION();
+
+	if (prevbuf != InvalidBuffer)
+		UnlockReleaseBuffer(prevbuf);
+	UnlockReleaseBuffer(newbuf);
+	UnlockReleaseBuffer(metabuf);
+	return blk;
+}
+
+/*
+ * Move the active memtable to the frozen list and ask for its flush.
+ * REQUIRES: st->lock exclusive.
+ */
+void
+lsm_memstore_freeze_locked(LsmRelState *st)
+{
+	Assert(st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN);
+	st->version++;
+	lsm_slot(st->active)->state = LSM_SLOT_FROZEN;
+	st->frozen[st->nfrozen++] = st->active;
+	st->active = -1;
+	st->active_tail = InvalidBlockNumber;
+	lsm_request_flush(st);
+}
+
+/*
+ * Freeze the active memtable if it holds anything (for lsm_am.flush).
+ * Returns whether a memtable was frozen.
+ */
+bool
+lsm_memstore_freeze(LsmRelState *st)
+{
+	bool		frozen = false;
+
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	if (st->active >= 0 && lsm_slot(st->active)->mt.num_entries > 0 &&
+		st->nfrozen < LSM_MAX_FROZEN)
+	{
+		lsm_memstore_freeze_locked(st);
+		frozen = true;
+	}
+	LWLockRelease(&st->lock);
+	return frozen;
+}
+
+typedef enum EnsureResult
+{
+	ENSURE_OK,
+	ENSURE_WAIT_FLUSH,			/* too many frozen memtables */
+	ENSURE_WAIT_POOL			/* no memtable memory */
+} EnsureResult;
+
+/*
+ * Make sure the active memtable can take an entry needing `need` bytes of
+ * chunk space, freezing a full memtable and starting a new one as needed.
+ * REQUIRES: st->lock exclusive.
+ */
+static EnsureResult
+ensure_active(Relation rel, LsmRelState *st, Size need)
+{
+	Size		limit = lsm_rel_memtable_limit(rel);
+
+	if (st->active >= 0)
+	{
+		LsmMemSlot *slot = lsm_slot(st->active);
+
+		if (slot->mt.chunk_left >= need)
+			return ENSURE_OK;
+		if (slot->mt.chunk_bytes + LSM_CHUNK_SIZE <= limit &&
+			lsm_slot_add_chunk(st->active))
+			return ENSURE_OK;
+		if (st->nfrozen >= Min(lsm_max_frozen_memtables, LSM_MAX_FROZEN))
+			return ENSURE_WAIT_FLUSH;
+		if (slot->mt.num_entries == 0)
+			return ENSURE_WAIT_POOL;
+		lsm_memstore_freeze_locked(st);
+	}
+	if (st->nfrozen >= Min(lsm_max_frozen_memtables, LSM_MAX_FROZEN))
+		return ENSURE_WAIT_FLUSH;
+	{
+		int			idx = lsm_slot_alloc(&rel->rd_node, 0);
+		uint64		gen;
+
+		if (idx < 0)
+			return ENSURE_WAIT_POOL;
+		PG_TRY();
+		{
+			st->active_tail = new_logpage(rel, InvalidBlockNumber, &gen);
+		}
+		PG_CATCH();
+		{
+			lsm_slot_retire(idx);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		lsm_slot(idx)->gen = gen;
+		st->active = idx;
+		st->version++;
+	}
+	return ENSURE_OK;
+}
+
+/*
+ * Backpressure: wait for the flush of this relation's frozen memtables
+ * (or for memtable memory), flushing in this backend if the background
+ * flush does not make room soon.  Called without st->lock.
+ */
+static void
+wait_for_room(Relation rel, LsmRelState *st, EnsureResult why, int *attempts)
+{
+	int			i;
+
+	/*
+	 * Holding ACCESS EXCLUSIVE on the table (LOCK TABLE, or ALTER TABLE
+	 * earlier in the transaction), no worker can open it: waiting for the
+	 * background flush of its memtables would be in vain.
+	 */
+	bool		self = why == ENSURE_WAIT_FLUSH &&
+		CheckRelationLockedByMe(rel, AccessExclusiveLock, false);
+
+	(*attempts)++;
+	if (!self)
+		lsm_request_flush(st);
+	/* out of memtable memory: idle tables' memtables go to disk */
+	if (why == ENSURE_WAIT_POOL)
+		(void) lsm_shed_memtables(&rel->rd_node);
+	for (i = 0; i < 10 && !self; i++)
+	{
+		ConditionVariable *cv = why == ENSURE_WAIT_FLUSH ? &st->cv : &lsm_shared->pool_cv;
+
+		if (ConditionVariableTimedSleep(cv, 100, PG_WAIT_EXTENSION))
+			continue;			/* timed out */
+		break;
+	}
+	ConditionVariableCancelSleep();
+	if (*attempts >= 2 || self)
+	{
+		/* the background flush is not keeping up: do it ourselves */
+		int			n = lsm_flush_relation(rel, false);
+
+		if (n == 0 && self)
+		{
+			/* nothing flushed (should not happen): do not spin */
+			(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
+			ConditionVariableCancelSleep();
+		}
+		if (n == 0 && why == ENSURE_WAIT_POOL && *attempts >= 30)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("lsm memtable memory is exhausted"),
+					 errdetail("All %d kB of lsm_am.memtable_pool_size are in use by memtables of lsm relations.",
+							   lsm_memtable_pool_kb),
+					 errhint("Increase lsm_am.memtable_pool_size or lower lsm_am.memtable_size, or flush other lsm relations with lsm_am.flush().")));
+	}
+}
+
+/*
+ * Level-0 backpressure, as RocksDB's slowdown and stop triggers: with
+ * lsm_am.l0_slowdown_trigger level-0 SSTables a writer is held to about
+ * 16 MB/s (a 1 ms pause per 16 kB written); at lsm_am.l0_stop_trigger it
+ * waits for a compaction, and runs one itself if none is running after
+ * two seconds.  Reads would otherwise slow down without bound, each of
+ * them merging every level-0 SSTable.  Waits show as wait event type
+ * Extension in pg_stat_activity.
+ */
+static void
+l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
+{
+	static Size slow_bytes = 0;
+	int			waited = 0;
+
+	if (st->l0_files < lsm_l0_slowdown_trigger)
+		return;
+	if (st->l0_files < lsm_l0_stop_trigger)
+	{
+		slow_bytes += bytes;
+		if (slow_bytes >= 16384)
+		{
+			slow_bytes = 0;
+			st->compact_requested = true;
+			lsm_wake_launcher();
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+		return;
+	}
+	while (st->l0_files >= lsm_l0_stop_trigger)
+	{
+		st->compact_requested = true;
+		lsm_wake_launcher();
+		(void) ConditionVariableTimedSleep(&st->cv, 100, PG_WAIT_EXTENSION);
+		CHECK_FOR_INTERRUPTS();
+		if ((++waited >= 20 ||
+			 CheckRelationLockedByMe(rel, AccessExclusiveLock, false)) &&
+			!lsm_claim_busy(st, LSM_CLAIM_COMPACT))
+		{
+			ConditionVariableCancelSleep();
+			(void) lsm_compact_relation(rel, false, 0);
+			waited = 0;
+		}
+	}
+	ConditionVariableCancelSleep();
+}
+
+/*
+ * Write entries into the relation's active memtable: log pages first
+ * (WAL), then the skiplist.  Each op gets a sequence number; ops with
+ * key == NULL are new rows whose key is their sequence number.
+ */
+void
+lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
+{
+	LsmRelState *st = lsm_memstore_open(rel);
+	const lsm_comparator *cmp = lsm_rel_comparator(rel);
+	int			i = 0;
+	int			attempts = 0;
+	uint16	   *lens = palloc(sizeof(uint16) * MaxOffsetNumber);
+	char	   *data = palloc(BLCKSZ);
+	Size		total = 0;
+
+	for (i = 0; i < n; i++)
+		total += ops[i].vlen;
+	i = 0;
+	l0_backpressure(rel, st, total);
+
+	while (i < n)
+	{
+		EnsureResult r;
+		LsmMemSlot *slot;
+		Buffer		buf;
+		Page		page;
+		int			k;
+		Size		space = 0;
+		Size		datalen = 0;
+		Size		pagefree;
+		OffsetNumber firstoff;
+
+		CHECK_FOR_INTERRUPTS();
+		LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+		if (!st->loaded)
+		{
+			/* unloaded under us (standby redo trouble); reopen */
+			LWLockRelease(&st->lock);
+			st = lsm_memstore_open(rel);
+			continue;
+		}
+		r = ensure_active(rel, st,
+						  lsm_memtable_entry_space(ops[i].key ? ops[i].keylen : LSM_ROWKEY_LEN,
+												   ops[i].vlen));
+		if (r != ENSURE_OK)
+		{
+			LWLockRelease(&st->lock);
+			wait_for_room(rel, st, r, &attempts);
+			continue;
+		}
+		slot = lsm_slot(st->active);
+
+		buf = ReadBuffer(rel, st->active_tail);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		pagefree = PageGetFreeSpace(page);
+
+		/* how many ops fit into this page and the memtable's chunk */
+		for (k = 0; i + k < n; k++)
+		{
+			LsmWriteOp *op = &ops[i + k];
+			Size		klen = op->key ? op->keylen : LSM_ROWKEY_LEN;
+			Size		isz = lsm_logitem_size(op->key, op->keylen, op->vlen);
+			Size		need = MAXALIGN(isz) + sizeof(ItemIdData);
+			Size		mspace = lsm_memtable_entry_space(klen, op->vlen);
+
+			if (need > pagefree || space + mspace > slot->mt.chunk_left ||
+				datalen + isz > BLCKSZ)
+				break;
+			pagefree -= need;
+			space += mspace;
+			datalen += isz;
+		}
+		if (k == 0)
+		{
+			/* page full (the chunk was checked by ensure_active) */
+			BlockNumber newblk;
+			uint64		gen;
+
+			UnlockReleaseBuffer(buf);
+			newblk = new_logpage(rel, st->active_tail, &gen);
+			st->active_tail = newblk;
+			LWLockRelease(&st->lock);
+			continue;
+		}
+
+		/* assign sequence numbers and build the items */
+		datalen = 0;
+		{
+			int			j;
+
+			for (j = 0; j < k; j++)
+			{
+				LsmWriteOp *op = &ops[i + j];
+
+				if (st->next_seq > LSM_MAX_ROWID)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("lsm relation \"%s\" has run out of row ids",
+									RelationGetRelationName(rel)),
+							 errdetail("The largest row id is " UINT64_FORMAT ".",
+									   (uint64) LSM_MAX_ROWID),
+							 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
+				op->seq = st->next_seq++;
+				lens[j] = lsm_logitem_encode(data + datalen, op->seq, op->type,
+											 op->key, op->keylen,
+											 op->value, op->vlen);
+				datalen += lens[j];
+			}
+		}
+
+		firstoff = OffsetNumberNext(PageGetMaxOffsetNumber(page));
+		START_CRIT_SECTION();
+		{
+			xl_lsm_insert xlrec;
+			XLogRecPtr	recptr;
+			Size		off = 0;
+			int			j;
+
+			for (j = 0; j < k; j++)
+			{
+				if (PageAddItem(page, data + off, lens[j], firstoff + j,
+								false, false) != firstoff + j)
+					elog(PANIC, "lsm log page %u: failed to add item",
+						 st->active_tail);
+				off += lens[j];
+			}
+			MarkBufferDirty(buf);
+
+			xlrec.nitems = k;
+			xlrec.offnum = firstoff;
+			XLogBeginInsert();
+			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+			XLogRegisterData((char *) lens, sizeof(uint16) * k);
+			XLogRegisterBuffer(0, buf, REGBUF_STANDARD);
+			XLogRegisterBufData(0, data, datalen);
+			recptr = XLogInsert(LSM_RMGR_ID, XLOG_LSM_INSERT);
+			PageSetLSN(page, recptr);
+		}
+		END_CRIT_SECTION();
+
+		/* now the skiplist; the space was checked above */
+		{
+			Size		off = 0;
+			int			j;
+
+			for (j = 0; j < k; j++)
+			{
+				LsmLogItemView v;
+				lsm_status	s;
+
+				if (!lsm_logitem_decode(data + off, lens[j], &v))
+					elog(ERROR, "lsm log item encoding failed");
+				s = lsm_memtable_insert(&slot->mt, cmp,
+										v.key, v.keylen, v.seq, v.type,
+										v.value, v.vlen);
+				if (!st->is_index)
+					lsm_note_xid(&slot->min_xid, v.value, v.vlen);
+				if (s != LSM_OK)
+					elog(ERROR, "lsm memtable insert failed: %s", lsm_status_string(s));
+				off += lens[j];
+			}
+		}
+		UnlockReleaseBuffer(buf);
+		LWLockRelease(&st->lock);
+		i += k;
+		attempts = 0;
+	}
+	pfree(lens);
+	pfree(data);
+}
+
+/* ---------- redo support (startup process on a standby) ---------- */
+
+static int
+find_slot_by_gen(LsmRelState *st, uint64 gen)
+{
+	int			i;
+
+	if (st->active >= 0 && lsm_slot(st->active)->gen == gen)
+		return st->active;
+	for (i = 0; i < st->nfrozen; i++)
+		if (lsm_slot(st->frozen[i])->gen == gen)
+			return st->frozen[i];
+	return -1;
+}
+
+/*
+ * Apply replayed log items to a loaded state's memtable.  On any trouble
+ * (memory, an unexpected generation) the in-memory copy is dropped; the
+ * next reader rebuilds it from the pages.  REQUIRES: st->lock exclusive.
+ */
+void
+lsm_memstore_redo_items(LsmRelState *st, Page page, OffsetNumber first, int nitems)
+{
+	uint64		gen = ((LsmLogPageOpaque *) PageGetSpecialPointer(page))->gen;
+	int			idx;
+	uint64		max_seq = 0;
+	bool		nomem = false;
+
+	if (!st->loaded)
+		return;
+	idx = find_slot_by_gen(st, gen);
+	/*
+	 * Index keys are ordered by opclass functions, which the startup
+	 * process cannot look up: the next reader rebuilds the memtables.
+	 */
+	if (idx < 0 || st->is_index)
+	{
+		lsm_memstore_unload(st);
+		return;
+	}
+	load_page_items(st, &lsm_bytewise_comparator, idx, page, first, first + nitems - 1,
+					&max_seq, &nomem);
+	if (nomem)
+	{
+		lsm_memstore_unload(st);
+		return;
+	}
+	if (max_seq >= st->next_seq)
+		st->next_seq = max_seq + 1;
+}
+
+void
+lsm_memstore_redo_newgen(LsmRelState *st, const RelFileNode *rnode, uint64 gen)
+{
+	int			idx;
+
+	if (!st->loaded)
+		return;
+	if (st->active >= 0)
+	{
+		if (st->nfrozen >= LSM_MAX_FROZEN)
+		{
+			lsm_memstore_unload(st);
+			return;
+		}
+		lsm_slot(st->active)->state = LSM_SLOT_FROZEN;
+		st->frozen[st->nfrozen++] = st->active;
+		st->active = -1;
+	}
+	idx = lsm_slot_alloc(rnode, gen);
+	if (idx < 0)
+	{
+		lsm_memstore_unload(st);
+		return;
+	}
+	st->active = idx;
+	st->version++;
+}
+
+void
+lsm_memstore_redo_flushed(LsmRelState *st, uint64 gen)
+{
+	int			i;
+
+	st->version++;
+	if (!st->loaded)
+		return;
+	for (i = 0; i < st->nfrozen; i++)
+	{
+		if (lsm_slot(st->frozen[i])->gen == gen)
+		{
+			lsm_slot_retire(st->frozen[i]);
+			memmove(&st->frozen[i], &st->frozen[i + 1],
+					(st->nfrozen - i - 1) * sizeof(int));
+			st->nfrozen--;
+			return;
+		}
+	}
+	if (st->active >= 0 && lsm_slot(st->active)->gen == gen)
+	{
+		lsm_slot_retire(st->active);
+		st->active = -1;
+	}
+}

@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_visibility.h
+ *	  MVCC rules of table entries: which PUT, DELETE and LOCK entries a
+ *	  snapshot sees (heap's rules, over LsmRowHeader instead of a tuple
+ *	  header), what SERIALIZABLE reads report as rw-conflicts out, and the
+ *	  oldest unfrozen xid of entries (for freezing).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LSM_VISIBILITY_H
+#define LSM_VISIBILITY_H
+
+#include "postgres.h"
+
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+
+#include "engine/lsm_readview.h"
+#include "storage/lsm_format.h"
+
+extern bool lsm_xid_visible(TransactionId xid, CommandId cid, uint16 flags,
+							Snapshot snapshot);
+extern bool lsm_entry_is_aborted(const LsmRowHeader *hdr);
+extern void lsm_note_xid(TransactionId *min_xid, const char *value, Size vlen);
+extern bool lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags,
+							   Snapshot snapshot);
+extern void lsm_ssi_check_row(Relation rel, Snapshot snapshot, const LsmRowHeader *put,
+							  const LsmRowHeader *del, bool row_visible);
+extern void lsm_ssi_check_entries(Relation rel, Snapshot snapshot, const LsmRowEntry *e,
+								  int n, bool row_visible);
+
+#endif							/* LSM_VISIBILITY_H */

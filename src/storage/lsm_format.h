@@ -1,0 +1,177 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_format.h
+ *	  The on-disk formats of lsm relations: row ids and TIDs, the table
+ *	  entry (row header, update link), the metapage (manifest, memtable
+ *	  logs, free extents) and the memtable log pages.  SSTable bytes
+ *	  themselves are the core's format (core/lsm_sstable.h), laid on pages
+ *	  by storage/lsm_sstfile.c; index entry keys are in storage/lsm_keys.h.
+ *
+ *	  These values are on disk: a change of any struct, flag or constant
+ *	  here is a change of the file format (LSM_META_VERSION).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LSM_FORMAT_H
+#define LSM_FORMAT_H
+
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "storage/block.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+
+#include "core/lsm_core.h"
+
+/* ---------- Row ids and TIDs ---------- */
+
+/*
+ * Rows are identified by a 64-bit row id, which is also the sequence
+ * number of the PUT entry that created the row.  The TID of a row is
+ * (rowid / LSM_TIDS_PER_BLOCK, rowid % LSM_TIDS_PER_BLOCK + 1), so
+ * offsets stay within 1..MaxHeapTuplesPerPage as bitmap scans require.
+ */
+#define LSM_TIDS_PER_BLOCK	MaxHeapTuplesPerPage
+#define LSM_MAX_ROWID	((uint64) MaxBlockNumber * LSM_TIDS_PER_BLOCK - 1)
+#define LSM_FIRST_SEQ	1
+
+/* Conversions: storage/lsm_keys.h (lsm_rowid_to_tid, lsm_tid_to_rowid). */
+
+/* ---------- Table entries (the value of memtable/SSTable entries) ---------- */
+
+/*
+ * Every table entry's user key is the big-endian 8-byte row id; its value
+ * starts with an LsmRowHeader.  PUT: header + the row as a MinimalTuple
+ * from t_infomask2 on (LSM_ROW_TUPLE_OFFSET: its length word and padding
+ * are not stored).
+ * DELETE (tombstone): header whose xid/cid are the deleter's, plus
+ * LsmRowLink naming the new version when the delete was an UPDATE.
+ * LOCK: header whose xid is the locker's, flags carry the lock mode.
+ * On disk: do not change.
+ */
+typedef struct LsmRowHeader
+{
+	TransactionId xid;			/* inserter (PUT), deleter, locker */
+	CommandId	cid;
+	uint16		flags;
+	uint16		reserved;
+} LsmRowHeader;
+
+#define LSM_ROW_UPDATED		0x0001	/* DELETE that is half of an UPDATE */
+#define LSM_ROW_FROZEN		0x0002	/* xid is known committed for all */
+#define LSM_ROW_MOVED		0x0004	/* DELETE that moved the row to another partition */
+#define LSM_ROW_KEYS_KEPT	0x0010	/* DELETE of an UPDATE that changed no key
+									 * column: it conflicts as heap's
+									 * LockTupleNoKeyExclusive */
+#define LSM_ROW_KILLED		0x0008	/* DELETE of a failed speculative insertion:
+									 * the row never existed, for anyone */
+/* LOCK entries keep their LockTupleMode in LsmRowHeader.reserved. */
+
+typedef struct LsmRowLink
+{
+	uint64		new_rowid;		/* next version in the update chain */
+} LsmRowLink;
+
+#define LSM_ROWKEY_LEN 8
+#define LSM_ROW_TUPLE_OFFSET MINIMAL_TUPLE_DATA_OFFSET
+
+/* ---------- Metapage (manifest), block 0 of the main fork ---------- */
+
+#define LSM_META_MAGIC		0x4C534D31	/* "LSM1" */
+#define LSM_META_VERSION	1
+#define LSM_METAPAGE_BLKNO	0
+#define LSM_MAX_LOGGENS		16
+#define LSM_MAX_FREE_EXTENTS 64
+
+/* A memtable's log: a chain of log pages holding its entries. */
+typedef struct LsmLogGen
+{
+	uint64		gen;			/* memtable generation number */
+	BlockNumber head;
+	BlockNumber tail;
+	uint32		npages;
+	uint32		reserved;
+} LsmLogGen;
+
+typedef struct LsmFreeExtent
+{
+	BlockNumber start;
+	uint32		count;
+} LsmFreeExtent;
+
+/* One SSTable as listed by the manifest. */
+typedef struct LsmSstEntry
+{
+	uint8		id[16];			/* uuid */
+	uint8		level;
+	uint8		reserved[3];
+	BlockNumber start;			/* first block */
+	uint32		nblocks;
+	TransactionId min_xid;		/* oldest unfrozen xid in it; FrozenTransactionId:
+								 * none; invalid: unknown */
+	uint64		file_size;		/* bytes of the SSTable byte stream */
+	uint64		entries;
+	uint64		tombstones;
+	uint64		min_seq;
+	uint64		max_seq;
+	int64		created_at;		/* TimestampTz */
+	float8		bloom_fp_rate;
+} LsmSstEntry;
+
+typedef struct LsmMetaData
+{
+	uint32		magic;
+	uint32		version;
+	uint64		next_seq;		/* lower bound of the next sequence number */
+	uint64		next_gen;		/* next memtable generation number */
+	uint16		nloggens;
+	uint16		nfree;
+	uint16		nssts;
+	uint16		reserved;
+	LsmLogGen	loggens[LSM_MAX_LOGGENS];	/* oldest first */
+	LsmFreeExtent free[LSM_MAX_FREE_EXTENTS];
+	LsmSstEntry ssts[FLEXIBLE_ARRAY_MEMBER];	/* newest first within level */
+} LsmMetaData;
+
+#define LSM_META_MAX_SSTS \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - offsetof(LsmMetaData, ssts)) / sizeof(LsmSstEntry))
+
+#define LsmPageGetMeta(page) ((LsmMetaData *) PageGetContents(page))
+
+/* Special space of a memtable log page. */
+typedef struct LsmLogPageOpaque
+{
+	uint64		gen;
+	BlockNumber next;
+	uint16		flags;
+	uint16		page_id;		/* LSM_LOGPAGE_ID */
+} LsmLogPageOpaque;
+
+#define LSM_LOGPAGE_ID 0xF1A5
+
+/*
+ * Header of one item on a log page: followed by the key (omitted when the
+ * key is the row key of the entry's own seq, as for every new row), then
+ * the value.  Encode/decode with lsm_logitem_encode/_decode.
+ */
+typedef struct LsmLogItem
+{
+	uint64		seq;
+	uint8		type;			/* lsm_entry_type */
+	uint8		flags;			/* LSM_LOGITEM_* */
+	uint16		keylen;
+} LsmLogItem;
+
+#define LSM_LOGITEM_HDRSZ	(offsetof(LsmLogItem, keylen) + sizeof(uint16))
+#define LSM_LOGITEM_ROWKEY	0x01	/* key = BE8(seq), not stored */
+
+/* SSTable pages: a standard page header, then SSTable bytes. */
+#define LSM_SST_PAGE_PAYLOAD (BLCKSZ - SizeOfPageHeaderData)
+
+/* Largest entry (key + value) a log page can hold. */
+#define LSM_MAX_ENTRY_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - \
+	 MAXALIGN(sizeof(LsmLogPageOpaque)) - MAXALIGN(sizeof(LsmLogItem)))
+
+#endif							/* LSM_FORMAT_H */

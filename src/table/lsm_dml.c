@@ -1,0 +1,1015 @@
+/*-------------------------------------------------------------------------
+ *
+ * table/lsm_dml.c
+ *	  UPDATE, DELETE and row locks on lsm tables, with heap's concurrency
+ *	  semantics.
+ *
+ * Rows never change in place.  A DELETE appends a tombstone (a DELETE
+ * entry carrying the deleter's xid and command id) under the row's id; an
+ * UPDATE appends a tombstone flagged LSM_ROW_UPDATED whose link names the
+ * new version's row id, plus the new version (a PUT under a new row id);
+ * SELECT FOR UPDATE/SHARE appends a LOCK entry with the lock mode.  Several
+ * lockers of a row are simply several LOCK entries: no multixacts.
+ *
+ * Concurrency.  A modifier takes the heavyweight tuple lock of the row's
+ * TID, reads all entries of the row through a view that includes every
+ * entry written so far (lsm_current_view), decides, and appends its entry
+ * before releasing the tuple lock; the next modifier therefore sees it.  A
+ * tombstone or lock entry of a transaction still running acts as heap's
+ * xmax: a later modifier that conflicts releases the tuple lock, waits for
+ * that transaction (XactLockTableWait) and looks again.  The tuple lock is
+ * never held while waiting, so the transaction holding the row can always
+ * come back to change it (heap lets it skip the tuple lock instead); the
+ * price is that waiters are not served in arrival order.  Outcomes map
+ * to heap's TM_Result codes, so the executor's EvalPlanQual rechecks at
+ * READ COMMITTED and its serialization failures at REPEATABLE READ work
+ * unchanged; tuple_lock with TUPLE_LOCK_FLAG_FIND_LAST_VERSION follows
+ * update links to the newest version and updates the caller's TID.
+ * Lock modes are heap's: DELETE and an UPDATE that changes a column of a
+ * unique index (or of any index usable as a foreign key's target) count
+ * as LockTupleExclusive, any other UPDATE as LockTupleNoKeyExclusive
+ * (its tombstone says so: LSM_ROW_KEYS_KEPT), so that it neither waits
+ * for nor blocks FOR KEY SHARE (foreign key checks).  A FOR KEY SHARE
+ * lock taken on a version so updated also locks its newer versions, and
+ * such an update copies the KEY SHARE locks of running lockers onto the
+ * new version, as heap carries them in the new tuple's xmax: a later
+ * delete or key update of the new version waits for them.
+ *
+ * SERIALIZABLE, as heap: sequential scans lock the relation, fetches by
+ * row id (index and bitmap scans) lock the row's TID; UPDATE and DELETE
+ * check the row, its TID block and the relation for readers (conflicts
+ * in), and every read reports the versions it saw written by concurrent
+ * transactions (conflicts out, lsm_ssi_check_row).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/lmgr.h"
+#include "storage/predicate.h"
+#include "storage/procarray.h"
+#include "core/lsm_core.h"
+#include "engine/lsm_memtables.h"
+#include "engine/lsm_readview.h"
+#include "engine/lsm_relstate.h"
+#include "engine/lsm_visibility.h"
+#include "storage/lsm_format.h"
+#include "storage/lsm_keys.h"
+#include "table/lsm_dml.h"
+#include "table/lsm_rows.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+
+/* Heavyweight lock modes taken on the TID, as heap's tupleLockExtraInfo. */
+static const LOCKMODE tuple_hwlock[] = {
+	AccessShareLock,			/* LockTupleKeyShare */
+	RowShareLock,				/* LockTupleShare */
+	ExclusiveLock,				/* LockTupleNoKeyExclusive */
+	AccessExclusiveLock			/* LockTupleExclusive */
+};
+
+static bool
+modes_conflict(LockTupleMode a, LockTupleMode b)
+{
+	static const bool c[4][4] = {
+		{false, false, false, true},
+		{false, false, true, true},
+		{false, true, true, true},
+		{true, true, true, true}
+	};
+
+	return c[a][b];
+}
+
+static bool
+xid_is_mine(TransactionId xid)
+{
+	return TransactionIdIsNormal(xid) && TransactionIdIsCurrentTransactionId(xid);
+}
+
+/* Committed (or frozen): the entry's effect is permanent. */
+static bool
+entry_committed(const LsmRowHeader *h)
+{
+	if ((h->flags & LSM_ROW_FROZEN) || !TransactionIdIsNormal(h->xid))
+		return true;
+	if (TransactionIdIsCurrentTransactionId(h->xid) || TransactionIdIsInProgress(h->xid))
+		return false;
+	return TransactionIdDidCommit(h->xid);
+}
+
+static bool
+entry_running(const LsmRowHeader *h)
+{
+	if ((h->flags & LSM_ROW_FROZEN) || !TransactionIdIsNormal(h->xid))
+		return false;
+	if (TransactionIdIsCurrentTransactionId(h->xid))
+		return false;
+	return TransactionIdIsInProgress(h->xid);
+}
+
+/*
+ * The PUT of the row visible to snapshot, if it is not deleted for that
+ * snapshot: its index in e[], or -1.
+ */
+int
+lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot)
+{
+	int			i;
+
+	if (snapshot->snapshot_type == SNAPSHOT_DIRTY)
+	{
+		snapshot->xmin = snapshot->xmax = InvalidTransactionId;
+		snapshot->speculativeToken = 0;		/* fetch_row sets it for speculative insertions */
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (e[i].type == LSM_TYPE_DELETE &&
+			lsm_delete_visible(e[i].hdr.xid, e[i].hdr.cid, e[i].hdr.flags, snapshot))
+			return -1;
+		if (e[i].type == LSM_TYPE_PUT)
+			return lsm_xid_visible(e[i].hdr.xid, e[i].hdr.cid, e[i].hdr.flags, snapshot) ? i : -1;
+	}
+	return -1;
+}
+
+static int
+find_put(const LsmRowEntry *e, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].type == LSM_TYPE_PUT)
+			return i;
+	return -1;
+}
+
+/*
+ * The xid heap would show as the raw xmax of the version whose PUT is
+ * e[put]: that of the newest DELETE or LOCK entry (whatever became of
+ * its transaction, as heap leaves an aborted xmax in place), or invalid.
+ */
+TransactionId
+lsm_row_xmax(const LsmRowEntry *e, int put)
+{
+	int			i;
+
+	for (i = 0; i < put; i++)
+		if (e[i].type == LSM_TYPE_DELETE || e[i].type == LSM_TYPE_LOCK)
+			return e[i].hdr.xid;
+	return InvalidTransactionId;
+}
+
+static void
+set_tid_or_moved(ItemPointer tid, const LsmRowEntry *del, ItemPointer self)
+{
+	if (del->hdr.flags & LSM_ROW_MOVED)
+		ItemPointerSetMovedPartitions(tid);
+	else if ((del->hdr.flags & LSM_ROW_UPDATED) && del->link != 0)
+		lsm_rowid_to_tid(del->link, tid);
+	else
+		*tid = *self;
+}
+
+/* The tombstone this transaction (any of its live subtransactions) put on the row. */
+static const LsmRowEntry *
+own_tombstone(const LsmRowEntry *e, int put)
+{
+	int			i;
+
+	for (i = 0; i < put; i++)
+		if (e[i].type == LSM_TYPE_DELETE && !(e[i].hdr.flags & LSM_ROW_KILLED) &&
+			xid_is_mine(e[i].hdr.xid))
+			return &e[i];
+	return NULL;
+}
+
+/* What stands in the way of modifying or locking a row. */
+typedef enum RowCheck
+{
+	ROW_FREE,					/* go ahead */
+	ROW_INVISIBLE,				/* no such row for us */
+	ROW_SELF_MODIFIED,			/* deleted/updated by this transaction */
+	ROW_GONE,					/* deleted/updated by a committed transaction */
+	ROW_WAIT,					/* a running transaction conflicts: wait_xid */
+	ROW_ALREADY_LOCKED			/* (lock) we hold an equal or stronger lock */
+} RowCheck;
+
+typedef struct RowCheckResult
+{
+	RowCheck	what;
+	const LsmRowEntry *del;		/* the tombstone, for SELF_MODIFIED / GONE */
+	const LsmRowEntry *keys_kept_update;	/* FREE for KEY SHARE: an update
+											 * (running or committed) that
+											 * kept the keys */
+	TransactionId wait_xid;
+	int			put;			/* index of the PUT */
+} RowCheckResult;
+
+/*
+ * Decide whether mode may be taken on the row, for a command with id cid
+ * (is_lock: a row lock; else an UPDATE or DELETE taking mode).
+ */
+static RowCheckResult
+check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool is_lock)
+{
+	RowCheckResult r;
+	int			i;
+	bool		have_lock = false;
+
+	memset(&r, 0, sizeof(r));
+	r.put = find_put(e, n);
+	if (r.put < 0 || lsm_entry_is_aborted(&e[r.put].hdr))
+	{
+		r.what = ROW_INVISIBLE;
+		return r;
+	}
+	/* inserted by a later command of ours: not there yet for us */
+	if (xid_is_mine(e[r.put].hdr.xid) && e[r.put].hdr.cid >= cid)
+	{
+		r.what = ROW_INVISIBLE;
+		return r;
+	}
+	for (i = 0; i < r.put; i++)
+	{
+		const LsmRowEntry *x = &e[i];
+
+		if (x->type == LSM_TYPE_DELETE && (x->hdr.flags & LSM_ROW_KILLED))
+		{
+			r.what = ROW_INVISIBLE;
+			return r;
+		}
+		if (lsm_entry_is_aborted(&x->hdr))
+			continue;
+		if (x->type == LSM_TYPE_DELETE)
+		{
+			/*
+			 * An update that kept the keys does not conflict with FOR KEY
+			 * SHARE: the lock goes on this version (and, through
+			 * r.keys_kept_update, on the newer ones).
+			 */
+			bool		passes = is_lock && mode == LockTupleKeyShare &&
+				(x->hdr.flags & LSM_ROW_KEYS_KEPT) && x->link != 0;
+
+			if (xid_is_mine(x->hdr.xid))
+			{
+				r.what = x->hdr.cid >= cid ? ROW_SELF_MODIFIED : ROW_INVISIBLE;
+				r.del = x;
+				return r;
+			}
+			if (passes && (entry_running(&x->hdr) || entry_committed(&x->hdr)))
+			{
+				r.keys_kept_update = x;
+				continue;
+			}
+			if (entry_running(&x->hdr))
+			{
+				r.what = ROW_WAIT;
+				r.wait_xid = x->hdr.xid;
+				return r;
+			}
+			if (entry_committed(&x->hdr))
+			{
+				r.what = ROW_GONE;
+				r.del = x;
+				return r;
+			}
+		}
+		else if (x->type == LSM_TYPE_LOCK)
+		{
+			LockTupleMode held = (LockTupleMode) x->hdr.reserved;
+
+			if (xid_is_mine(x->hdr.xid))
+			{
+				if (is_lock && held >= mode)
+					have_lock = true;
+				continue;
+			}
+			if (entry_running(&x->hdr) && modes_conflict(mode, held))
+			{
+				r.what = ROW_WAIT;
+				r.wait_xid = x->hdr.xid;
+				return r;
+			}
+		}
+	}
+	r.what = have_lock ? ROW_ALREADY_LOCKED : ROW_FREE;
+	return r;
+}
+
+/* Does a stored row point to TOASTed values? */
+static bool
+body_has_external(const LsmRowEntry *put)
+{
+	uint16		infomask;
+	Size		off = offsetof(HeapTupleHeaderData, t_infomask) -
+		offsetof(HeapTupleHeaderData, t_infomask2);
+
+	if (put->bodylen < off + sizeof(uint16))
+		return false;
+	memcpy(&infomask, put->body + off, sizeof(uint16));
+	return (infomask & HEAP_HASEXTERNAL) != 0;
+}
+
+/* Rebuild the stored row as a HeapTuple (for TOAST and triggers). */
+static HeapTuple
+row_heaptuple(Relation rel, uint64 rowid, const LsmRowEntry *put)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	HeapTuple	tup;
+
+	lsm_store_row(rel, slot, rowid, &put->hdr, put->body, put->bodylen, InvalidTransactionId);
+	tup = ExecCopySlotHeapTuple(slot);
+	ExecDropSingleTupleTableSlot(slot);
+	return tup;
+}
+
+/* Wait for a conflicting transaction, or report that we would have to. */
+static bool
+wait_or_fail(Relation rel, ItemPointer tid, TransactionId xid, LockWaitPolicy policy,
+			 XLTW_Oper oper)
+{
+	switch (policy)
+	{
+		case LockWaitBlock:
+			XactLockTableWait(xid, rel, tid, oper);
+			return true;
+		case LockWaitSkip:
+			return ConditionalXactLockTableWait(xid);
+		case LockWaitError:
+			if (!ConditionalXactLockTableWait(xid))
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not obtain lock on row in relation \"%s\"",
+								RelationGetRelationName(rel))));
+			return true;
+	}
+	return false;
+}
+
+static void append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
+								const LsmRowHeader *hdr);
+static void append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode);
+static TM_Result lock_newer_versions(Relation rel, uint64 rowid, CommandId cid,
+									 TM_FailureData *tmfd, uint64 *gone_link,
+									 uint16 *gone_flags);
+
+/*
+ * The lock mode an UPDATE from oldtup to newslot takes, as heap's:
+ * LockTupleExclusive if it changes a key column (keys: the relation's
+ * INDEX_ATTR_BITMAP_KEY, columns of unique indexes a foreign key could
+ * reference), else
+ * LockTupleNoKeyExclusive.  Values are compared as stored, so a value
+ * stored differently but equal counts as changed, as in heap.
+ */
+static LockTupleMode
+update_lock_mode(Relation rel, const Bitmapset *keys, HeapTuple oldtup,
+				 TupleTableSlot *newslot)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	LockTupleMode mode = LockTupleNoKeyExclusive;
+	int			attr = -1;
+
+	while ((attr = bms_next_member(keys, attr)) >= 0)
+	{
+		AttrNumber	attno = attr + FirstLowInvalidHeapAttributeNumber;
+		Form_pg_attribute att;
+		bool		oldnull,
+					newnull;
+		Datum		oldval,
+					newval;
+
+		if (attno <= 0)
+			continue;			/* system columns do not change */
+		att = TupleDescAttr(desc, attno - 1);
+		oldval = heap_getattr(oldtup, attno, desc, &oldnull);
+		newval = slot_getattr(newslot, attno, &newnull);
+		if (oldnull != newnull ||
+			(!oldnull && !datumIsEqual(oldval, newval, att->attbyval, att->attlen)))
+		{
+			mode = LockTupleExclusive;
+			break;
+		}
+	}
+	return mode;
+}
+
+/*
+ * An UPDATE: copy the FOR KEY SHARE locks of running transactions (among
+ * the row's entries e[0..put-1]) onto the new version new_rowid, so that
+ * deleting it or changing its key waits for them, as heap's new tuple
+ * inherits them in its xmax (an update that changes the key found no
+ * such lock: it waited for them); and this transaction's own locks, which
+ * heap's new tuple shows as its xmax too.  Returns the xmax the new
+ * version then shows (invalid if none).
+ */
+static TransactionId
+carry_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_rowid)
+{
+	LsmWriteOp *ops = NULL;
+	LsmRowHeader *hdrs = NULL;
+	char		rowkey[LSM_ROWKEY_LEN];
+	int			n = 0;
+	int			i;
+
+	lsm_put_be64(rowkey, new_rowid);
+	for (i = 0; i < put; i++)
+	{
+		/* others' running KEY SHARE locks, and ours (heap's xmax shows them) */
+		if (e[i].type != LSM_TYPE_LOCK)
+			continue;
+		if (!xid_is_mine(e[i].hdr.xid) &&
+			((LockTupleMode) e[i].hdr.reserved != LockTupleKeyShare ||
+			 !entry_running(&e[i].hdr)))
+			continue;
+		if (ops == NULL)
+		{
+			ops = palloc0(sizeof(LsmWriteOp) * put);
+			hdrs = palloc0(sizeof(LsmRowHeader) * put);
+		}
+		hdrs[n] = e[i].hdr;
+		ops[n].type = LSM_TYPE_LOCK;
+		ops[n].key = rowkey;
+		ops[n].keylen = LSM_ROWKEY_LEN;
+		ops[n].value = (char *) &hdrs[n];
+		ops[n].vlen = sizeof(LsmRowHeader);
+		n++;
+	}
+	if (n == 0)
+		return InvalidTransactionId;
+	lsm_memstore_write(rel, ops, n);
+	/* the newest carried lock is what the new version's xmax shows */
+	return hdrs[0].xid;
+}
+
+/*
+ * DELETE and the first half of UPDATE: check the row, then append a
+ * tombstone (and, for an update, the new version).
+ */
+static TM_Result
+modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
+		   bool wait, TM_FailureData *tmfd, bool changingPart,
+		   TupleTableSlot *newslot, int options, LockTupleMode *lockmode_out)
+{
+	uint64		rowid = lsm_tid_to_rowid(tid);
+	TM_Result	result = TM_Ok;
+	bool		locked = false;
+	LockTupleMode mode = LockTupleExclusive;
+	HeapTuple	pre_oldtup = NULL;
+
+	lsm_check_preloaded();
+	/* SERIALIZABLE: readers of this row, of its TID block, of the relation */
+	CheckForSerializableConflictIn(rel, tid, ItemPointerGetBlockNumber(tid));
+	(void) GetCurrentTransactionId();
+
+	/*
+	 * An UPDATE's lock mode depends on the old version only (a PUT never
+	 * changes), so it is known before the tuple lock is taken.
+	 */
+	if (newslot != NULL)
+	{
+		Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
+
+		if (keys == NULL)
+			mode = LockTupleNoKeyExclusive; /* no key to change */
+		else
+		{
+			LsmRowEntry *e;
+			int			n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+			int			put = find_put(e, n);
+
+			/* kept for the write below: a row id has one PUT */
+			if (put >= 0)
+			{
+				pre_oldtup = row_heaptuple(rel, rowid, &e[put]);
+				mode = update_lock_mode(rel, keys, pre_oldtup, newslot);
+			}
+			bms_free(keys);
+		}
+	}
+	if (lockmode_out)
+		*lockmode_out = mode;
+
+	for (;;)
+	{
+		LsmReadView *view;
+		LsmRowEntry *e;
+		int			n;
+		RowCheckResult r;
+
+		if (!locked)
+		{
+			LockTuple(rel, tid, tuple_hwlock[mode]);
+			locked = true;
+		}
+		view = lsm_current_view(rel);
+		n = lsm_view_get_row(view, rowid, &e);
+		r = check_row(e, n, mode, cid, false);
+
+		if (r.what == ROW_WAIT)
+		{
+			if (!wait)
+			{
+				tmfd->ctid = *tid;
+				tmfd->xmax = r.wait_xid;
+				tmfd->cmax = InvalidCommandId;
+				tmfd->traversed = false;
+				result = TM_BeingModified;
+				break;
+			}
+			/* never wait holding the tuple lock: the holder of the row may need it */
+			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			locked = false;
+			XactLockTableWait(r.wait_xid, rel, tid, newslot ? XLTW_Update : XLTW_Delete);
+			continue;
+		}
+		if (r.what == ROW_INVISIBLE)
+		{
+			result = TM_Invisible;
+			break;
+		}
+		if (r.what == ROW_SELF_MODIFIED || r.what == ROW_GONE)
+		{
+			set_tid_or_moved(&tmfd->ctid, r.del, tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = r.what == ROW_SELF_MODIFIED ? r.del->hdr.cid : InvalidCommandId;
+			tmfd->traversed = false;
+			if (r.what == ROW_SELF_MODIFIED)
+				result = TM_SelfModified;
+			else
+				result = (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
+					TM_Updated : TM_Deleted;
+			break;
+		}
+
+		/* the row is ours to change */
+		if (crosscheck != InvalidSnapshot &&
+			!lsm_xid_visible(e[r.put].hdr.xid, e[r.put].hdr.cid, e[r.put].hdr.flags, crosscheck))
+		{
+			tmfd->ctid = *tid;
+			tmfd->xmax = InvalidTransactionId;
+			tmfd->cmax = InvalidCommandId;
+			tmfd->traversed = false;
+			result = TM_Updated;
+			break;
+		}
+		{
+			LsmWriteOp	ops[2];
+			LsmRowHeader hdr;
+			LsmRowLink	link;
+			char		val[sizeof(LsmRowHeader) + sizeof(LsmRowLink)];
+			char		rowkey[LSM_ROWKEY_LEN];
+			HeapTuple	oldtup = NULL;
+			Size		newlen = 0;
+			char	   *newval = NULL;
+			int			nops = 1;
+			TransactionId new_xmax = InvalidTransactionId;
+
+			oldtup = pre_oldtup;
+			pre_oldtup = NULL;
+			if (oldtup == NULL && (newslot != NULL || body_has_external(&e[r.put])))
+				oldtup = row_heaptuple(rel, rowid, &e[r.put]);
+			memset(ops, 0, sizeof(ops));
+			memset(&hdr, 0, sizeof(hdr));
+			hdr.xid = GetCurrentTransactionId();
+			hdr.cid = cid;
+			if (newslot != NULL)
+			{
+				newval = lsm_form_row_value(rel, newslot, cid, options, oldtup, &newlen);
+				ops[1].type = LSM_TYPE_PUT;
+				ops[1].value = newval;
+				ops[1].vlen = newlen;
+				nops = 2;
+				hdr.flags |= LSM_ROW_UPDATED;
+				if (mode == LockTupleNoKeyExclusive)
+					hdr.flags |= LSM_ROW_KEYS_KEPT;
+			}
+			else
+			{
+				if (changingPart)
+					hdr.flags |= LSM_ROW_MOVED;
+				/* the deleted row's TOASTed values go with it, as in heap */
+				if (oldtup != NULL && HeapTupleHasExternal(oldtup))
+					heap_toast_delete(rel, oldtup, false);
+			}
+			lsm_put_be64(rowkey, rowid);
+			ops[0].type = LSM_TYPE_DELETE;
+			ops[0].key = rowkey;
+			ops[0].keylen = LSM_ROWKEY_LEN;
+			memcpy(val, &hdr, sizeof(hdr));
+			ops[0].value = val;
+			ops[0].vlen = sizeof(hdr);
+			if (newslot != NULL)
+			{
+				/*
+				 * The new version's row id is its seq, known only once it is
+				 * written: write it first, then the tombstone linking to it.
+				 */
+				LsmWriteOp	put = ops[1];
+
+				lsm_memstore_write(rel, &put, 1);
+				new_xmax = carry_locks(rel, e, r.put, put.seq);
+				link.new_rowid = put.seq;
+				memcpy(val + sizeof(hdr), &link, sizeof(link));
+				ops[0].vlen = sizeof(hdr) + sizeof(link);
+				lsm_memstore_write(rel, &ops[0], 1);
+				lsm_stamp_slot(rel, newslot, put.seq, cid);
+				if (TransactionIdIsValid(new_xmax))
+					HeapTupleHeaderSetXmax(ExecFetchSlotHeapTuple(newslot, false, NULL)->t_data,
+										   new_xmax);
+				pgstat_count_heap_update(rel, false);
+			}
+			else
+			{
+				lsm_memstore_write(rel, &ops[0], nops);
+				pgstat_count_heap_delete(rel);
+			}
+			if (newval)
+				pfree(newval);
+			if (oldtup)
+				heap_freetuple(oldtup);
+		}
+		result = TM_Ok;
+		break;
+	}
+	if (locked)
+		UnlockTuple(rel, tid, tuple_hwlock[mode]);
+	if (pre_oldtup)
+		heap_freetuple(pre_oldtup);
+	return result;
+}
+
+TM_Result
+lsm_dml_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapshot,
+			   Snapshot crosscheck, bool wait, TM_FailureData *tmfd, bool changingPart)
+{
+	return modify_row(rel, tid, cid, crosscheck, wait, tmfd, changingPart, NULL, 0, NULL);
+}
+
+TM_Result
+lsm_dml_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, CommandId cid,
+			   Snapshot snapshot, Snapshot crosscheck, bool wait,
+			   TM_FailureData *tmfd, LockTupleMode *lockmode, bool *update_indexes)
+{
+	TM_Result	r;
+
+	r = modify_row(rel, otid, cid, crosscheck, wait, tmfd, false, slot, 0, lockmode);
+	/* a new version has a new TID: every index needs an entry for it */
+	*update_indexes = (r == TM_Ok);
+	return r;
+}
+
+/*
+ * Lock a row (SELECT FOR UPDATE/SHARE, EvalPlanQual), following update
+ * links to the newest version when asked, and return the locked version
+ * in slot.
+ */
+TM_Result
+lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
+			 TupleTableSlot *slot, CommandId cid, LockTupleMode mode,
+			 LockWaitPolicy wait_policy, uint8 flags, TM_FailureData *tmfd)
+{
+	bool		follow = (flags & TUPLE_LOCK_FLAG_FIND_LAST_VERSION) != 0;
+	TM_Result	result;
+	bool		locked = false;
+
+	lsm_check_preloaded();
+	tmfd->traversed = false;
+	(void) GetCurrentTransactionId();
+
+	for (;;)
+	{
+		uint64		rowid = lsm_tid_to_rowid(tid);
+		LsmReadView *view;
+		LsmRowEntry *e;
+		int			n;
+		RowCheckResult r;
+
+		if (!locked)
+		{
+			if (wait_policy == LockWaitBlock)
+				LockTuple(rel, tid, tuple_hwlock[mode]);
+			else if (!ConditionalLockTuple(rel, tid, tuple_hwlock[mode]))
+			{
+				if (wait_policy == LockWaitSkip)
+					return TM_WouldBlock;
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("could not obtain lock on row in relation \"%s\"",
+								RelationGetRelationName(rel))));
+			}
+			locked = true;
+		}
+		view = lsm_current_view(rel);
+		n = lsm_view_get_row(view, rowid, &e);
+		r = check_row(e, n, mode, cid, true);
+
+		/*
+		 * Following update links, versions this transaction replaced are
+		 * passed over whatever command did it, and the newest version,
+		 * when a later command of ours made it, is TM_SelfModified with
+		 * that command's id: as heap walking the chain with a dirty
+		 * snapshot (the executor then tells an update made by a trigger or
+		 * function of this command from one made by the command itself).
+		 */
+		if (tmfd->traversed && r.put >= 0 &&
+			(r.what == ROW_SELF_MODIFIED || r.what == ROW_INVISIBLE))
+		{
+			const LsmRowEntry *mine = own_tombstone(e, r.put);
+
+			if (mine != NULL && (mine->hdr.flags & LSM_ROW_UPDATED) && mine->link != 0)
+			{
+				UnlockTuple(rel, tid, tuple_hwlock[mode]);
+				locked = false;
+				lsm_rowid_to_tid(mine->link, tid);
+				continue;
+			}
+			if (mine != NULL)
+			{
+				set_tid_or_moved(&tmfd->ctid, mine, tid);
+				tmfd->xmax = mine->hdr.xid;
+				tmfd->cmax = InvalidCommandId;
+				result = TM_Deleted;
+				break;
+			}
+			if (xid_is_mine(e[r.put].hdr.xid) && e[r.put].hdr.cid >= cid)
+			{
+				tmfd->ctid = *tid;
+				tmfd->xmax = e[r.put].hdr.xid;
+				tmfd->cmax = e[r.put].hdr.cid;
+				result = TM_SelfModified;
+				break;
+			}
+		}
+
+		if (r.what == ROW_WAIT)
+		{
+			/* never wait holding the tuple lock: the holder of the row may need it */
+			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			locked = false;
+			if (!wait_or_fail(rel, tid, r.wait_xid, wait_policy, XLTW_Lock))
+			{
+				result = TM_WouldBlock;
+				break;
+			}
+			continue;
+		}
+		if (r.what == ROW_INVISIBLE)
+		{
+			/*
+			 * Inserted by this very command (ON CONFLICT meeting a row of its
+			 * own): the caller reads xmin from the slot to say so.
+			 */
+			if (r.put >= 0 && !lsm_entry_is_aborted(&e[r.put].hdr))
+				lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body,
+							  e[r.put].bodylen, InvalidTransactionId);
+			result = TM_Invisible;
+			break;
+		}
+		if (r.what == ROW_SELF_MODIFIED)
+		{
+			set_tid_or_moved(&tmfd->ctid, r.del, tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = r.del->hdr.cid;
+			result = TM_SelfModified;
+			break;
+		}
+		if (r.what == ROW_GONE)
+		{
+			set_tid_or_moved(&tmfd->ctid, r.del, tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = InvalidCommandId;
+			if (follow && (r.del->hdr.flags & LSM_ROW_MOVED))
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
+			if (follow && (r.del->hdr.flags & LSM_ROW_UPDATED) && r.del->link != 0)
+			{
+				/* go to the next version */
+				UnlockTuple(rel, tid, tuple_hwlock[mode]);
+				locked = false;
+				lsm_rowid_to_tid(r.del->link, tid);
+				tmfd->traversed = true;
+				continue;
+			}
+			result = (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
+				TM_Updated : TM_Deleted;
+			break;
+		}
+		if (r.what == ROW_FREE)
+			append_lock(rel, rowid, cid, mode);
+		/* the locked version goes to the caller, with this locker as xmax */
+		lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body, e[r.put].bodylen,
+					  GetCurrentTransactionId());
+		result = TM_Ok;
+		if (r.keys_kept_update != NULL)
+		{
+			uint64		gone_link = 0;
+			uint16		gone_flags = 0;
+
+			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			locked = false;
+			result = lock_newer_versions(rel, r.keys_kept_update->link, cid, tmfd,
+										 &gone_link, &gone_flags);
+			if (result == TM_Updated && follow)
+			{
+				/* a newer version lost the key: lock what it became */
+				if (gone_flags & LSM_ROW_MOVED)
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
+				lsm_rowid_to_tid(gone_link, tid);
+				tmfd->traversed = true;
+				continue;
+			}
+		}
+		break;
+	}
+	if (locked)
+		UnlockTuple(rel, tid, tuple_hwlock[mode]);
+	return result;
+}
+
+/* Append an entry made of a header only (LOCK, plain DELETE) to row rowid. */
+static void
+append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
+					const LsmRowHeader *hdr)
+{
+	LsmWriteOp	op;
+	char		rowkey[LSM_ROWKEY_LEN];
+
+	memset(&op, 0, sizeof(op));
+	lsm_put_be64(rowkey, rowid);
+	op.type = type;
+	op.key = rowkey;
+	op.keylen = LSM_ROWKEY_LEN;
+	op.value = (char *) hdr;
+	op.vlen = sizeof(LsmRowHeader);
+	lsm_memstore_write(rel, &op, 1);
+}
+
+/* Append a LOCK entry of this transaction in mode to row rowid. */
+static void
+append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode)
+{
+	LsmRowHeader hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.xid = GetCurrentTransactionId();
+	hdr.cid = cid;
+	hdr.reserved = (uint16) mode;
+	append_header_entry(rel, rowid, LSM_TYPE_LOCK, &hdr);
+}
+
+/*
+ * FOR KEY SHARE was taken on a version that an update kept the keys of:
+ * lock the newer versions too (from row rowid on, along the update
+ * links), waiting for running transactions whose locks or key changes
+ * conflict, up to the newest version, as heap's heap_lock_updated_tuple
+ * does.  So the row's key cannot go away under the lock, whichever
+ * version is changed next.
+ *
+ * TM_Ok when every newer version is locked.  When a committed transaction
+ * deleted a newer version, or changed its key or partition, the row as
+ * the lock means it is gone: TM_Deleted, or TM_Updated with *gone_link
+ * (the version its key change made, 0 for a move) and *gone_flags (the
+ * tombstone's), and tmfd says who; the versions before it stay locked.
+ */
+static TM_Result
+lock_newer_versions(Relation rel, uint64 rowid, CommandId cid, TM_FailureData *tmfd,
+					uint64 *gone_link, uint16 *gone_flags)
+{
+	const LOCKMODE hw = tuple_hwlock[LockTupleKeyShare];
+
+	for (;;)
+	{
+		ItemPointerData tid;
+		LsmRowEntry *e;
+		int			n;
+		RowCheckResult r;
+		uint64		next = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		lsm_rowid_to_tid(rowid, &tid);
+		LockTuple(rel, &tid, hw);
+		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		r = check_row(e, n, LockTupleKeyShare, cid, true);
+		if (r.what == ROW_WAIT)
+		{
+			UnlockTuple(rel, &tid, hw);
+			XactLockTableWait(r.wait_xid, rel, &tid, XLTW_LockUpdated);
+			continue;
+		}
+		if (r.what == ROW_GONE)
+		{
+			UnlockTuple(rel, &tid, hw);
+			set_tid_or_moved(&tmfd->ctid, r.del, &tid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = InvalidCommandId;
+			*gone_flags = r.del->hdr.flags;
+			*gone_link = (r.del->hdr.flags & LSM_ROW_UPDATED) ? r.del->link : 0;
+			return (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
+				TM_Updated : TM_Deleted;
+		}
+		if (r.what == ROW_FREE)
+			append_lock(rel, rowid, cid, LockTupleKeyShare);
+		if ((r.what == ROW_FREE || r.what == ROW_ALREADY_LOCKED) &&
+			r.keys_kept_update != NULL)
+			next = r.keys_kept_update->link;
+		UnlockTuple(rel, &tid, hw);
+		if (next == 0)
+			return TM_Ok;
+		rowid = next;
+	}
+}
+
+/*
+ * A speculative insertion that lost (ON CONFLICT): kill the row for every
+ * snapshot at once, as heap's super-deletion does.
+ */
+void
+lsm_dml_kill_speculative(Relation rel, ItemPointer tid)
+{
+	LsmRowHeader hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.xid = GetCurrentTransactionId();
+	hdr.cid = GetCurrentCommandId(false);
+	hdr.flags = LSM_ROW_KILLED;
+	append_header_entry(rel, lsm_tid_to_rowid(tid), LSM_TYPE_DELETE, &hdr);
+}
+
+/*
+ * The newest version of the row at tid that exists (following committed
+ * update links).
+ */
+void
+lsm_dml_latest_tid(Relation rel, ItemPointer tid)
+{
+	int			hops = 0;
+
+	for (;;)
+	{
+		LsmReadView *view = lsm_current_view(rel);
+		LsmRowEntry *e;
+		int			n = lsm_view_get_row(view, lsm_tid_to_rowid(tid), &e);
+		int			i;
+		bool		moved = false;
+
+		for (i = 0; i < n; i++)
+		{
+			if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_UPDATED) &&
+				e[i].link != 0 && !lsm_entry_is_aborted(&e[i].hdr) &&
+				(xid_is_mine(e[i].hdr.xid) || entry_committed(&e[i].hdr)))
+			{
+				lsm_rowid_to_tid(e[i].link, tid);
+				moved = true;
+				break;
+			}
+		}
+		if (!moved || ++hops > 1000000)
+			return;
+	}
+}
+
+/*
+ * Is the row dead for every snapshot, present and future: never committed,
+ * compacted away entirely, or deleted by a transaction that every snapshot
+ * sees as committed?  *xid gets the deleter (for recovery conflicts).
+ */
+bool
+lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid)
+{
+	GlobalVisState *vis = GlobalVisTestFor(rel);
+	int			put = find_put(e, n);
+	int			i;
+
+	if (xid)
+		*xid = InvalidTransactionId;
+	if (put < 0)
+		return n == 0;			/* nothing left of it */
+	if (lsm_entry_is_aborted(&e[put].hdr))
+		return true;
+	for (i = 0; i < put; i++)
+	{
+		if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_KILLED))
+			return true;
+		if (e[i].type == LSM_TYPE_DELETE && entry_committed(&e[i].hdr) &&
+			((e[i].hdr.flags & LSM_ROW_FROZEN) ||
+			 GlobalVisTestIsRemovableXid(vis, e[i].hdr.xid)))
+		{
+			if (xid && TransactionIdIsNormal(e[i].hdr.xid))
+				*xid = e[i].hdr.xid;
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_vacuum.h
+ *	  VACUUM of an lsm table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LSM_VACUUM_H
+#define LSM_VACUUM_H
+
+#include "postgres.h"
+
+#include "commands/vacuum.h"
+#include "utils/rel.h"
+
+extern void lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
+								BufferAccessStrategy bstrategy);
+
+#endif							/* LSM_VACUUM_H */
