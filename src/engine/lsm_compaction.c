@@ -91,24 +91,12 @@ typedef struct RowEntry
 	bool		from_input_put; /* a PUT (table rows have one per row id) */
 } RowEntry;
 
-/* Output state: the SSTable being built and those finished. */
+/* Output state: the writer, and what its rate limit and progress need. */
 typedef struct Outputs
 {
-	Relation	rel;
-	LsmRelState *st;
-	lsm_sst_options opts;
-	const lsm_allocator *alloc;
-	uint64		target;
-	lsm_sst_builder *b;
-	LsmBufSink	buf;			/* the output being built */
-	LsmSstEntry *done;
-	int			ndone;
-	int			maxdone;
-	int			to_level;
-	uint64		bytes_written;
+	LsmSstWriter w;
 	TimestampTz t0;				/* for the rate limit */
 	int			job;
-	TransactionId min_xid;		/* of the output being built */
 } Outputs;
 
 /* Sleep as needed so that compaction writes stay under the rate limit. */
@@ -124,7 +112,7 @@ throttle(Outputs *o)
 		return;
 	TimestampDifference(o->t0, GetCurrentTimestamp(), &secs, &usecs);
 	elapsed = secs + usecs / 1e6;
-	due = (double) o->bytes_written / ((double) lsm_rate_limit_kb * 1024.0);
+	due = (double) o->w.bytes_written / ((double) lsm_rate_limit_kb * 1024.0);
 	while (due > elapsed)
 	{
 		long		wait_ms = (long) Min((due - elapsed) * 1000.0, 1000.0) + 1;
@@ -138,60 +126,21 @@ throttle(Outputs *o)
 	}
 }
 
+/* After each stored output: progress for the CompactionJob view, rate limit. */
 static void
-out_finish(Outputs *o)
+output_stored(void *arg, const LsmSstEntry *e, uint64 bytes_written)
 {
-	const lsm_sst_props *props;
-	uint64		file_size;
-	LsmSstEntry *e;
-	lsm_status	s;
+	Outputs    *o = (Outputs *) arg;
 
-	if (o->b == NULL)
-		return;
-	if (lsm_sst_builder_num_entries(o->b) == 0)
-	{
-		lsm_sst_builder_free(o->b);
-		o->b = NULL;
-		return;
-	}
-	s = lsm_sst_builder_finish(o->b, &props, &file_size);
-	if (s != LSM_OK)
-		elog(ERROR, "lsm compaction of \"%s\": %s", RelationGetRelationName(o->rel),
-			 lsm_status_string(s));
-	if (o->ndone == o->maxdone)
-	{
-		o->maxdone *= 2;
-		o->done = repalloc(o->done, sizeof(LsmSstEntry) * o->maxdone);
-	}
-	e = &o->done[o->ndone++];
-	lsm_sst_store(o->rel, o->st, &o->buf, file_size, props, o->to_level,
-				  o->opts.bloom_fp_rate, o->min_xid, e);
-	o->min_xid = InvalidTransactionId;
-	o->bytes_written += (uint64) e->nblocks * BLCKSZ;
 	if (o->job >= 0)
-		lsm_job(o->job)->bytes_written = o->bytes_written;
+		lsm_job(o->job)->bytes_written = bytes_written;
 	throttle(o);
-	lsm_sst_builder_free(o->b);
-	o->b = NULL;
-	o->buf.len = 0;
 }
 
 static void
 out_add(Outputs *o, const char *ikey, size_t klen, const char *val, size_t vlen)
 {
-	lsm_status	s;
-
-	if (o->b == NULL)
-	{
-		o->buf.len = 0;
-		o->b = lsm_sst_builder_new(o->alloc, &o->opts, &o->buf.sink);
-	}
-	s = lsm_sst_builder_add(o->b, ikey, klen, val, vlen);
-	if (s != LSM_OK)
-		elog(ERROR, "lsm compaction of \"%s\": %s", RelationGetRelationName(o->rel),
-			 lsm_status_string(s));
-	if (!o->st->is_index)
-		lsm_note_xid(&o->min_xid, val, vlen);
+	lsm_sst_writer_add(&o->w, ikey, klen, val, vlen);
 }
 
 /*
@@ -249,7 +198,7 @@ filter_row(Outputs *o, RowEntry *row, int n, TransactionId horizon, bool bottomm
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("invalid entry in lsm relation \"%s\" during compaction",
-							RelationGetRelationName(o->rel))));
+							RelationGetRelationName(o->w.rel))));
 		memcpy(&h, row[i].val, sizeof(h));
 
 		if (dead)
@@ -357,16 +306,15 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 													 "lsm compaction row",
 													 ALLOCSET_DEFAULT_SIZES);
 
-		memset(&o, 0, sizeof(o));
-		o.rel = rel;
-		o.st = st;
-		lsm_rel_sst_options(rel, &o.opts);
-		o.alloc = alloc;
-		o.target = target;
-		lsm_bufsink_init(&o.buf, 1024 * 1024);
-		o.maxdone = 8;
-		o.done = palloc(sizeof(LsmSstEntry) * o.maxdone);
-		o.to_level = pick->to_level;
+		lsm_sst_options opts;
+		LsmSstEntry *outs;
+		int			nouts;
+
+		lsm_rel_sst_options(rel, &opts);
+		lsm_sst_writer_init(&o.w, rel, st, "compaction", &opts, CurrentMemoryContext,
+							target, pick->to_level);
+		o.w.on_output = output_stored;
+		o.w.on_output_arg = &o;
 		o.t0 = GetCurrentTimestamp();
 		o.job = job;
 
@@ -397,8 +345,9 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 					keys_dropped += filter_row(&o, row, nrow, horizon, pick->bottommost);
 				nrow = 0;
 				MemoryContextReset(rowcxt);
-				if (o.b != NULL && lsm_sst_builder_file_size(o.b) >= o.target)
-					out_finish(&o);
+				/* outputs end on row boundaries: a row is never split */
+				if (lsm_sst_writer_full(&o.w))
+					lsm_sst_writer_cut(&o.w);
 				if (job >= 0)
 				{
 					lsm_job(job)->keys_in = keys_in;
@@ -452,10 +401,9 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 					lsm_report_sst_error(rel, &in[i]->e, lsm_iter_status(probe),
 										 lsm_sst_iter_bad_offset(probe));
 			}
-			elog(ERROR, "lsm compaction of \"%s\": %s", RelationGetRelationName(rel),
-				 lsm_status_string(lsm_iter_status(it)));
+			lsm_report_core_error(rel, "compaction", lsm_iter_status(it));
 		}
-		out_finish(&o);
+		outs = lsm_sst_writer_finish(&o.w, &nouts);
 
 		if (lsm_debug_compaction_pause_ms > 0)
 		{
@@ -471,13 +419,13 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 		edit.remove = palloc(sizeof(BlockNumber) * pick->nin);
 		for (i = 0; i < pick->nin; i++)
 			edit.remove[i] = in[i]->e.start;
-		edit.nadd = o.ndone;
-		edit.add = o.done;
+		edit.nadd = nouts;
+		edit.add = outs;
 		lsm_manifest_apply(rel, st, &edit);
 
-		res.noutputs = o.ndone;
-		res.outputs = o.done;
-		res.bytes_written = o.bytes_written;
+		res.noutputs = nouts;
+		res.outputs = outs;
+		res.bytes_written = o.w.bytes_written;
 		res.keys_in = keys_in;
 		res.keys_dropped = keys_dropped;
 		MemoryContextDelete(rowcxt);
@@ -549,6 +497,35 @@ load_ssts(Relation rel, LsmRelState *st, const lsm_allocator *alloc,
 }
 
 /*
+ * Leveled: in levels 1 and deeper the SSTables of a level have disjoint
+ * key ranges (assert-enabled builds).
+ */
+static void
+check_levels_disjoint(const lsm_sst_desc *d, int n, const lsm_comparator *cmp)
+{
+#ifdef USE_ASSERT_CHECKING
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		if (d[i].level < 1)
+			continue;
+		for (j = i + 1; j < n; j++)
+		{
+			if (d[j].level != d[i].level)
+				continue;
+			/* disjoint: one ends before the other starts */
+			Assert(cmp->compare(cmp->arg, d[i].largest, d[i].largest_len,
+								d[j].smallest, d[j].smallest_len) < 0 ||
+				   cmp->compare(cmp->arg, d[j].largest, d[j].largest_len,
+								d[i].smallest, d[i].smallest_len) < 0);
+		}
+	}
+#endif
+}
+
+/*
  * Compact a relation: with manual, the picks of lsm_am.compact (level -1:
  * everything into one sorted run); else as many automatic picks as have a
  * score >= 1 (bounded, so that a worker moves on to other relations).
@@ -610,6 +587,8 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 			if (copts.style == LSM_COMPACTION_TIERED)
 				target = PG_UINT64_MAX;
 			ssts = load_ssts(rel, st, &alloc, &opts, &n, &descs);
+			if (copts.style == LSM_COMPACTION_LEVELED)
+				check_levels_disjoint(descs, n, lsm_rel_comparator(rel));
 			memset(&pick, 0, sizeof(pick));
 			if (manual)
 				picked = lsm_compaction_pick_manual(&copts, lsm_rel_comparator(rel),

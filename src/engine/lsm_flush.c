@@ -60,22 +60,16 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 											  "lsm flush", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	lsm_allocator allocator;
-	const lsm_allocator *alloc = &allocator;
 	lsm_sst_options opts;
-	LsmBufSink	sink;
-	lsm_sst_builder *b;
+	LsmSstWriter w;
 	lsm_iter   *it;
-	const lsm_sst_props *props = NULL;
-	uint64		file_size = 0;
-	uint64		nentries;
-	uint32		nblocks = 0;
-	LsmSstEntry sst;
+	LsmSstEntry *outs;
+	int			nouts;
 	LsmManifestEdit edit;
 	LsmJobResult res;
-	lsm_status	s;
 	int			job;
-	TransactionId min_xid = InvalidTransactionId;
 
+	Assert(slot->state == LSM_SLOT_FROZEN && slot->refcount > 0);
 	job = lsm_job_start(rel, true, -1, 0, false, NULL, 0, slot->mt.num_entries,
 						reason);
 	lsm_palloc_allocator_init(&allocator, cxt);
@@ -86,9 +80,9 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 	 * compressed; compaction outputs use the table's level.
 	 */
 	opts.zstd_level = Min(opts.zstd_level, 1);
-	lsm_bufsink_init(&sink, 65536);
-	b = lsm_sst_builder_new(alloc, &opts, &sink.sink);
-	it = lsm_memtable_iter_new(&slot->mt, lsm_rel_comparator(rel), alloc);
+	/* one output: a memtable becomes one level-0 SSTable */
+	lsm_sst_writer_init(&w, rel, st, "flush", &opts, cxt, 0, 0);
+	it = lsm_memtable_iter_new(&slot->mt, lsm_rel_comparator(rel), &allocator);
 	for (lsm_iter_seek_first(it); lsm_iter_valid(it); lsm_iter_next(it))
 	{
 		size_t		klen,
@@ -104,49 +98,34 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 			if (lsm_entry_is_aborted(&hdr))
 				continue;
 		}
-		s = lsm_sst_builder_add(b, k, klen, v, vlen);
-		if (s != LSM_OK)
-			elog(ERROR, "lsm flush of \"%s\": %s", RelationGetRelationName(rel),
-				 lsm_status_string(s));
-		if (!st->is_index)
-			lsm_note_xid(&min_xid, v, vlen);
+		lsm_sst_writer_add(&w, k, klen, v, vlen);
 	}
 	lsm_iter_destroy(it);
-	nentries = lsm_sst_builder_num_entries(b);
+	outs = lsm_sst_writer_finish(&w, &nouts);
+	Assert(nouts <= 1);
+
+	/* SSTable in, memtable out, in one step */
 	memset(&edit, 0, sizeof(edit));
 	edit.flushed_gen = slot->gen;
 	edit.from_level = -1;
 	edit.to_level = 0;
-	if (nentries > 0)
-	{
-		s = lsm_sst_builder_finish(b, &props, &file_size);
-		if (s != LSM_OK)
-			elog(ERROR, "lsm flush of \"%s\": %s", RelationGetRelationName(rel),
-				 lsm_status_string(s));
-		lsm_sst_store(rel, st, &sink, file_size, props, 0, opts.bloom_fp_rate,
-					  min_xid, &sst);
-		nblocks = sst.nblocks;
-		edit.nadd = 1;
-		edit.add = &sst;
-	}
-
-	/* SSTable in, memtable out, in one step */
+	edit.nadd = nouts;
+	edit.add = outs;
 	lsm_manifest_apply(rel, st, &edit);
 	st->flushes++;
-	st->bytes_flushed += file_size;
+	st->bytes_flushed += w.file_bytes;
 
 	memset(&res, 0, sizeof(res));
 	res.status = "done";
-	res.noutputs = nentries > 0 ? 1 : 0;
-	res.outputs = &sst;
+	res.noutputs = nouts;
+	res.outputs = outs;
 	res.bytes_read = slot->mt.data_bytes;
 	res.bytes_read_from = slot->mt.data_bytes;
-	res.bytes_written = (uint64) nblocks * BLCKSZ;
+	res.bytes_written = w.bytes_written;
 	res.keys_in = slot->mt.num_entries;
-	res.keys_dropped = slot->mt.num_entries - nentries;
+	res.keys_dropped = slot->mt.num_entries - w.entries;
 	lsm_job_finish(job, rel, &res);
 
-	lsm_sst_builder_free(b);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }

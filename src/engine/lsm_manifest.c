@@ -102,6 +102,7 @@ lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx)
 {
 	int			i;
 
+	Assert(LWLockHeldByMe(&st->lock));
 	for (i = 0; i < n; i++)
 	{
 		idx[i] = pin_find(st, ssts[i].start);
@@ -132,6 +133,7 @@ reclaim_zombies(LsmRelState *st, LsmMetaData *meta)
 	int			i;
 	bool		changed = false;
 
+	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
 	for (i = 0; i < LSM_MAX_PINS; i++)
 	{
 		LsmSstPin  *p = &st->pins[i];
@@ -186,6 +188,7 @@ meta_write(Relation rel, Buffer metabuf, const LsmMetaData *meta, uint8 info,
 {
 	XLogRecPtr	recptr;
 
+	lsm_meta_check(meta);
 	START_CRIT_SECTION();
 	memcpy(LsmPageGetMeta(BufferGetPage(metabuf)), meta,
 		   offsetof(LsmMetaData, ssts) + meta->nssts * sizeof(LsmSstEntry));
@@ -445,6 +448,9 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 		meta->ssts[sst_index(meta, edit->move[i])].level = edit->move_level;
 	if (edit->nadd > 0)
 	{
+		/* sequence numbers grow: every new SSTable's are already handed out */
+		for (i = 0; i < edit->nadd; i++)
+			Assert(edit->add[i].max_seq < st->next_seq);
 		memmove(&meta->ssts[edit->nadd], &meta->ssts[0], meta->nssts * sizeof(LsmSstEntry));
 		memcpy(&meta->ssts[0], edit->add, edit->nadd * sizeof(LsmSstEntry));
 		meta->nssts += edit->nadd;

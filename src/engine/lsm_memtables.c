@@ -44,6 +44,7 @@
 #include "storage/lsm_keys.h"
 #include "storage/lsm_pages.h"
 #include "storage/lsm_relopts.h"
+#include "storage/lsm_sstfile.h"
 #include "storage/lsm_xlog.h"
 #include "utils/memutils.h"
 
@@ -414,6 +415,7 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 void
 lsm_memstore_freeze_locked(LsmRelState *st)
 {
+	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
 	Assert(st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN);
 	st->version++;
 	lsm_slot(st->active)->state = LSM_SLOT_FROZEN;
@@ -764,7 +766,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 				if (!st->is_index)
 					lsm_note_xid(&slot->min_xid, v.value, v.vlen);
 				if (s != LSM_OK)
-					elog(ERROR, "lsm memtable insert failed: %s", lsm_status_string(s));
+					lsm_report_core_error(rel, "memtable insert", s);
 				off += lens[j];
 			}
 		}

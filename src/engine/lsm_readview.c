@@ -321,8 +321,12 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 	lsm_rel_sst_options(rel, &opts);
 	children = palloc(sizeof(lsm_iter *) * (view->nslots + view->nssts + 1));
 	for (i = 0; i < view->nslots; i++)
+	{
+		/* a view reads only memtables it pinned */
+		Assert(lsm_slot(view->slots[i])->refcount > 0);
 		children[nchildren++] = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
 													  lsm_rel_comparator(rel), alloc);
+	}
 	view->readers = palloc0(sizeof(lsm_sst_reader *) * Max(1, view->nssts));
 	view->creaders = palloc0(sizeof(LsmCachedReader *) * Max(1, view->nssts));
 	for (i = 0; i < view->nssts; i++)
@@ -412,8 +416,11 @@ lsm_view_point_iter(LsmReadView *view, const char *bloomkey, size_t len)
 	lsm_iter   *it;
 
 	for (i = 0; i < view->nslots; i++)
+	{
+		Assert(lsm_slot(view->slots[i])->refcount > 0);
 		children[n++] = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
 											  cmp, &view->alloc);
+	}
 	for (i = 0; i < view->nssts; i++)
 	{
 		if (bloomkey != NULL &&

@@ -522,6 +522,9 @@ slot_free_locked(LsmMemSlot *slot)
 {
 	int			c = slot->first_chunk;
 
+	/* a memtable slot is freed only when retired and unpinned */
+	Assert(slot->state == LSM_SLOT_RETIRED && slot->refcount == 0);
+
 	while (c >= 0)
 	{
 		int			next = lsm_shared->chunk_next[c];

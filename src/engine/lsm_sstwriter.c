@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * lsm_sstwriter.c
- *	  Storing a finished SSTable for a flush, a compaction or an index
- *	  build: reserve its blocks from the manifest, write and log its pages,
- *	  describe it for the manifest edit.
+ *	  The SSTable writer of flushes, compactions and index builds (the
+ *	  contract is in lsm_sstwriter.h): outputs built by the core into a
+ *	  palloc'd buffer, cut at the target size where the caller allows,
+ *	  each stored on blocks reserved from the manifest and described for
+ *	  the caller's manifest edit.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,32 +14,103 @@
 #include "access/transam.h"
 #include "utils/timestamp.h"
 
-#include "storage/bufmgr.h"
-#include "storage/lmgr.h"
 #include "core/lsm_sstable.h"
 #include "engine/lsm_manifest.h"
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_sstwriter.h"
+#include "engine/lsm_visibility.h"
 #include "storage/lsm_format.h"
 #include "storage/lsm_sstfile.h"
 
+void
+lsm_sst_writer_init(LsmSstWriter *w, Relation rel, LsmRelState *st, const char *what,
+					const lsm_sst_options *opts, MemoryContext cxt, uint64 target,
+					int level)
+{
+	memset(w, 0, sizeof(*w));
+	w->rel = rel;
+	w->st = st;
+	w->what = what;
+	w->opts = *opts;
+	lsm_palloc_allocator_init(&w->alloc, cxt);
+	w->target = target;
+	w->level = level;
+	w->table_entries = !st->is_index;
+	w->min_xid = InvalidTransactionId;
+	w->maxouts = 8;
+	w->outs = MemoryContextAlloc(cxt, sizeof(LsmSstEntry) * w->maxouts);
+	lsm_bufsink_init(&w->buf, target > 0 && target < 1024 * 1024 ? (Size) target : 1024 * 1024);
+}
+
+void
+lsm_sst_writer_add(LsmSstWriter *w, const char *ikey, size_t klen,
+				   const char *value, size_t vlen)
+{
+	lsm_status	s;
+
+	if (w->b == NULL)
+	{
+		w->buf.len = 0;
+		w->b = lsm_sst_builder_new(&w->alloc, &w->opts, &w->buf.sink);
+		if (w->b == NULL)
+			lsm_report_core_error(w->rel, w->what, LSM_NOMEM);
+	}
+	s = lsm_sst_builder_add(w->b, ikey, klen, value, vlen);
+	if (s != LSM_OK)
+		lsm_report_core_error(w->rel, w->what, s);
+	if (w->table_entries)
+		lsm_note_xid(&w->min_xid, value, vlen);
+	w->entries++;
+}
+
+/* Has the output being built reached the target size? */
+bool
+lsm_sst_writer_full(const LsmSstWriter *w)
+{
+	return w->target > 0 && w->b != NULL &&
+		lsm_sst_builder_file_size(w->b) >= w->target;
+}
+
 /*
- * Store a finished SSTable (file_size bytes of b): reserve blocks for it,
- * write and log its pages, and describe it in *e for a manifest edit at
- * level.  min_xid: its oldest unfrozen xid, or invalid for none.
+ * Finish the output being built (nothing when it has no entry), store it
+ * and describe it as the next output.
  */
 void
-lsm_sst_store(Relation rel, LsmRelState *st, const LsmBufSink *b, uint64 file_size,
-			  const lsm_sst_props *props, int level, double bloom_fp_rate,
-			  TransactionId min_xid, LsmSstEntry *e)
+lsm_sst_writer_cut(LsmSstWriter *w)
 {
-	uint32		nblocks = (uint32) ((file_size + LSM_SST_PAGE_PAYLOAD - 1) / LSM_SST_PAGE_PAYLOAD);
-	BlockNumber start = lsm_manifest_reserve(rel, st, nblocks);
+	const lsm_sst_props *props;
+	uint64		file_size;
+	uint32		nblocks;
+	BlockNumber start;
+	LsmSstEntry *e;
+	lsm_status	s;
 
-	lsm_sst_write(rel, b->data, file_size, start, nblocks);
+	if (w->b == NULL)
+		return;
+	if (lsm_sst_builder_num_entries(w->b) == 0)
+	{
+		lsm_sst_builder_free(w->b);
+		w->b = NULL;
+		return;
+	}
+	s = lsm_sst_builder_finish(w->b, &props, &file_size);
+	if (s != LSM_OK)
+		lsm_report_core_error(w->rel, w->what, s);
+	Assert(file_size == w->buf.len);
+
+	if (w->nouts == w->maxouts)
+	{
+		w->maxouts *= 2;
+		w->outs = repalloc(w->outs, sizeof(LsmSstEntry) * w->maxouts);
+	}
+	e = &w->outs[w->nouts];
+	nblocks = (uint32) ((file_size + LSM_SST_PAGE_PAYLOAD - 1) / LSM_SST_PAGE_PAYLOAD);
+	start = lsm_manifest_reserve(w->rel, w->st, nblocks);
+	lsm_sst_write(w->rel, w->buf.data, file_size, start, nblocks);
+
 	memset(e, 0, sizeof(*e));
 	lsm_make_uuid(e->id);
-	e->level = level;
+	e->level = w->level;
 	e->start = start;
 	e->nblocks = nblocks;
 	e->file_size = file_size;
@@ -46,7 +119,27 @@ lsm_sst_store(Relation rel, LsmRelState *st, const LsmBufSink *b, uint64 file_si
 	e->min_seq = props->min_seq;
 	e->max_seq = props->max_seq;
 	e->created_at = GetCurrentTimestamp();
-	e->bloom_fp_rate = bloom_fp_rate;
+	e->bloom_fp_rate = w->opts.bloom_fp_rate;
 	/* FrozenTransactionId: nothing unfrozen (0 would mean "unknown") */
-	e->min_xid = TransactionIdIsValid(min_xid) ? min_xid : FrozenTransactionId;
+	e->min_xid = TransactionIdIsValid(w->min_xid) ? w->min_xid : FrozenTransactionId;
+	Assert(e->min_seq <= e->max_seq);
+	w->nouts++;
+
+	w->min_xid = InvalidTransactionId;
+	w->bytes_written += (uint64) nblocks * BLCKSZ;
+	w->file_bytes += file_size;
+	lsm_sst_builder_free(w->b);
+	w->b = NULL;
+	w->buf.len = 0;
+	if (w->on_output)
+		w->on_output(w->on_output_arg, e, w->bytes_written);
+}
+
+/* Store the last output; the outputs, for the caller's manifest edit. */
+LsmSstEntry *
+lsm_sst_writer_finish(LsmSstWriter *w, int *nouts)
+{
+	lsm_sst_writer_cut(w);
+	*nouts = w->nouts;
+	return w->outs;
 }

@@ -338,15 +338,11 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	lsm_sst_options opts;
 	lsm_compaction_options copts;
 	uint64		target;
-	lsm_allocator alloc;
 	MemoryContext cxt;
 	MemoryContext old;
-	LsmBufSink	sink;
-	lsm_sst_builder *b = NULL;
+	LsmSstWriter w;
 	LsmSstEntry *outs;
-	int			nouts = 0;
-	int			maxouts = 8;
-	uint64		total = 0;
+	int			nouts;
 	uint64		seq;
 	StringInfoData key;
 	StringInfoData ikey;
@@ -423,9 +419,8 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	st = lsm_memstore_open(index);
 	lsm_rel_sst_options(index, &opts);
 	lsm_rel_compaction_options(index, &copts, &target);
-	lsm_palloc_allocator_init(&alloc, cxt);
-	lsm_bufsink_init(&sink, 1024 * 1024);
-	outs = palloc(sizeof(LsmSstEntry) * maxouts);
+	/* the level is set once the total size is known */
+	lsm_sst_writer_init(&w, index, st, "index build", &opts, cxt, target, 0);
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
 	seq = st->next_seq++;
 	LWLockRelease(&st->lock);
@@ -442,38 +437,13 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 		bool		alive;
 		int64		t;
 		ItemPointerData tid;
-		lsm_status	s;
 		bool		any_null = false;
 
-		if (!more || (b != NULL && lsm_sst_builder_file_size(b) >= target))
-		{
-			/* finish the current output */
-			if (b != NULL && lsm_sst_builder_num_entries(b) > 0)
-			{
-				const lsm_sst_props *props;
-				uint64		file_size;
-
-				s = lsm_sst_builder_finish(b, &props, &file_size);
-				if (s != LSM_OK)
-					elog(ERROR, "lsm index build of \"%s\": %s",
-						 RelationGetRelationName(index), lsm_status_string(s));
-				if (nouts == maxouts)
-				{
-					maxouts *= 2;
-					outs = repalloc(outs, sizeof(LsmSstEntry) * maxouts);
-				}
-				/* the level is set once the total size is known */
-				lsm_sst_store(index, st, &sink, file_size, props, 0, opts.bloom_fp_rate,
-							  InvalidTransactionId, &outs[nouts]);
-				total += (uint64) outs[nouts++].nblocks * BLCKSZ;
-			}
-			if (b != NULL)
-				lsm_sst_builder_free(b);
-			b = NULL;
-			sink.len = 0;
-			if (!more)
-				break;
-		}
+		if (!more)
+			break;
+		/* entries are unique (key, TID): an output may end anywhere */
+		if (lsm_sst_writer_full(&w))
+			lsm_sst_writer_cut(&w);
 		CHECK_FOR_INTERRUPTS();
 
 		slot_getallattrs(outslot);
@@ -518,22 +488,18 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 		lsm_trailer_encode(ikey.data + ikey.len, seq, LSM_TYPE_PUT);
 		ikey.len += LSM_TRAILER_SIZE;
 
-		if (b == NULL)
-			b = lsm_sst_builder_new(&alloc, &opts, &sink.sink);
-		s = lsm_sst_builder_add(b, ikey.data, ikey.len, val.data, val.len);
-		if (s != LSM_OK)
-			elog(ERROR, "lsm index build of \"%s\": %s",
-				 RelationGetRelationName(index), lsm_status_string(s));
+		lsm_sst_writer_add(&w, ikey.data, ikey.len, val.data, val.len);
 		MemoryContextReset(ii->tmpcxt);
 	}
 	tuplesort_end(bs.sort);
 	ExecDropSingleTupleTableSlot(bs.slot);
 	ExecDropSingleTupleTableSlot(outslot);
 
+	outs = lsm_sst_writer_finish(&w, &nouts);
 	if (nouts > 0)
 	{
 		LsmManifestEdit edit;
-		int			level = build_level(index, total);
+		int			level = build_level(index, w.bytes_written);
 
 		for (i = 0; i < nouts; i++)
 			outs[i].level = level;

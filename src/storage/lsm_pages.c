@@ -160,6 +160,60 @@ lsm_alloc_blocks(Relation rel, LsmMetaData *meta, uint32 n)
 	return first;
 }
 
+#ifdef USE_ASSERT_CHECKING
+static bool
+ranges_overlap(BlockNumber a, uint32 na, BlockNumber b, uint32 nb)
+{
+	return na > 0 && nb > 0 && a < b + nb && b < a + na;
+}
+#endif
+
+void
+lsm_meta_check(const LsmMetaData *meta)
+{
+#ifdef USE_ASSERT_CHECKING
+	int			i,
+				j;
+
+	Assert(meta->magic == LSM_META_MAGIC);
+	Assert(meta->nfree <= LSM_MAX_FREE_EXTENTS);
+	Assert(meta->nloggens <= LSM_MAX_LOGGENS);
+	Assert(meta->nssts <= LSM_META_MAX_SSTS);
+	for (i = 0; i < meta->nfree; i++)
+	{
+		const LsmFreeExtent *f = &meta->free[i];
+
+		Assert(f->count > 0);
+		Assert(f->start > LSM_METAPAGE_BLKNO);
+		/* sorted and disjoint (adjacent ones are merged) */
+		if (i > 0)
+			Assert(meta->free[i - 1].start + meta->free[i - 1].count < f->start);
+		for (j = 0; j < meta->nssts; j++)
+			Assert(!ranges_overlap(f->start, f->count,
+								   meta->ssts[j].start, meta->ssts[j].nblocks));
+		for (j = 0; j < meta->nloggens; j++)
+		{
+			const LsmLogGen *lg = &meta->loggens[j];
+
+			if (BlockNumberIsValid(lg->head))
+				Assert(!ranges_overlap(f->start, f->count, lg->head, 1));
+			if (BlockNumberIsValid(lg->tail))
+				Assert(!ranges_overlap(f->start, f->count, lg->tail, 1));
+		}
+	}
+	for (i = 0; i < meta->nssts; i++)
+	{
+		const LsmSstEntry *e = &meta->ssts[i];
+
+		Assert(e->start > LSM_METAPAGE_BLKNO && e->nblocks > 0);
+		Assert(e->min_seq <= e->max_seq);
+		for (j = i + 1; j < meta->nssts; j++)
+			Assert(!ranges_overlap(e->start, e->nblocks,
+								   meta->ssts[j].start, meta->ssts[j].nblocks));
+	}
+#endif
+}
+
 /*
  * Return blocks to the manifest's free list, merging with neighbours.
  * When the list is full the smallest extent is forgotten (its space stays

@@ -29,6 +29,14 @@ extern void lsm_meta_init_page(Page page);
 extern void lsm_meta_set_lower(Page page);
 extern void lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, bool newgen);
 
+/*
+ * Assert the metapage's invariants (assert-enabled builds; a no-op
+ * otherwise): free extents sorted, disjoint, not touching block 0, and
+ * overlapping no SSTable and no log-page chain end; SSTables disjoint
+ * from each other; each SSTable's sequence bounds ordered.
+ */
+extern void lsm_meta_check(const LsmMetaData *meta);
+
 /* Blocks: from the free extents, else by extending the fork. */
 extern BlockNumber lsm_alloc_blocks(Relation rel, LsmMetaData *meta, uint32 n);
 extern void lsm_free_blocks(LsmMetaData *meta, BlockNumber start, uint32 n);

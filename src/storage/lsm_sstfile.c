@@ -240,3 +240,48 @@ lsm_make_uuid(uint8 *id)
 	id[6] = (id[6] & 0x0f) | 0x40;
 	id[8] = (id[8] & 0x3f) | 0x80;
 }
+
+/*
+ * A core function failed while lsm_am was doing what (a flush, a
+ * compaction, an index build, a memtable insert) on rel: the one place
+ * where core status codes become errors.
+ */
+void
+lsm_report_core_error(Relation rel, const char *what, lsm_status st)
+{
+	switch (st)
+	{
+		case LSM_NOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory in lsm %s of relation \"%s\"",
+							what, RelationGetRelationName(rel)),
+					 errdetail("The engine core could not allocate memory (%s).",
+							   lsm_status_string(st))));
+			break;
+		case LSM_CORRUPT:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("corrupted data met by lsm %s of relation \"%s\"",
+							what, RelationGetRelationName(rel)),
+					 errdetail("The engine core reported: %s.", lsm_status_string(st)),
+					 errhint("Restore the relation from a backup or a standby.")));
+			break;
+		case LSM_IOERR:
+			ereport(ERROR,
+					(errcode(ERRCODE_IO_ERROR),
+					 errmsg("I/O error in lsm %s of relation \"%s\"",
+							what, RelationGetRelationName(rel)),
+					 errdetail("The engine core reported: %s.", lsm_status_string(st))));
+			break;
+		default:
+			/* LSM_INVALID, LSM_NOTFOUND: a bug of lsm_am, not of the data */
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("lsm %s of relation \"%s\" failed: %s",
+							what, RelationGetRelationName(rel), lsm_status_string(st)),
+					 errdetail("The engine core refused an argument (for example keys out of order)."),
+					 errhint("This is a bug of lsm_am; please report it with the server log.")));
+			break;
+	}
+}

@@ -44,6 +44,8 @@ extern void lsm_sst_write(Relation rel, const char *data, uint64 len,
 extern void lsm_palloc_allocator_init(lsm_allocator *alloc, MemoryContext cxt);
 extern void lsm_report_sst_error(Relation rel, const LsmSstEntry *sst,
 								 lsm_status st, uint64 bad_offset);
+extern void lsm_report_core_error(Relation rel, const char *what, lsm_status st)
+			pg_attribute_noreturn();
 
 /* A growable palloc'd buffer as the core's sink: SSTables are built here. */
 typedef struct LsmBufSink
