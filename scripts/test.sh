@@ -10,6 +10,9 @@
 #      Asserts on: make ASSERTS=1) and `make install` the assert build;
 #      After the plain build, test/check_layers.sh: the source folders
 #      are layers that include and call only their own and lower ones;
+#      after `make install`, scripts/gen_opclasses.sh --check: the
+#      operator classes in sql/lsm_am--0.1.sql are what the generator
+#      writes from btree's catalog (a throwaway cluster, a few seconds);
 #   3. `make core-check`: engine-core unit tests, no server;
 #   4. pg_regress: `make installcheck` with the TAP tests switched off
 #      (REGRESS, in a --temp-instance configured by test/lsm_test.conf);
@@ -140,13 +143,21 @@ else
 	fail "make install"
 	summary
 fi
+# The generated section of the install script matches btree's catalog of
+# the installed server (scripts/gen_opclasses.sh --check shows the diff).
+if bash scripts/gen_opclasses.sh --check >"$work/opclasses.log" 2>&1; then
+	echo "    ok    operator classes match btree's catalog (scripts/gen_opclasses.sh --check)"
+else
+	cat "$work/opclasses.log"
+	fail "operator classes (scripts/gen_opclasses.sh --check)"
+fi
 
 # ---------------------------------------------------------------- core
 banner "core unit tests: make core-check"
 core_tests=$(cd src/core/test 2>/dev/null && ls test_*.c 2>/dev/null | sed 's/\.c$//')
 if timeout -k 30 "$T_CORE" make PG_CONFIG="$PG_CONFIG" core-check; then
 	for t in $core_tests; do pass "core: $t"; done
-	[ -z "$core_tests" ] && echo "(no src/core/test/test_*.c yet)"
+	[ -z "$core_tests" ] && echo "(no src/core/test/test_*.c)"
 else
 	# core-check stops at the first failure: run each one for the tally.
 	echo "make core-check failed; running each core test on its own:"

@@ -1,7 +1,7 @@
 --
 -- lsm_dml: UPDATE, DELETE and MERGE on lsm tables behave exactly as on
 -- heap tables.  Every result below is what the same statements print on a
--- heap table (the file was checked by running it with USING heap), except
+-- heap table (this file run with USING heap prints the same), except
 -- for the lines that show the table is lsm and for ctid values.
 --
 -- Memtables freeze every ~1MB (test/lsm_test.conf) and background workers

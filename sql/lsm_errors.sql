@@ -1,5 +1,5 @@
 --
--- lsm_errors: what lsm tables do not support yet fails with a clear
+-- lsm_errors: what lsm tables do not support fails with a clear
 -- error (SQLSTATE 0A000 feature_not_supported), bad options are refused,
 -- and the session keeps working after every error.
 --
@@ -19,8 +19,8 @@ INSERT INTO err_heap SELECT g, 'h' || g FROM generate_series(1, 3) g;
 -- 42501 = insufficient_privilege, 42809 = wrong_object_type).
 
 -- UPDATE, DELETE, MERGE, row locks, indexes (also CREATE INDEX
--- CONCURRENTLY), VACUUM FULL and CLUSTER work on lsm tables (tests lsm_dml,
--- lsm_indexes, lsm_dml_concurrency); what follows is what still fails.
+-- CONCURRENTLY), VACUUM FULL and CLUSTER work on lsm tables and are tested
+-- in lsm_dml, lsm_indexes and the isolation spec lsm_dml_concurrency.
 
 -- INSERT ... ON CONFLICT without an index: PostgreSQL plans ON CONFLICT DO
 -- NOTHING without a conflict target as a plain INSERT, as on a heap table
@@ -35,10 +35,10 @@ INSERT INTO err VALUES (100, 'x') ON CONFLICT (id) DO UPDATE SET v = 'y';
 SELECT count(*) FROM err WHERE id = 100;
 DELETE FROM err WHERE id = 100;
 
--- TABLESAMPLE works (it used to be refused): a 100% sample is the table.
+-- TABLESAMPLE works: a 100% sample is the table.
 SELECT (SELECT count(*) FROM err TABLESAMPLE SYSTEM (100)) = (SELECT count(*) FROM err) AS system_all,
        (SELECT count(*) FROM err TABLESAMPLE BERNOULLI (100)) = (SELECT count(*) FROM err) AS bernoulli_all;
--- Backward scans work (they used to be refused): a SCROLL cursor over a
+-- Backward scans work: a SCROLL cursor over a
 -- seq scan of an lsm table moves both ways, as over heap.
 BEGIN;
 DECLARE c SCROLL CURSOR FOR SELECT id FROM err WHERE id <= 5;
@@ -64,7 +64,7 @@ FETCH ALL FROM h;
 FETCH BACKWARD 2 FROM h;
 CLOSE h;
 
--- plain VACUUM and ANALYZE are accepted; VACUUM says it does nothing yet
+-- plain VACUUM and ANALYZE are accepted
 VACUUM err;
 VACUUM (VERBOSE OFF) err, err_heap;
 ANALYZE err;

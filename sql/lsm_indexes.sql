@@ -5,8 +5,8 @@
 -- scan's; gin and brin (bitmap-only access methods) are built and
 -- maintained.  Unique violations, foreign keys to and from lsm tables,
 -- REINDEX, and index results after UPDATE/DELETE, flushes and compactions.
--- Results are what a heap table prints (checked by running the file with
--- USING heap), except the lines that show the table is lsm.
+-- Results are what a heap table prints (this file run with USING heap
+-- prints the same), except the lines that show the table is lsm.
 --
 -- Bitmap heap scans stay off (so that the plans are index scans) until the
 -- last section, which reads gin and brin indexes through them.
