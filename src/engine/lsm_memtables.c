@@ -4,7 +4,7 @@
  *	  The write path: memtables of a relation, their durable logs and
  *	  backpressure.
  *
- * Durability design (option (a) of the design notes): every memtable
+ * Durability (README "Durability"): every memtable
  * entry is first appended to a log page, an ordinary page of the
  * relation's main fork, under an XLOG_LSM_INSERT record; only then is it
  * put into the memtable's skiplist in shared memory.  Log pages are
@@ -309,6 +309,109 @@ lsm_memstore_entries(LsmRelState *st)
 		n += lsm_slot(st->active)->mt.num_entries;
 	for (i = 0; i < st->nfrozen; i++)
 		n += lsm_slot(st->frozen[i])->mt.num_entries;
+	LWLockRelease(&st->lock);
+	return n;
+}
+
+/*
+ * The oldest unfrozen xid of a table (memtables and SSTables, read under
+ * the state lock so that a flush cannot move entries between the two
+ * unseen), starting from start; InvalidTransactionId if unknown.
+ */
+TransactionId
+lsm_memstore_oldest_xid(Relation rel, TransactionId start)
+{
+	LsmRelState *st = lsm_memstore_open(rel);
+	TransactionId min = start;
+	Buffer		metabuf;
+	int			i;
+
+#define LOWER(x) \
+	do { \
+		if (TransactionIdIsNormal(x) && TransactionIdPrecedes((x), min)) \
+			min = (x); \
+	} while (0)
+
+	LWLockAcquire(&st->lock, LW_SHARED);
+	if (st->active >= 0)
+		LOWER(lsm_slot(st->active)->min_xid);
+	for (i = 0; i < st->nfrozen; i++)
+		LOWER(lsm_slot(st->frozen[i])->min_xid);
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
+	if (metabuf != InvalidBuffer)
+	{
+		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
+
+		for (i = 0; i < meta->nssts; i++)
+		{
+			if (!TransactionIdIsValid(meta->ssts[i].min_xid))
+				min = InvalidTransactionId;		/* unknown: cannot advance */
+			else if (TransactionIdIsValid(min))
+				LOWER(meta->ssts[i].min_xid);
+		}
+		UnlockReleaseBuffer(metabuf);
+	}
+	LWLockRelease(&st->lock);
+#undef LOWER
+	return min;
+}
+
+/* The next sequence number to be handed out (scans stop below it). */
+uint64
+lsm_memstore_next_seq(LsmRelState *st)
+{
+	uint64		seq;
+
+	LWLockAcquire(&st->lock, LW_SHARED);
+	seq = st->next_seq;
+	LWLockRelease(&st->lock);
+	return seq;
+}
+
+/* Take a sequence number for entries written outside the memtables (index builds). */
+uint64
+lsm_memstore_take_seq(LsmRelState *st)
+{
+	uint64		seq;
+
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	seq = st->next_seq++;
+	LWLockRelease(&st->lock);
+	return seq;
+}
+
+/* The memtables of st, newest first (copied under the state lock). */
+int
+lsm_memstore_list(LsmRelState *st, LsmMemtableInfo *out, int max)
+{
+	int			n = 0;
+	int			i;
+
+	LWLockAcquire(&st->lock, LW_SHARED);
+	if (st->active >= 0 && n < max)
+	{
+		LsmMemSlot *slot = lsm_slot(st->active);
+
+		out[n].gen = slot->gen;
+		out[n].active = true;
+		out[n].entries = slot->mt.num_entries;
+		out[n].deletes = slot->mt.num_deletes;
+		out[n].data_bytes = slot->mt.data_bytes;
+		out[n].chunk_bytes = slot->mt.chunk_bytes;
+		n++;
+	}
+	for (i = st->nfrozen - 1; i >= 0 && n < max; i--)
+	{
+		LsmMemSlot *slot = lsm_slot(st->frozen[i]);
+
+		out[n].gen = slot->gen;
+		out[n].active = false;
+		out[n].entries = slot->mt.num_entries;
+		out[n].deletes = slot->mt.num_deletes;
+		out[n].data_bytes = slot->mt.data_bytes;
+		out[n].chunk_bytes = slot->mt.chunk_bytes;
+		n++;
+	}
 	LWLockRelease(&st->lock);
 	return n;
 }

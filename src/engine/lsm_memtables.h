@@ -59,5 +59,21 @@ extern void lsm_memstore_redo_newgen(LsmRelState *st, const RelFileNode *rnode,
 									 uint64 gen);
 extern void lsm_memstore_redo_flushed(LsmRelState *st, uint64 gen);
 extern uint64 lsm_memstore_entries(LsmRelState *st);
+extern uint64 lsm_memstore_next_seq(LsmRelState *st);
+extern uint64 lsm_memstore_take_seq(LsmRelState *st);
+extern TransactionId lsm_memstore_oldest_xid(Relation rel, TransactionId start);
+
+/* A memtable as the lsm_am.memtables() function shows it. */
+typedef struct LsmMemtableInfo
+{
+	uint64		gen;
+	bool		active;
+	uint64		entries;
+	uint64		deletes;
+	uint64		data_bytes;
+	uint64		chunk_bytes;
+} LsmMemtableInfo;
+
+extern int	lsm_memstore_list(LsmRelState *st, LsmMemtableInfo *out, int max);
 
 #endif							/* LSM_MEMTABLES_H */

@@ -83,6 +83,14 @@ lsm_request_flush(LsmRelState *st)
 	lsm_wake_launcher();
 }
 
+/* Ask for a compaction of st and wake the launcher. */
+void
+lsm_request_compaction(LsmRelState *st)
+{
+	st->compact_requested = true;
+	lsm_wake_launcher();
+}
+
 /* Workers running for db (all databases if InvalidOid). */
 static int
 db_workers_running(Oid db)

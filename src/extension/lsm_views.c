@@ -154,10 +154,7 @@ lsm_am_compact(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		LsmRelState *st = lsm_memstore_open(rel);
-
-		st->compact_requested = true;
-		lsm_wake_launcher();
+		lsm_request_compaction(lsm_memstore_open(rel));
 	}
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_INT32(n);
@@ -333,43 +330,28 @@ lsm_am_memtables(PG_FUNCTION_ARGS)
 	{
 		Oid			relid = lfirst_oid(lc);
 		Relation	rel = open_listed_table(relid);
-		LsmRelState *st;
-		int			slots[LSM_MAX_FROZEN + 1];
-		bool		active[LSM_MAX_FROZEN + 1];
-		int			n = 0;
+		LsmMemtableInfo mts[LSM_MAX_FROZEN + 1];
+		int			n;
 		int			i;
 
 		if (rel == NULL)
 			continue;
-		st = lsm_memstore_open(rel);
-		LWLockAcquire(&st->lock, LW_SHARED);
-		if (st->active >= 0)
-		{
-			active[n] = true;
-			slots[n++] = st->active;
-		}
-		for (i = st->nfrozen - 1; i >= 0; i--)
-		{
-			active[n] = false;
-			slots[n++] = st->frozen[i];
-		}
+		n = lsm_memstore_list(lsm_memstore_open(rel), mts, lengthof(mts));
 		for (i = 0; i < n; i++)
 		{
-			LsmMemSlot *slot = lsm_slot(slots[i]);
 			Datum		values[7];
 			bool		nulls[7];
 
 			memset(nulls, 0, sizeof(nulls));
 			values[0] = ObjectIdGetDatum(relid);
-			values[1] = Int64GetDatum((int64) slot->gen);
-			values[2] = CStringGetTextDatum(active[i] ? "active" : "frozen");
-			values[3] = Int64GetDatum((int64) slot->mt.num_entries);
-			values[4] = Int64GetDatum((int64) slot->mt.num_deletes);
-			values[5] = Int64GetDatum((int64) slot->mt.data_bytes);
-			values[6] = Int64GetDatum((int64) slot->mt.chunk_bytes);
+			values[1] = Int64GetDatum((int64) mts[i].gen);
+			values[2] = CStringGetTextDatum(mts[i].active ? "active" : "frozen");
+			values[3] = Int64GetDatum((int64) mts[i].entries);
+			values[4] = Int64GetDatum((int64) mts[i].deletes);
+			values[5] = Int64GetDatum((int64) mts[i].data_bytes);
+			values[6] = Int64GetDatum((int64) mts[i].chunk_bytes);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
-		LWLockRelease(&st->lock);
 		relation_close(rel, AccessShareLock);
 	}
 	return (Datum) 0;

@@ -421,9 +421,7 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	lsm_rel_compaction_options(index, &copts, &target);
 	/* the level is set once the total size is known */
 	lsm_sst_writer_init(&w, index, st, "index build", &opts, cxt, target, 0);
-	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	seq = st->next_seq++;
-	LWLockRelease(&st->lock);
+	seq = lsm_memstore_take_seq(st);
 	initStringInfo(&key);
 	initStringInfo(&ikey);
 	initStringInfo(&val);

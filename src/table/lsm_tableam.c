@@ -7,7 +7,7 @@
  *
  * Rows are stored as MinimalTuples after an LsmRowHeader, keyed by their
  * 64-bit row id; scans rebuild HeapTuples (with xmin/cmin set) so system
- * columns work.  Callbacks for what is not built yet raise
+ * columns work.  Callbacks for what is not supported raise
  * ERRCODE_FEATURE_NOT_SUPPORTED (README "Limitations").
  *
  *-------------------------------------------------------------------------
@@ -575,9 +575,7 @@ lsmam_parallelscan_initialize(Relation rel, ParallelTableScanDesc pscan)
 
 	p->base.phs_relid = RelationGetRelid(rel);
 	p->base.phs_syncscan = false;
-	LWLockAcquire(&st->lock, LW_SHARED);
-	p->end_rowid = st->next_seq;
-	LWLockRelease(&st->lock);
+	p->end_rowid = lsm_memstore_next_seq(st);
 	pg_atomic_init_u64(&p->next_rowid, 0);
 	return sizeof(LsmParallelScanDescData);
 }
@@ -678,7 +676,7 @@ lsmam_tuple_tid_valid(TableScanDesc scan, ItemPointer tid)
 	LsmRelState *st = lsm_memstore_open(scan->rs_rd);
 	uint64		rowid = lsm_tid_to_rowid(tid);
 
-	return ItemPointerIsValid(tid) && rowid >= LSM_FIRST_SEQ && rowid < st->next_seq;
+	return ItemPointerIsValid(tid) && rowid >= LSM_FIRST_SEQ && rowid < lsm_memstore_next_seq(st);
 }
 
 static void

@@ -143,44 +143,6 @@ find_dead_rows(Relation rel, DeadRows *dead)
 	return live;
 }
 
-/* The oldest unfrozen xid of the table, or InvalidTransactionId if unknown. */
-static TransactionId
-oldest_unfrozen_xid(Relation rel, TransactionId start)
-{
-	LsmRelState *st = lsm_memstore_open(rel);
-	TransactionId min = start;
-	Buffer		metabuf;
-	int			i;
-
-#define LOWER(x) \
-	do { \
-		if (TransactionIdIsNormal(x) && TransactionIdPrecedes((x), min)) \
-			min = (x); \
-	} while (0)
-
-	LWLockAcquire(&st->lock, LW_SHARED);
-	if (st->active >= 0)
-		LOWER(lsm_slot(st->active)->min_xid);
-	for (i = 0; i < st->nfrozen; i++)
-		LOWER(lsm_slot(st->frozen[i])->min_xid);
-	metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
-	if (metabuf != InvalidBuffer)
-	{
-		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
-
-		for (i = 0; i < meta->nssts; i++)
-		{
-			if (!TransactionIdIsValid(meta->ssts[i].min_xid))
-				min = InvalidTransactionId;		/* unknown: cannot advance */
-			else if (TransactionIdIsValid(min))
-				LOWER(meta->ssts[i].min_xid);
-		}
-		UnlockReleaseBuffer(metabuf);
-	}
-	LWLockRelease(&st->lock);
-#undef LOWER
-	return min;
-}
 
 void
 lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
@@ -245,7 +207,7 @@ lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
 	}
 
 	/* 4. relfrozenxid */
-	newfrozen = oldest_unfrozen_xid(rel, horizon);
+	newfrozen = lsm_memstore_oldest_xid(rel, horizon);
 	vac_update_relstats(rel, RelationGetNumberOfBlocks(rel), live, 0, nindexes > 0,
 						TransactionIdIsValid(newfrozen) ? newfrozen : InvalidTransactionId,
 						InvalidMultiXactId, &frozenxid_updated, &minmulti_updated, false);
