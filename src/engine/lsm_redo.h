@@ -18,5 +18,6 @@
 
 extern void lsm_rmgr_register(void);
 extern void lsm_redo(XLogReaderState *record);
+extern void lsm_mask(char *pagedata, BlockNumber blkno);
 
 #endif							/* LSM_REDO_H */

@@ -43,8 +43,12 @@ sub fails_without_preload
 
 # --- A node that never had the preload ---------------------------------
 
+# wal_consistency_checking: 'all' while lsm_am is not preloaded, since a
+# server refuses to start when the setting names a resource manager it does
+# not have; $LsmAmTest::WAL_CHECKING (which names lsm_am) while it is.
 my $node = PostgreSQL::Test::Cluster->new('no_preload');
 $node->init;
+$node->append_conf('postgresql.conf', "wal_consistency_checking = 'all'\n");
 $node->start;
 
 my $stderr = fails_without_preload($node, 'CREATE EXTENSION lsm_am',
@@ -78,6 +82,7 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'lsm_am'
 lsm_am.memtable_size = '1MB'
 max_worker_processes = 16
+wal_consistency_checking = '$LsmAmTest::WAL_CHECKING'
 });
 $node->restart;
 
@@ -106,6 +111,7 @@ cmp_ok(lsm_sstables($node, 't'), '>=', 1, 'SSTableMeta lists t');
 # Memtable rows are in the WAL-logged log pages of t: a clean shutdown
 # keeps them without the preload's help.
 $node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "''");
+$node->adjust_conf('postgresql.conf', 'wal_consistency_checking', "'all'");
 $node->restart;
 is($node->safe_psql('postgres', 'SHOW shared_preload_libraries'),
 	'', 'preload removed');
@@ -131,6 +137,8 @@ is($node->safe_psql('postgres', 'SELECT sum(id) FROM h'),
 # --- Preload back: the rows are all there --------------------------------
 
 $node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "'lsm_am'");
+$node->adjust_conf('postgresql.conf', 'wal_consistency_checking',
+	"'$LsmAmTest::WAL_CHECKING'");
 $node->restart;
 is($node->safe_psql('postgres', q{SELECT count(*) || '|' || sum(id) FROM t}),
 	$expected, 'rows intact after a restart without the preload');

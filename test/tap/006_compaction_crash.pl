@@ -245,5 +245,8 @@ WHERE a.relation = 't'::regclass}),
 	'0',
 	'no two SSTables overlap');
 
+# The crash recoveries above ran with wal_consistency_checking (LsmAmTest.pm).
+lsm_check_replay_checked($node, 0, 'crash recoveries');
+
 $node->stop;
 done_testing();

@@ -8,6 +8,9 @@
 # a transaction in progress at the kill must not be.  A standby built from
 # a base backup must answer index scans like the primary, for entries in
 # SSTables, in frozen and in active memtables, and after a compaction.
+# The primary runs with wal_consistency_checking (LsmAmTest.pm): both the
+# crash recovery and the standby compare each page their redo produces with
+# the primary's image, and must replay without "inconsistent page found".
 
 use strict;
 use warnings;
@@ -76,13 +79,21 @@ check_node($node, 'before the crash');
 # A transaction in progress at the kill: its entries are in the index
 # memtables, but its rows are not committed.
 my $bg = $node->background_psql('postgres', on_error_stop => 0);
+# A small committed batch after a checkpoint, whose records the recovery
+# below must replay (and check).
+$node->safe_psql('postgres', 'CHECKPOINT');
+my $from = $node->lsn('insert');
+load($node, 40001, 40100);
 $bg->query_safe(q{BEGIN; INSERT INTO h VALUES (999999, 13, 'lost'); INSERT INTO l VALUES (999999, 13, 'lost');});
+lsm_check_wal_checked($node, $from, $node->lsn('flush'), 'index and table inserts before the kill');
+my $log_offset = -s $node->logfile;
 lsm_kill9_server($node);
 $node->start;
+lsm_check_replay_checked($node, $log_offset, 'crash recovery', redo_from => $from);
 check_node($node, 'after kill -9');
 is($node->safe_psql('postgres', "SET enable_seqscan = off; SELECT count(*) FROM h WHERE id = 999999"),
 	'0', 'the uncommitted row is not found through the unique index');
-is($node->safe_psql('postgres', "SELECT count(*) FROM h WHERE id <= 40000"), '40000', 'committed rows are all there');
+is($node->safe_psql('postgres', "SELECT count(*) FROM h WHERE id <= 40100"), '40100', 'committed rows are all there');
 # the unique index still refuses duplicates, and accepts the lost key
 my ($ret, $out, $err) = $node->psql('postgres', "INSERT INTO h VALUES (5, 0, 'dup')");
 like($err, qr/duplicate key value violates unique constraint "h_id"/, 'unique index enforced after restart');
@@ -93,15 +104,19 @@ $node->backup('bk');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($node, 'bk', has_streaming => 1);
 $standby->start;
-load($node, 40001, 60000);
+load($node, 40101, 60000);
 $node->wait_for_catchup($standby, 'replay', $node->lsn('insert'));
 check_node($standby, 'standby, memtable entries');
 is(answers($standby, 1), answers($node, 1), 'standby answers as the primary (memtables)');
 
 $node->safe_psql('postgres', "SELECT lsm_am.compact('h_k'), lsm_am.compact('l_k'), lsm_am.compact('h_id')");
 $node->safe_psql('postgres', "DELETE FROM h WHERE id % 5 = 0; VACUUM h;");
+$from = $node->lsn('insert');
 load($node, 60001, 61000);
+my $to = $node->lsn('flush');
+lsm_check_wal_checked($node, $from, $to, 'inserts after the compaction');
 $node->wait_for_catchup($standby, 'replay', $node->lsn('insert'));
+lsm_check_replay_checked($standby, 0, 'standby', replayed_upto => $to);
 check_node($node, 'primary after compaction, delete and VACUUM');
 check_node($standby, 'standby after compaction, delete and VACUUM');
 is(answers($standby, 1), answers($node, 1), 'standby answers as the primary (SSTables)');

@@ -14,9 +14,10 @@
 # worker and by a writer under backpressure, a compaction by a worker, by
 # a writer at the level-0 stop trigger, and by lsm_am.compact().
 #
-# The primary runs with wal_consistency_checking = 'all' and streams to a
-# standby, which must replay everything (including the refused switches'
-# logged give-back of their blocks) and answer as the primary.
+# The primary runs with wal_consistency_checking (LsmAmTest.pm: 'all',
+# lsm_am included) and streams to a standby, which must replay everything
+# (including the refused switches' logged give-back of their blocks),
+# comparing each page with the primary's image, and answer as the primary.
 
 use strict;
 use warnings;
@@ -34,7 +35,6 @@ use LsmAmTest;
 my $node = lsm_new_node('limit', allows_streaming => 1);
 $node->append_conf(
 	'postgresql.conf', q{
-wal_consistency_checking = 'all'
 lsm_am.max_frozen_memtables = 2
 shared_buffers = 16MB
 });
@@ -249,8 +249,10 @@ count_is('w', $w_rows, 'w holds exactly its committed rows');
 reset_limits();
 
 # Every table on the standby as on the primary (wal_consistency_checking
-# verified each page image it replayed).
-$node->wait_for_catchup($standby, 'replay', $node->lsn('insert'));
+# compared each page it replayed with the primary's image).
+my $end = $node->lsn('insert');
+$node->wait_for_catchup($standby, 'replay', $end);
+lsm_check_replay_checked($standby, 0, 'standby', replayed_upto => $end);
 for my $t ([ 'm', $m_rows ], [ 'f', $f_rows ], [ 'c', 40000 ], [ 'w', $w_rows ], [ 'probe', 1000 ])
 {
 	is($standby->safe_psql('postgres', "SELECT count(*) FROM $t->[0]"), $t->[1], "standby: $t->[0]");

@@ -18,10 +18,25 @@ use Test::More;
 
 use Exporter 'import';
 our @EXPORT = qw(lsm_new_node lsm_setup_schema lsm_insert_sql lsm_digest
-  lsm_check_same lsm_sstables lsm_kill9_server);
+  lsm_check_same lsm_sstables lsm_kill9_server lsm_check_wal_checked
+  lsm_check_replay_checked);
 
-# lsm_new_node(name, %init_params): a node with lsm_am preloaded and a 1MB
-# memtable, so that a few tens of thousands of rows freeze several memtables.
+# wal_consistency_checking for every node that preloads lsm_am: 'all' (every
+# record of every resource manager with a mask function carries a full-page
+# image of each page it touches, and whatever replays it, crash recovery or
+# a standby, compares the page it produced with that image and stops with
+# FATAL "inconsistent page found" if they differ).  lsm_am is named as well
+# because PostgreSQL 15 resolves 'all' when it reads postgresql.conf at
+# server start, before shared_preload_libraries has registered custom
+# resource managers, so 'all' alone would leave lsm_am's records unchecked;
+# naming a custom one defers the whole setting until the libraries are
+# loaded, and then 'all' includes lsm_am.  (A server that does not preload
+# lsm_am refuses the name: 004_no_preload.pl uses plain 'all' there.)
+our $WAL_CHECKING = 'all,lsm_am';
+
+# lsm_new_node(name, %init_params): a node with lsm_am preloaded, a 1MB
+# memtable, so that a few tens of thousands of rows freeze several memtables,
+# and wal_consistency_checking on ($WAL_CHECKING).
 sub lsm_new_node
 {
 	my ($name, %params) = @_;
@@ -32,7 +47,15 @@ sub lsm_new_node
 shared_preload_libraries = 'lsm_am'
 lsm_am.memtable_size = '1MB'
 max_worker_processes = 16
+wal_consistency_checking = '$WAL_CHECKING'
 });
+	# With the checking, every record carries page images (a row inserted
+	# into a table is a page of WAL, or two with its index), so a primary
+	# writes far more WAL than max_wal_size (128MB for streaming nodes) and
+	# would recycle segments a standby, replaying and comparing behind it,
+	# still needs: keep them.
+	$node->append_conf('postgresql.conf', "wal_keep_size = '4GB'\n")
+	  if $params{allows_streaming};
 	return $node;
 }
 
@@ -152,6 +175,66 @@ sub lsm_kill9_server
 		}
 	}
 	note("killed postmaster $pm and " . scalar(@children) . " children with SIGKILL");
+	return;
+}
+
+# Check on the primary that the lsm_am WAL records in [from_lsn, to_lsn)
+# are checked by whatever replays them: every page reference of the INSERT
+# and NEW_LOGPAGE records (the records whose redo changes pages; FLUSH,
+# COMPACT and META restore a full metapage image, which is not compared)
+# carries a full-page image (pg_walinspect's block_ref; without checking,
+# only the first change of a page after a checkpoint does), and those that
+# are not ordinary full-page writes (which redo restores) are images
+# "for WAL verification": the image redo compares its own page with, after
+# lsm_mask.  Call it while the WAL of the
+# range is still in pg_wal (a small range, soon after writing it).
+sub lsm_check_wal_checked
+{
+	my ($node, $from_lsn, $to_lsn, $what) = @_;
+	$node->safe_psql('postgres', 'CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+	my ($records, $blocks, $images, $checked) = split /\|/, $node->safe_psql(
+		'postgres', qq{
+SELECT count(*) || '|' ||
+       coalesce(sum(regexp_count(block_ref, 'blkref #')), 0) || '|' ||
+       coalesce(sum(regexp_count(block_ref, 'FPW')), 0) || '|' ||
+       coalesce(sum(regexp_count(block_ref, 'FPW for WAL verification')), 0)
+FROM pg_get_wal_records_info('$from_lsn', '$to_lsn')
+WHERE resource_manager = 'lsm_am' AND record_type IN ('INSERT', 'NEW_LOGPAGE')});
+	cmp_ok($records, '>', 0, "$what: lsm_am INSERT/NEW_LOGPAGE records were written ($records)");
+	is($images, $blocks, "$what: each of their $blocks page references carries an image");
+	cmp_ok($checked, '>', 0, "$what: $checked of them are images for WAL verification");
+	return;
+}
+
+# Check that node replayed WAL with wal_consistency_checking and found no
+# difference: its server log from log_offset has no "inconsistent page
+# found" (redo's FATAL when a replayed page differs from the primary's image
+# after masking), and replay went far enough:
+#   replayed_upto => LSN   (a standby) it replayed at least up to LSN;
+#   redo_from => LSN       (crash recovery) the start in this log ran redo
+#                          from at or before LSN, to its end.
+sub lsm_check_replay_checked
+{
+	my ($node, $log_offset, $what, %opts) = @_;
+	my $log = slurp_file($node->logfile, $log_offset);
+	if (defined $opts{replayed_upto})
+	{
+		is( $node->safe_psql('postgres',
+				"SELECT pg_last_wal_replay_lsn() >= '$opts{replayed_upto}'::pg_lsn"),
+			't',
+			"$what: replayed past $opts{replayed_upto}");
+	}
+	if (defined $opts{redo_from})
+	{
+		my ($start) = $log =~ m{redo starts at ([0-9A-F]+/[0-9A-F]+)};
+		ok(defined $start && $log =~ /redo done at/, "$what: crash recovery ran redo")
+		  or $start = '0/0';
+		is( $node->safe_psql('postgres', "SELECT '$start'::pg_lsn <= '$opts{redo_from}'::pg_lsn"),
+			't',
+			"$what: redo started at $start, not after $opts{redo_from}");
+	}
+	unlike($log, qr/inconsistent page found/,
+		"$what: no \"inconsistent page found\" in the log");
 	return;
 }
 
