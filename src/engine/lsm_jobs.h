@@ -5,6 +5,10 @@
  *	  CompactionJob view) and the history of finished ones (a table of the
  *	  lsm_am schema, written in the finishing transaction).
  *
+ * REQUIRES: lsm_job_start / lsm_job_finish from the backend that runs the
+ * job, holding the relation's flush or compaction claim; a job slot is
+ * written only by its owner (pool_mutex for taking and freeing it).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LSM_JOBS_H

@@ -5,6 +5,9 @@
  *	  records of storage/lsm_xlog.h (pages and, on a standby or during
  *	  recovery, the in-memory memtables).
  *
+ * REQUIRES: lsm_redo runs in the startup process only; it takes the
+ * relation state's lock where it changes memtables, as writers do.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LSM_REDO_H

@@ -6,6 +6,9 @@
  *	  header), what SERIALIZABLE reads report as rw-conflicts out, and the
  *	  oldest unfrozen xid of entries (for freezing).
  *
+ * REQUIRES: nothing held; the answers come from the snapshot, the
+ * commit log and the procarray, as heap's visibility rules do.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LSM_VISIBILITY_H

@@ -5,6 +5,10 @@
  *	  they share with scans and VACUUM (which version is visible, dead to
  *	  all, what xmax to show).
  *
+ * REQUIRES: a transaction; modifiers and lockers take the heavyweight
+ * tuple lock of the TID themselves and never wait for another
+ * transaction while holding it (README "Locking rules").
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LSM_DML_H

@@ -5,6 +5,9 @@
  *	  body, TOASTed as heap does) and back into a slot with its TID, xmin
  *	  and xmax.
  *
+ * REQUIRES: lsm_form_row_value in a transaction with an xid (the header
+ * carries it; TOAST writes the table's TOAST relation).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LSM_ROWS_H

@@ -1,7 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * lsm_vacuum.h
- *	  VACUUM of an lsm table.
+ *	  VACUUM of an lsm table: index cleanup of rows dead to every snapshot,
+ *	  a flush and compaction that drop their entries, relfrozenxid.
+ *
+ * REQUIRES: called by PostgreSQL's VACUUM with the table locked
+ * (ShareUpdateExclusiveLock); no lsm lock held.
  *
  *-------------------------------------------------------------------------
  */
