@@ -24,7 +24,8 @@
 # (100 tries).  Then the lsm/heap tps ratio.  A run in which pgbench
 # aborts clients (an error it does not retry) is kept, flagged as such.
 # shared_buffers is BENCH_SHARED_BUFFERS (default 128MB; scale 50 is about
-# 750 MB of heap data, several times that).
+# 750 MB of heap data, several times that); max_connections is
+# BENCH_MAX_CONNECTIONS (default 50; SSI's conflict pool is sized from it).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,7 +44,7 @@ base="$(lsm_pg_tmpdir bench_tpcb)"
 lsm_cluster_cleanup_on_exit "$base" BENCH_KEEP
 conf=("shared_buffers = '${BENCH_SHARED_BUFFERS:-128MB}'" "max_wal_size = '4GB'"
 	"checkpoint_timeout = '5min'" "synchronous_commit = off"
-	"max_connections = 50" "max_pred_locks_per_transaction = 256")
+	"max_connections = ${BENCH_MAX_CONNECTIONS:-50}" "max_pred_locks_per_transaction = 256")
 lsm_log "starting a throwaway cluster in $base (port $port)"
 lsm_cluster_start "$base" "$port" "${conf[@]}"
 
