@@ -137,12 +137,6 @@ output_stored(void *arg, const LsmSstEntry *e, uint64 bytes_written)
 	throttle(o);
 }
 
-static void
-out_add(Outputs *o, const char *ikey, size_t klen, const char *val, size_t vlen)
-{
-	lsm_sst_writer_add(&o->w, ikey, klen, val, vlen);
-}
-
 /*
  * Index entries of one (key, TID), newest first: the newest decides, the
  * older ones are shadowed.  A newest DELETE is dropped at the bottom,
@@ -156,7 +150,7 @@ filter_index_key(Outputs *o, RowEntry *row, int n, bool bottommost)
 	lsm_ikey_decode(row[0].ikey, row[0].klen, NULL, NULL, &type);
 	if (type == LSM_TYPE_DELETE && bottommost)
 		return n;
-	out_add(o, row[0].ikey, row[0].klen, row[0].val, row[0].vlen);
+	lsm_sst_writer_add(&o->w, row[0].ikey, row[0].klen, row[0].val, row[0].vlen);
 	return n - 1;
 }
 
@@ -224,7 +218,7 @@ filter_row(Outputs *o, RowEntry *row, int n, TransactionId horizon, bool bottomm
 			h.flags |= LSM_ROW_FROZEN;
 			memcpy(row[i].val, &h, sizeof(h));
 		}
-		out_add(o, row[i].ikey, row[i].klen, row[i].val, row[i].vlen);
+		lsm_sst_writer_add(&o->w, row[i].ikey, row[i].klen, row[i].val, row[i].vlen);
 	}
 	return dropped;
 }

@@ -179,6 +179,15 @@ set_tid_or_moved(ItemPointer tid, const LsmRowEntry *del, ItemPointer self)
 		*tid = *self;
 }
 
+/* Locking, following update links, met a row moved to another partition. */
+static void
+moved_partition_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
+}
+
 /* The tombstone this transaction (any of its live subtransactions) put on the row. */
 static const LsmRowEntry *
 own_tombstone(const LsmRowEntry *e, int put)
@@ -788,9 +797,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			tmfd->xmax = r.del->hdr.xid;
 			tmfd->cmax = InvalidCommandId;
 			if (follow && (r.del->hdr.flags & LSM_ROW_MOVED))
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
+				moved_partition_error();
 			if (follow && (r.del->hdr.flags & LSM_ROW_UPDATED) && r.del->link != 0)
 			{
 				/* go to the next version */
@@ -823,9 +830,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			{
 				/* a newer version lost the key: lock what it became */
 				if (gone_flags & LSM_ROW_MOVED)
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("tuple to be locked was already moved to another partition due to concurrent update")));
+					moved_partition_error();
 				lsm_rowid_to_tid(gone_link, tid);
 				tmfd->traversed = true;
 				continue;
