@@ -24,10 +24,15 @@
  *	- entries of aborted transactions are dropped;
  *	- lock entries of transactions no longer running are dropped;
  *	- a delete committed before H is visible to everyone: everything older
- *	  than it is dropped, and the tombstone itself too when the row's PUT
- *	  was among the inputs (a row id has exactly one PUT) or the
- *	  compaction is bottommost; otherwise the tombstone stays, to hide the
- *	  PUT in a lower level;
+ *	  than it is dropped, and the tombstone itself too when the row's
+ *	  first PUT (seq = row id) was among the inputs or the compaction is
+ *	  bottommost; otherwise the tombstone stays, to hide the versions in
+ *	  lower levels;
+ *	- a PUT committed before H (a version every snapshot sees) replaces
+ *	  the older versions of the row for everyone: they are dropped;
+ *	- a later version's back-pointer (LSM_ROW_VERSION_OF) stays until its
+ *	  end (LSM_ROW_VERSION_END, a tombstone: the version was replaced or
+ *	  deleted) is seen by all, then both go as a delete and its PUT do;
  *	- a killed speculative insertion (LSM_ROW_KILLED) is handled as such
  *	  a delete, whatever its transaction's fate;
  *	- entries committed before H are frozen (LSM_ROW_FROZEN): visible to
@@ -199,6 +204,8 @@ filter_row(Outputs *o, RowEntry *row, int n, TransactionId horizon, bool bottomm
 			keep = false;
 		else if (lsm_entry_is_aborted(&h))
 			keep = false;
+		else if (type == LSM_TYPE_DELETE && (h.flags & LSM_ROW_VERSION_OF))
+			keep = true;		/* a back-pointer: until its end is seen by all */
 		else if (type == LSM_TYPE_LOCK)
 			keep = TransactionIdIsInProgress(h.xid);
 		else if (type == LSM_TYPE_DELETE &&
@@ -207,6 +214,9 @@ filter_row(Outputs *o, RowEntry *row, int n, TransactionId horizon, bool bottomm
 			dead = true;
 			keep = !(has_put || bottommost);
 		}
+		else if (type == LSM_TYPE_PUT && visible_to_all(&h, horizon))
+			dead = true;		/* every snapshot sees this version: older
+								 * ones are replaced for all */
 		if (!keep)
 		{
 			dropped++;
@@ -355,6 +365,7 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 				size_t		vlen;
 				const char *v = lsm_iter_value(it, &vlen);
 				lsm_entry_type type;
+				uint64		seq;
 				RowEntry   *re;
 
 				if (st->is_index ? klen < LSM_TRAILER_SIZE + 6 :
@@ -376,8 +387,23 @@ run_compaction(Relation rel, LsmRelState *st, SstInfo *ssts,
 				re->val = MemoryContextAlloc(rowcxt, Max(vlen, 1));
 				memcpy(re->val, v, vlen);
 				re->vlen = vlen;
-				lsm_ikey_decode(k, klen, NULL, NULL, &type);
-				re->from_input_put = (type == LSM_TYPE_PUT);
+				lsm_ikey_decode(k, klen, NULL, &seq, &type);
+
+				/*
+				 * The oldest entry a key can have: a row's first version
+				 * (its seq is the row id), or a later version's
+				 * back-pointer.
+				 */
+				re->from_input_put = false;
+				if (!st->is_index && type == LSM_TYPE_PUT)
+					re->from_input_put = (seq == lsm_get_be64(k));
+				else if (!st->is_index && type == LSM_TYPE_DELETE && vlen >= sizeof(LsmRowHeader))
+				{
+					LsmRowHeader bh;
+
+					memcpy(&bh, v, sizeof(bh));
+					re->from_input_put = (bh.flags & LSM_ROW_VERSION_OF) != 0;
+				}
 				if (!st->is_index)
 					memcpy(rowkey, k, LSM_ROWKEY_LEN);
 				keys_in++;

@@ -712,7 +712,9 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 /*
  * Write entries into the relation's active memtable: log pages first
  * (WAL), then the skiplist.  Each op gets a sequence number; ops with
- * key == NULL are new rows whose key is their sequence number.
+ * key == NULL are new rows whose key is their sequence number, ops with
+ * key_is_prev_seq (key = keybuf, 8 bytes) are keyed by the sequence
+ * number of the op before them.
  */
 void
 lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
@@ -814,6 +816,11 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 									   (uint64) LSM_MAX_ROWID),
 							 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
 				op->seq = st->next_seq++;
+				if (op->key_is_prev_seq)
+				{
+					Assert(i + j > 0 && op->key == op->keybuf && op->keylen == 8);
+					lsm_put_be64(op->keybuf, ops[i + j - 1].seq);
+				}
 				lens[j] = lsm_logitem_encode(data + datalen, op->seq, op->type,
 											 op->key, op->keylen,
 											 op->value, op->vlen);

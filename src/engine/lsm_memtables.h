@@ -38,6 +38,9 @@ typedef struct LsmWriteOp
 	const char *value;
 	Size		vlen;
 	uint64		seq;			/* out: the entry's sequence number */
+	bool		key_is_prev_seq;	/* key = BE8(seq of the op before it in
+									 * the same call), set by the write */
+	char		keybuf[8];
 } LsmWriteOp;
 
 

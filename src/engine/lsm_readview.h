@@ -40,6 +40,9 @@ typedef struct LsmReadView
 	MemoryContext cxt;			/* everything of the view lives here */
 	MemoryContext lookup_cxt;	/* lsm_view_get_row results, reset per call */
 	lsm_allocator alloc;		/* the core's allocator, in cxt */
+	struct LsmRowEntry *row_hdrs;	/* a scan's scratch: one row's entry
+									 * headers (no bodies), in cxt */
+	int			row_hdrs_max;
 } LsmReadView;
 
 extern LsmReadView *lsm_read_view_open(Relation rel, BufferAccessStrategy strategy,

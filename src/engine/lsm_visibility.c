@@ -10,10 +10,15 @@
  * are the effects of (xid, cid) visible to the snapshot?  A row is visible
  * when its PUT is and none of its DELETEs is.
  *
- * SERIALIZABLE.  A row id is one row version, as a heap tuple is: its
- * PUT is heap's xmin, a DELETE (plain or of an UPDATE) heap's xmax, LOCK
- * entries heap's lock-only xmax.  lsm_ssi_check_row reports the
- * rw-conflicts out that heap's HeapCheckForSerializableConflictOut
+ * An UPDATE that changes no indexed column adds a new PUT under the same
+ * row id (a version, as a heap-only tuple is): the row's versions are its
+ * PUTs, newest first, and a snapshot sees the newest PUT it sees, unless a
+ * DELETE it sees came after it (lsm_version_step).
+ *
+ * SERIALIZABLE.  A version is what a heap tuple is: its PUT is heap's
+ * xmin, a DELETE (plain or of an UPDATE) or the next version's PUT heap's
+ * xmax, LOCK entries heap's lock-only xmax.  lsm_ssi_check_row reports
+ * the rw-conflicts out that heap's HeapCheckForSerializableConflictOut
  * reports for the same version.
  *
  *-------------------------------------------------------------------------
@@ -209,27 +214,135 @@ lsm_ssi_check_row(Relation rel, Snapshot snapshot, const LsmRowHeader *put,
 }
 
 /*
- * lsm_ssi_check_row for a row's entries (newest first, n of them).
+ * lsm_ssi_check_row for each version of a row that a read passed over:
+ * e[0..n-1] are the row's entries, newest first, and visible the index of
+ * the PUT the read returned (-1: none).  A row id holds its versions
+ * newest first, each a PUT followed (newer) by its DELETE and LOCK
+ * entries; the PUT of the next version is the updater, heap's xmax of
+ * the version below it.  Versions older than the visible one were
+ * replaced by a transaction the snapshot sees and report nothing (heap's
+ * rule for a deleter the snapshot sees), so the walk stops there.
+ * Aborted PUTs are no version: entries above them belong to the version
+ * below.
  */
 void
 lsm_ssi_check_entries(Relation rel, Snapshot snapshot, const LsmRowEntry *e, int n,
-					  bool row_visible)
+					  int visible)
 {
-	const LsmRowHeader *put = NULL;
+	const LsmRowHeader *del = NULL;
+	const LsmRowHeader *newer = NULL;
+	int			i;
+
+	if (!CheckForSerializableConflictOutNeeded(rel, snapshot))
+		return;
+	for (i = 0; i < n; i++)
+	{
+		if (e[i].type == LSM_TYPE_DELETE)
+		{
+			if (e[i].hdr.flags & LSM_ROW_VERSION_ENTRY)
+				continue;
+			if (del == NULL && !lsm_entry_is_aborted(&e[i].hdr))
+				del = &e[i].hdr;
+			continue;
+		}
+		if (e[i].type != LSM_TYPE_PUT)
+			continue;
+		if (i != visible && lsm_entry_is_aborted(&e[i].hdr))
+			continue;
+		lsm_ssi_check_row(rel, snapshot, &e[i].hdr, del ? del : newer, i == visible);
+		if (i == visible)
+			break;
+		newer = &e[i].hdr;
+		del = NULL;
+	}
+}
+
+/*
+ * lsm_ssi_check_row for one version, e[ver], read by its TID: its
+ * deleter is the newest DELETE above it, or the next version's PUT.
+ */
+void
+lsm_ssi_check_version(Relation rel, Snapshot snapshot, const LsmRowEntry *e, int ver,
+					  bool visible)
+{
 	const LsmRowHeader *del = NULL;
 	int			i;
 
-	for (i = 0; i < n; i++)
+	if (!CheckForSerializableConflictOutNeeded(rel, snapshot))
+		return;
+	for (i = ver - 1; i >= 0; i--)
 	{
-		if (e[i].type == LSM_TYPE_DELETE && del == NULL)
-			del = &e[i].hdr;
-		else if (e[i].type == LSM_TYPE_PUT)
+		if (e[i].type == LSM_TYPE_PUT)
 		{
-			put = &e[i].hdr;
+			if (lsm_entry_is_aborted(&e[i].hdr))
+				continue;
+			if (del == NULL)
+				del = &e[i].hdr;
 			break;
 		}
+		if (e[i].type == LSM_TYPE_DELETE && !(e[i].hdr.flags & LSM_ROW_VERSION_ENTRY) &&
+			!lsm_entry_is_aborted(&e[i].hdr))
+			del = &e[i].hdr;
 	}
-	lsm_ssi_check_row(rel, snapshot, put, del, row_visible);
+	lsm_ssi_check_row(rel, snapshot, &e[ver].hdr, del, visible);
+}
+
+/*
+ * Does snapshot see the one version whose PUT is e[ver] (a fetch by that
+ * version's TID)?  Its PUT must be visible and no DELETE or later
+ * version's PUT above it may hide it, under the rules for deletes: a
+ * later version is that version's deleter (heap's xmax).  SnapshotAny
+ * sees it.
+ */
+bool
+lsm_version_visible(const LsmRowEntry *e, int n, int ver, Snapshot snapshot)
+{
+	int			i;
+
+	Assert(ver >= 0 && ver < n && e[ver].type == LSM_TYPE_PUT);
+	if (snapshot->snapshot_type == SNAPSHOT_DIRTY)
+	{
+		snapshot->xmin = snapshot->xmax = InvalidTransactionId;
+		snapshot->speculativeToken = 0;
+	}
+	if (!lsm_xid_visible(e[ver].hdr.xid, e[ver].hdr.cid, e[ver].hdr.flags, snapshot))
+		return false;
+	for (i = 0; i < ver; i++)
+	{
+		if (e[i].type == LSM_TYPE_LOCK || (e[i].hdr.flags & LSM_ROW_VERSION_ENTRY))
+			continue;
+		if (lsm_delete_visible(e[i].hdr.xid, e[i].hdr.cid, e[i].hdr.flags, snapshot))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One step of finding the version of a row that snapshot sees, over its
+ * entries newest first (*deleted starts false).  A DELETE the snapshot
+ * sees marks the row deleted; the first PUT the snapshot sees is the
+ * visible version unless the row is deleted; a PUT it does not see (an
+ * update not visible, running or aborted) passes to the older version.
+ * The same walk serves scans (entry by entry off an iterator) and
+ * lookups (lsm_row_visible_put).
+ */
+LsmVersionStep
+lsm_version_step(lsm_entry_type type, const LsmRowHeader *hdr, bool *deleted,
+				 Snapshot snapshot)
+{
+	if (type == LSM_TYPE_DELETE)
+	{
+		if (hdr->flags & LSM_ROW_VERSION_ENTRY)
+			return LSM_STEP_NEXT;	/* a back-pointer: no row here */
+		if (!*deleted && lsm_delete_visible(hdr->xid, hdr->cid, hdr->flags, snapshot))
+			*deleted = true;
+		return LSM_STEP_NEXT;
+	}
+	if (type != LSM_TYPE_PUT)
+		return LSM_STEP_NEXT;
+	if (!lsm_xid_visible(hdr->xid, hdr->cid, hdr->flags, snapshot))
+		return LSM_STEP_NEXT;
+	return *deleted ? LSM_STEP_NONE : LSM_STEP_VISIBLE;
 }
 
 /*

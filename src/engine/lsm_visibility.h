@@ -31,6 +31,19 @@ extern bool lsm_delete_visible(TransactionId xid, CommandId cid, uint16 flags,
 extern void lsm_ssi_check_row(Relation rel, Snapshot snapshot, const LsmRowHeader *put,
 							  const LsmRowHeader *del, bool row_visible);
 extern void lsm_ssi_check_entries(Relation rel, Snapshot snapshot, const LsmRowEntry *e,
-								  int n, bool row_visible);
+								  int n, int visible);
+
+typedef enum LsmVersionStep
+{
+	LSM_STEP_NEXT,				/* look at the next (older) entry */
+	LSM_STEP_VISIBLE,			/* this PUT is the version the snapshot sees */
+	LSM_STEP_NONE				/* the snapshot sees no version of the row */
+} LsmVersionStep;
+
+extern void lsm_ssi_check_version(Relation rel, Snapshot snapshot, const LsmRowEntry *e,
+								  int ver, bool visible);
+extern bool lsm_version_visible(const LsmRowEntry *e, int n, int ver, Snapshot snapshot);
+extern LsmVersionStep lsm_version_step(lsm_entry_type type, const LsmRowHeader *hdr,
+									   bool *deleted, Snapshot snapshot);
 
 #endif							/* LSM_VISIBILITY_H */

@@ -718,6 +718,7 @@ lsmi_insert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 	lsm_index_encode_cols(ii, &val, values, isnull, ii->nkeys, ii->natts);
 	check_entry_size(index, key.len + val.len);
 
+	memset(&op, 0, sizeof(op));
 	op.type = LSM_TYPE_PUT;
 	op.key = key.data;
 	op.keylen = key.len;
@@ -762,7 +763,7 @@ lsmi_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 	old = MemoryContextSwitchTo(cxt);
-	ops = palloc(sizeof(LsmWriteOp) * DELETE_BATCH);
+	ops = palloc0(sizeof(LsmWriteOp) * DELETE_BATCH);
 	initStringInfo(&last);
 	view = lsm_read_view_open(index, info->strategy, cxt);
 	it = view->iter;

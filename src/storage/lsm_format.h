@@ -47,6 +47,12 @@
  * are not stored).
  * DELETE (tombstone): header whose xid/cid are the deleter's, plus
  * LsmRowLink naming the new version when the delete was an UPDATE.
+ * A row id holds the row's versions: the first PUT (seq = row id), then
+ * a PUT per UPDATE that changed no indexed column (seq > row id), each
+ * followed (newer) by its DELETE and LOCK entries.  The TID of a version
+ * is that of its PUT's seq; a later version's seq keys a back-pointer
+ * (DELETE-type, LSM_ROW_VERSION_OF, link = the row id) and, once the
+ * version is replaced or deleted, its end (LSM_ROW_VERSION_END).
  * LOCK: header whose xid is the locker's, flags carry the lock mode.
  * On disk: do not change.
  */
@@ -66,6 +72,14 @@ typedef struct LsmRowHeader
 									 * LockTupleNoKeyExclusive */
 #define LSM_ROW_KILLED		0x0008	/* DELETE of a failed speculative insertion:
 									 * the row never existed, for anyone */
+#define LSM_ROW_VERSION_OF	0x0020	/* DELETE-type entry under the key of a
+									 * later version's seq: the link names the
+									 * row whose version that is (the
+									 * back-pointer that resolves its TID) */
+#define LSM_ROW_VERSION_END	0x0040	/* DELETE-type entry under the same key:
+									 * that version was replaced or deleted
+									 * (the back-pointer's tombstone) */
+#define LSM_ROW_VERSION_ENTRY (LSM_ROW_VERSION_OF | LSM_ROW_VERSION_END)
 /* LOCK entries keep their LockTupleMode in LsmRowHeader.reserved. */
 
 typedef struct LsmRowLink

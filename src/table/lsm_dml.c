@@ -117,12 +117,13 @@ entry_running(const LsmRowHeader *h)
 }
 
 /*
- * The PUT of the row visible to snapshot, if it is not deleted for that
- * snapshot: its index in e[], or -1.
+ * The PUT of the row version visible to snapshot, if the row is not
+ * deleted for that snapshot: its index in e[], or -1.
  */
 int
 lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot)
 {
+	bool		deleted = false;
 	int			i;
 
 	if (snapshot->snapshot_type == SNAPSHOT_DIRTY)
@@ -132,46 +133,72 @@ lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot)
 	}
 	for (i = 0; i < n; i++)
 	{
-		if (e[i].type == LSM_TYPE_DELETE &&
-			lsm_delete_visible(e[i].hdr.xid, e[i].hdr.cid, e[i].hdr.flags, snapshot))
-			return -1;
-		if (e[i].type == LSM_TYPE_PUT)
-			return lsm_xid_visible(e[i].hdr.xid, e[i].hdr.cid, e[i].hdr.flags, snapshot) ? i : -1;
+		switch (lsm_version_step(e[i].type, &e[i].hdr, &deleted, snapshot))
+		{
+			case LSM_STEP_NEXT:
+				break;
+			case LSM_STEP_VISIBLE:
+				return i;
+			case LSM_STEP_NONE:
+				return -1;
+		}
 	}
 	return -1;
 }
 
+/*
+ * The newest version of the row: its PUT's index in e[] (aborted PUTs are
+ * no version), or -1.  Entries above it (e[0..put-1]) are that version's
+ * DELETE and LOCK entries, and those made while an aborted update was
+ * running.
+ */
 static int
-find_put(const LsmRowEntry *e, int n)
+live_put(const LsmRowEntry *e, int n)
 {
 	int			i;
 
 	for (i = 0; i < n; i++)
-		if (e[i].type == LSM_TYPE_PUT)
+		if (e[i].type == LSM_TYPE_PUT && !lsm_entry_is_aborted(&e[i].hdr))
 			return i;
 	return -1;
 }
 
 /*
  * The xid heap would show as the raw xmax of the version whose PUT is
- * e[put]: that of the newest DELETE or LOCK entry (whatever became of
- * its transaction, as heap leaves an aborted xmax in place), or invalid.
+ * e[put]: the next version's updater if the version was replaced, else
+ * that of its newest DELETE or LOCK entry (whatever became of its
+ * transaction, as heap leaves an aborted xmax in place), or invalid.
  */
 TransactionId
 lsm_row_xmax(const LsmRowEntry *e, int put)
 {
 	int			i;
 
-	for (i = 0; i < put; i++)
-		if (e[i].type == LSM_TYPE_DELETE || e[i].type == LSM_TYPE_LOCK)
+	for (i = put - 1; i >= 0; i--)
+		if (e[i].type == LSM_TYPE_PUT && !lsm_entry_is_aborted(&e[i].hdr))
 			return e[i].hdr.xid;
-	return InvalidTransactionId;
+	return put > 0 ? e[0].hdr.xid : InvalidTransactionId;
+}
+
+/*
+ * The TID that predicate locks of the version whose PUT has sequence
+ * number seq are taken on: that of seq in the row-id space.  The first
+ * version's seq is the row id; a later version's seq is no row's id, so
+ * readers of one version do not conflict with writers of another, as
+ * heap's tuple locks of a HOT chain's members.
+ */
+void
+lsm_version_tid(uint64 seq, ItemPointer tid)
+{
+	lsm_rowid_to_tid(seq, tid);
 }
 
 static void
 set_tid_or_moved(ItemPointer tid, const LsmRowEntry *del, ItemPointer self)
 {
-	if (del->hdr.flags & LSM_ROW_MOVED)
+	if (del->type == LSM_TYPE_PUT)
+		lsm_version_tid(del->seq, tid);	/* replaced by a later version */
+	else if (del->hdr.flags & LSM_ROW_MOVED)
 		ItemPointerSetMovedPartitions(tid);
 	else if ((del->hdr.flags & LSM_ROW_UPDATED) && del->link != 0)
 		lsm_rowid_to_tid(del->link, tid);
@@ -208,6 +235,8 @@ typedef enum RowCheck
 	ROW_INVISIBLE,				/* no such row for us */
 	ROW_SELF_MODIFIED,			/* deleted/updated by this transaction */
 	ROW_GONE,					/* deleted/updated by a committed transaction */
+	ROW_UPDATED,				/* replaced by a later version under this row
+								 * id, made by a committed transaction */
 	ROW_WAIT,					/* a running transaction conflicts: wait_xid */
 	ROW_ALREADY_LOCKED			/* (lock) we hold an equal or stronger lock */
 } RowCheck;
@@ -215,34 +244,80 @@ typedef enum RowCheck
 typedef struct RowCheckResult
 {
 	RowCheck	what;
-	const LsmRowEntry *del;		/* the tombstone, for SELF_MODIFIED / GONE */
+	const LsmRowEntry *del;		/* the tombstone (or the newer version's PUT),
+								 * for SELF_MODIFIED / GONE / UPDATED */
 	const LsmRowEntry *keys_kept_update;	/* FREE for KEY SHARE: an update
 											 * (running or committed) that
 											 * kept the keys */
 	TransactionId wait_xid;
-	int			put;			/* index of the PUT */
+	int			put;			/* index of the newest version's PUT */
 } RowCheckResult;
 
 /*
- * Decide whether mode may be taken on the row, for a command with id cid
- * (is_lock: a row lock; else an UPDATE or DELETE taking mode).
+ * Decide whether mode may be taken on version target of row rowid (0: its
+ * newest version), for a command with id cid (is_lock: a row lock; else
+ * an UPDATE or DELETE taking mode).  Only the newest version can be
+ * changed or locked: when a later version replaced target, its maker
+ * decides as heap's xmax of an updated tuple does (running: wait;
+ * committed: ROW_UPDATED, r.del = the next version's PUT; this
+ * transaction: SELF_MODIFIED or INVISIBLE by command id).  Such an update
+ * changed no indexed column, so it kept the keys: FOR KEY SHARE passes it
+ * and locks the newest version.
  */
 static RowCheckResult
-check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool is_lock)
+check_row(const LsmRowEntry *e, int n, uint64 rowid, uint64 target, LockTupleMode mode,
+		  CommandId cid, bool is_lock)
 {
 	RowCheckResult r;
+	const LsmRowEntry *newest;
 	int			i;
 	bool		have_lock = false;
 
 	memset(&r, 0, sizeof(r));
-	r.put = find_put(e, n);
-	if (r.put < 0 || lsm_entry_is_aborted(&e[r.put].hdr))
+	r.put = live_put(e, n);
+	if (r.put < 0)
 	{
 		r.what = ROW_INVISIBLE;
 		return r;
 	}
-	/* inserted by a later command of ours: not there yet for us */
-	if (xid_is_mine(e[r.put].hdr.xid) && e[r.put].hdr.cid >= cid)
+	newest = &e[r.put];
+	if (target != 0 && newest->seq != target)
+	{
+		const LsmRowEntry *next = NULL;
+
+		for (i = r.put + 1; i < n; i++)
+			if (e[i].type == LSM_TYPE_PUT && e[i].seq == target)
+				break;
+		if (i == n || lsm_entry_is_aborted(&e[i].hdr))
+		{
+			r.what = ROW_INVISIBLE;
+			return r;
+		}
+		/* the version that replaced target: the nearest live PUT above it */
+		for (i = i - 1; i >= 0; i--)
+			if (e[i].type == LSM_TYPE_PUT && !lsm_entry_is_aborted(&e[i].hdr))
+			{
+				next = &e[i];
+				break;
+			}
+		Assert(next != NULL);
+		if (!(is_lock && mode == LockTupleKeyShare))
+		{
+			r.del = next;
+			if (xid_is_mine(next->hdr.xid))
+				r.what = next->hdr.cid >= cid ? ROW_SELF_MODIFIED : ROW_INVISIBLE;
+			else if (entry_running(&next->hdr))
+			{
+				r.what = ROW_WAIT;
+				r.wait_xid = next->hdr.xid;
+			}
+			else
+				r.what = ROW_UPDATED;
+			return r;
+		}
+	}
+	/* made by this command or a later one of ours: not there yet for us */
+	if (xid_is_mine(newest->hdr.xid) && newest->hdr.cid >= cid)
 	{
 		r.what = ROW_INVISIBLE;
 		return r;
@@ -251,6 +326,8 @@ check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool i
 	{
 		const LsmRowEntry *x = &e[i];
 
+		if (x->type == LSM_TYPE_PUT || (x->hdr.flags & LSM_ROW_VERSION_ENTRY))
+			continue;			/* aborted; no back-pointers under a row id */
 		if (x->type == LSM_TYPE_DELETE && (x->hdr.flags & LSM_ROW_KILLED))
 		{
 			r.what = ROW_INVISIBLE;
@@ -308,6 +385,33 @@ check_row(const LsmRowEntry *e, int n, LockTupleMode mode, CommandId cid, bool i
 				r.wait_xid = x->hdr.xid;
 				return r;
 			}
+		}
+	}
+
+	/*
+	 * Locks on older versions of the row id still hold (heap carries FOR
+	 * KEY SHARE lockers into the new tuple's xmax; the update copies them,
+	 * and a lock appended while the update was being decided stays below).
+	 */
+	for (i = r.put + 1; i < n; i++)
+	{
+		const LsmRowEntry *x = &e[i];
+		LockTupleMode held;
+
+		if (x->type != LSM_TYPE_LOCK)
+			continue;
+		held = (LockTupleMode) x->hdr.reserved;
+		if (xid_is_mine(x->hdr.xid))
+		{
+			if (is_lock && held >= mode)
+				have_lock = true;
+			continue;
+		}
+		if (modes_conflict(mode, held) && entry_running(&x->hdr))
+		{
+			r.what = ROW_WAIT;
+			r.wait_xid = x->hdr.xid;
+			return r;
 		}
 	}
 	r.what = have_lock ? ROW_ALREADY_LOCKED : ROW_FREE;
@@ -371,17 +475,37 @@ static TM_Result lock_newer_versions(Relation rel, uint64 rowid, CommandId cid,
 									 TM_FailureData *tmfd, uint64 *gone_link,
 									 uint16 *gone_flags);
 
+/* Is column attno stored equal in oldtup and newslot (heap's heap_attr_equals)? */
+static bool
+column_unchanged(TupleDesc desc, AttrNumber attno, HeapTuple oldtup, TupleTableSlot *newslot)
+{
+	Form_pg_attribute att = TupleDescAttr(desc, attno - 1);
+	bool		oldnull,
+				newnull;
+	Datum		oldval,
+				newval;
+
+	oldval = heap_getattr(oldtup, attno, desc, &oldnull);
+	newval = slot_getattr(newslot, attno, &newnull);
+	if (oldnull != newnull)
+		return false;
+	return oldnull || datumIsEqual(oldval, newval, att->attbyval, att->attlen);
+}
+
 /*
- * The lock mode an UPDATE from oldtup to newslot takes, as heap's:
- * LockTupleExclusive if it changes a key column (keys: the relation's
- * INDEX_ATTR_BITMAP_KEY, columns of unique indexes a foreign key could
- * reference), else
- * LockTupleNoKeyExclusive.  Values are compared as stored, so a value
- * stored differently but equal counts as changed, as in heap.
+ * What an UPDATE from oldtup to newslot is, as heap decides it: its lock
+ * mode is LockTupleExclusive if it changes a key column (keys: the
+ * relation's INDEX_ATTR_BITMAP_KEY, columns of unique indexes a foreign
+ * key could reference), else LockTupleNoKeyExclusive; and *in_place
+ * (heap's HOT) when it changes no column any index uses (indexed: the
+ * relation's INDEX_ATTR_BITMAP_ALL), so the new version can stay under
+ * the same row id and no index needs a new entry.  Values are compared
+ * as stored, so a value stored differently but equal counts as changed,
+ * as in heap; a whole-row reference in an index counts as every column.
  */
 static LockTupleMode
-update_lock_mode(Relation rel, const Bitmapset *keys, HeapTuple oldtup,
-				 TupleTableSlot *newslot)
+update_kind(Relation rel, const Bitmapset *keys, const Bitmapset *indexed,
+			HeapTuple oldtup, TupleTableSlot *newslot, bool *in_place)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	LockTupleMode mode = LockTupleNoKeyExclusive;
@@ -390,23 +514,25 @@ update_lock_mode(Relation rel, const Bitmapset *keys, HeapTuple oldtup,
 	while ((attr = bms_next_member(keys, attr)) >= 0)
 	{
 		AttrNumber	attno = attr + FirstLowInvalidHeapAttributeNumber;
-		Form_pg_attribute att;
-		bool		oldnull,
-					newnull;
-		Datum		oldval,
-					newval;
 
 		if (attno <= 0)
 			continue;			/* system columns do not change */
-		att = TupleDescAttr(desc, attno - 1);
-		oldval = heap_getattr(oldtup, attno, desc, &oldnull);
-		newval = slot_getattr(newslot, attno, &newnull);
-		if (oldnull != newnull ||
-			(!oldnull && !datumIsEqual(oldval, newval, att->attbyval, att->attlen)))
+		if (!column_unchanged(desc, attno, oldtup, newslot))
 		{
 			mode = LockTupleExclusive;
 			break;
 		}
+	}
+	*in_place = (mode == LockTupleNoKeyExclusive);
+	attr = -1;
+	while (*in_place && (attr = bms_next_member(indexed, attr)) >= 0)
+	{
+		AttrNumber	attno = attr + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == InvalidAttrNumber)
+			*in_place = false;	/* a whole-row reference */
+		else if (attno > 0 && !column_unchanged(desc, attno, oldtup, newslot))
+			*in_place = false;
 	}
 	return mode;
 }
@@ -460,52 +586,117 @@ carry_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_rowid)
 }
 
 /*
- * DELETE and the first half of UPDATE: check the row, then append a
- * tombstone (and, for an update, the new version).
+ * The row and version a TID names.  TID(s) names the version whose PUT
+ * has seq s: the row's first version when s is a row id, else a later
+ * one, found through the back-pointer under key s.  Returns the row id
+ * (0 if nothing is known of s).
+ */
+uint64
+lsm_resolve_tid(Relation rel, ItemPointer tid)
+{
+	uint64		s = lsm_tid_to_rowid(tid);
+	LsmRowEntry *e;
+	int			n = lsm_view_get_row(lsm_current_view(rel), s, &e);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (e[i].type == LSM_TYPE_PUT)
+			return s;
+		if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_VERSION_OF))
+			return e[i].link;
+	}
+	return n > 0 ? s : 0;
+}
+
+/* The index in e[] of the PUT of version seq, or -1. */
+int
+lsm_row_find_version(const LsmRowEntry *e, int n, uint64 seq)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].type == LSM_TYPE_PUT && e[i].seq == seq)
+			return i;
+	return -1;
+}
+
+/* A back-pointer entry (LSM_ROW_VERSION_OF / _END) for op, in val. */
+static void
+version_entry(LsmWriteOp *op, char *val, uint16 flags, uint64 rowid)
+{
+	LsmRowHeader hdr;
+	LsmRowLink	link;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.xid = GetCurrentTransactionId();
+	hdr.cid = GetCurrentCommandId(false);
+	hdr.flags = flags;
+	link.new_rowid = rowid;
+	memcpy(val, &hdr, sizeof(hdr));
+	memcpy(val + sizeof(hdr), &link, sizeof(link));
+	op->type = LSM_TYPE_DELETE;
+	op->value = val;
+	op->vlen = sizeof(hdr) + sizeof(link);
+}
+
+/*
+ * DELETE and UPDATE of the version at tid: check the row, then append a
+ * tombstone, or, for an update, the new version: under the same row id
+ * when no indexed column changes (*in_place_out, heap's HOT: no index
+ * gets an entry; a back-pointer under the new version's seq resolves its
+ * TID), else under a new row id with a tombstone that links to it.  A
+ * later version that is replaced or deleted ends its back-pointer.
  */
 static TM_Result
 modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 		   bool wait, TM_FailureData *tmfd, bool changingPart,
-		   TupleTableSlot *newslot, int options, LockTupleMode *lockmode_out)
+		   TupleTableSlot *newslot, int options, LockTupleMode *lockmode_out,
+		   bool *in_place_out)
 {
-	uint64		rowid = lsm_tid_to_rowid(tid);
+	uint64		target = lsm_tid_to_rowid(tid);
+	uint64		rowid;
+	ItemPointerData rowtid;
 	TM_Result	result = TM_Ok;
 	bool		locked = false;
 	LockTupleMode mode = LockTupleExclusive;
-	HeapTuple	pre_oldtup = NULL;
+	Bitmapset  *keys = NULL;
+	Bitmapset  *indexed = NULL;
+	bool		in_place = false;
 
 	lsm_check_preloaded();
-	/* SERIALIZABLE: readers of this row, of its TID block, of the relation */
-	CheckForSerializableConflictIn(rel, tid, ItemPointerGetBlockNumber(tid));
 	(void) GetCurrentTransactionId();
+	rowid = lsm_resolve_tid(rel, tid);
+	if (rowid == 0)
+		return TM_Invisible;
+	/* modifiers and lockers of a row serialize on its row id's tuple lock */
+	lsm_rowid_to_tid(rowid, &rowtid);
 
 	/*
-	 * An UPDATE's lock mode depends on the old version only (a PUT never
-	 * changes), so it is known before the tuple lock is taken.
+	 * An UPDATE's lock mode and whether it stays in place depend on the
+	 * version it replaces: guessed from the newest one before the tuple
+	 * lock is taken, decided again under it (and the lock retaken if the
+	 * mode differs).
 	 */
 	if (newslot != NULL)
 	{
-		Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
+		LsmRowEntry *e;
+		int			n;
+		int			put;
 
-		if (keys == NULL)
-			mode = LockTupleNoKeyExclusive; /* no key to change */
-		else
+		keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
+		indexed = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_ALL);
+		mode = LockTupleNoKeyExclusive;
+		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		put = live_put(e, n);
+		if (put >= 0 && keys != NULL)
 		{
-			LsmRowEntry *e;
-			int			n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
-			int			put = find_put(e, n);
+			HeapTuple	oldtup = row_heaptuple(rel, e[put].seq, &e[put]);
 
-			/* kept for the write below: a row id has one PUT */
-			if (put >= 0)
-			{
-				pre_oldtup = row_heaptuple(rel, rowid, &e[put]);
-				mode = update_lock_mode(rel, keys, pre_oldtup, newslot);
-			}
-			bms_free(keys);
+			mode = update_kind(rel, keys, indexed, oldtup, newslot, &in_place);
+			heap_freetuple(oldtup);
 		}
 	}
-	if (lockmode_out)
-		*lockmode_out = mode;
 
 	for (;;)
 	{
@@ -513,18 +704,41 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 		LsmRowEntry *e;
 		int			n;
 		RowCheckResult r;
+		HeapTuple	oldtup = NULL;
 
 		if (!locked)
 		{
-			LockTuple(rel, tid, tuple_hwlock[mode]);
+			LockTuple(rel, &rowtid, tuple_hwlock[mode]);
 			locked = true;
 		}
 		view = lsm_current_view(rel);
 		n = lsm_view_get_row(view, rowid, &e);
-		r = check_row(e, n, mode, cid, false);
+		if (newslot != NULL)
+		{
+			int			put = live_put(e, n);
+
+			if (put >= 0)
+			{
+				LockTupleMode m;
+
+				oldtup = row_heaptuple(rel, e[put].seq, &e[put]);
+				m = update_kind(rel, keys, indexed, oldtup, newslot, &in_place);
+				if (m != mode)
+				{
+					UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
+					locked = false;
+					mode = m;
+					heap_freetuple(oldtup);
+					continue;
+				}
+			}
+		}
+		r = check_row(e, n, rowid, target, mode, cid, false);
 
 		if (r.what == ROW_WAIT)
 		{
+			if (oldtup)
+				heap_freetuple(oldtup);
 			if (!wait)
 			{
 				tmfd->ctid = *tid;
@@ -535,17 +749,22 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				break;
 			}
 			/* never wait holding the tuple lock: the holder of the row may need it */
-			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
 			locked = false;
 			XactLockTableWait(r.wait_xid, rel, tid, newslot ? XLTW_Update : XLTW_Delete);
 			continue;
+		}
+		if (r.what != ROW_FREE && oldtup)
+		{
+			heap_freetuple(oldtup);
+			oldtup = NULL;
 		}
 		if (r.what == ROW_INVISIBLE)
 		{
 			result = TM_Invisible;
 			break;
 		}
-		if (r.what == ROW_SELF_MODIFIED || r.what == ROW_GONE)
+		if (r.what == ROW_SELF_MODIFIED || r.what == ROW_GONE || r.what == ROW_UPDATED)
 		{
 			set_tid_or_moved(&tmfd->ctid, r.del, tid);
 			tmfd->xmax = r.del->hdr.xid;
@@ -553,6 +772,8 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 			tmfd->traversed = false;
 			if (r.what == ROW_SELF_MODIFIED)
 				result = TM_SelfModified;
+			else if (r.what == ROW_UPDATED)
+				result = TM_Updated;
 			else
 				result = (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
 					TM_Updated : TM_Deleted;
@@ -560,9 +781,12 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 		}
 
 		/* the row is ours to change */
+		Assert(e[r.put].seq == target);
 		if (crosscheck != InvalidSnapshot &&
 			!lsm_xid_visible(e[r.put].hdr.xid, e[r.put].hdr.cid, e[r.put].hdr.flags, crosscheck))
 		{
+			if (oldtup)
+				heap_freetuple(oldtup);
 			tmfd->ctid = *tid;
 			tmfd->xmax = InvalidTransactionId;
 			tmfd->cmax = InvalidCommandId;
@@ -570,33 +794,42 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 			result = TM_Updated;
 			break;
 		}
+		/* SERIALIZABLE: readers of this version, of its TID block, of the relation */
+		CheckForSerializableConflictIn(rel, tid, ItemPointerGetBlockNumber(tid));
 		{
-			LsmWriteOp	ops[2];
+			LsmWriteOp	ops[3];
 			LsmRowHeader hdr;
 			LsmRowLink	link;
 			char		val[sizeof(LsmRowHeader) + sizeof(LsmRowLink)];
+			char		bpval[sizeof(LsmRowHeader) + sizeof(LsmRowLink)];
+			char		endval[sizeof(LsmRowHeader) + sizeof(LsmRowLink)];
 			char		rowkey[LSM_ROWKEY_LEN];
-			HeapTuple	oldtup = NULL;
+			char		endkey[LSM_ROWKEY_LEN];
 			Size		newlen = 0;
 			char	   *newval = NULL;
-			int			nops = 1;
 			TransactionId new_xmax = InvalidTransactionId;
+			LsmWriteOp	end;
 
-			oldtup = pre_oldtup;
-			pre_oldtup = NULL;
-			if (oldtup == NULL && (newslot != NULL || body_has_external(&e[r.put])))
-				oldtup = row_heaptuple(rel, rowid, &e[r.put]);
+			if (oldtup == NULL && body_has_external(&e[r.put]))
+				oldtup = row_heaptuple(rel, target, &e[r.put]);
 			memset(ops, 0, sizeof(ops));
 			memset(&hdr, 0, sizeof(hdr));
 			hdr.xid = GetCurrentTransactionId();
 			hdr.cid = cid;
+			lsm_put_be64(rowkey, rowid);
+
+			/* a later version being replaced or deleted ends its back-pointer */
+			memset(&end, 0, sizeof(end));
+			if (target != rowid)
+			{
+				version_entry(&end, endval, LSM_ROW_VERSION_END, rowid);
+				lsm_put_be64(endkey, target);
+				end.key = endkey;
+				end.keylen = LSM_ROWKEY_LEN;
+			}
 			if (newslot != NULL)
 			{
 				newval = lsm_form_row_value(rel, newslot, cid, options, oldtup, &newlen);
-				ops[1].type = LSM_TYPE_PUT;
-				ops[1].value = newval;
-				ops[1].vlen = newlen;
-				nops = 2;
 				hdr.flags |= LSM_ROW_UPDATED;
 				if (mode == LockTupleNoKeyExclusive)
 					hdr.flags |= LSM_ROW_KEYS_KEPT;
@@ -609,27 +842,62 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				if (oldtup != NULL && HeapTupleHasExternal(oldtup))
 					heap_toast_delete(rel, oldtup, false);
 			}
-			lsm_put_be64(rowkey, rowid);
-			ops[0].type = LSM_TYPE_DELETE;
-			ops[0].key = rowkey;
-			ops[0].keylen = LSM_ROWKEY_LEN;
 			memcpy(val, &hdr, sizeof(hdr));
-			ops[0].value = val;
-			ops[0].vlen = sizeof(hdr);
-			if (newslot != NULL)
+			if (newslot != NULL && in_place)
+			{
+				/*
+				 * The new version under the same row id, then its
+				 * back-pointer (keyed by the PUT's seq), then the replaced
+				 * version's end; the running FOR KEY SHARE locks come
+				 * along, above the new version.
+				 */
+				int			nops = 2;
+
+				ops[0].type = LSM_TYPE_PUT;
+				ops[0].key = rowkey;
+				ops[0].keylen = LSM_ROWKEY_LEN;
+				ops[0].value = newval;
+				ops[0].vlen = newlen;
+				version_entry(&ops[1], bpval, LSM_ROW_VERSION_OF, rowid);
+				ops[1].key_is_prev_seq = true;
+				ops[1].key = ops[1].keybuf;
+				ops[1].keylen = LSM_ROWKEY_LEN;
+				if (target != rowid)
+					ops[nops++] = end;
+				lsm_memstore_write(rel, ops, nops);
+				Assert(ops[0].seq > rowid && lsm_get_be64(ops[1].keybuf) == ops[0].seq);
+				new_xmax = carry_locks(rel, e, r.put, rowid);
+				lsm_stamp_slot(rel, newslot, ops[0].seq, cid);
+				if (TransactionIdIsValid(new_xmax))
+					HeapTupleHeaderSetXmax(ExecFetchSlotHeapTuple(newslot, false, NULL)->t_data,
+										   new_xmax);
+				pgstat_count_heap_update(rel, true);
+			}
+			else if (newslot != NULL)
 			{
 				/*
 				 * The new version's row id is its seq, known only once it is
 				 * written: write it first, then the tombstone linking to it.
 				 */
-				LsmWriteOp	put = ops[1];
+				LsmWriteOp	put;
+				int			nops = 1;
 
+				memset(&put, 0, sizeof(put));
+				put.type = LSM_TYPE_PUT;
+				put.value = newval;
+				put.vlen = newlen;
 				lsm_memstore_write(rel, &put, 1);
 				new_xmax = carry_locks(rel, e, r.put, put.seq);
 				link.new_rowid = put.seq;
 				memcpy(val + sizeof(hdr), &link, sizeof(link));
+				ops[0].type = LSM_TYPE_DELETE;
+				ops[0].key = rowkey;
+				ops[0].keylen = LSM_ROWKEY_LEN;
+				ops[0].value = val;
 				ops[0].vlen = sizeof(hdr) + sizeof(link);
-				lsm_memstore_write(rel, &ops[0], 1);
+				if (target != rowid)
+					ops[nops++] = end;
+				lsm_memstore_write(rel, ops, nops);
 				lsm_stamp_slot(rel, newslot, put.seq, cid);
 				if (TransactionIdIsValid(new_xmax))
 					HeapTupleHeaderSetXmax(ExecFetchSlotHeapTuple(newslot, false, NULL)->t_data,
@@ -638,7 +906,16 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 			}
 			else
 			{
-				lsm_memstore_write(rel, &ops[0], nops);
+				int			nops = 1;
+
+				ops[0].type = LSM_TYPE_DELETE;
+				ops[0].key = rowkey;
+				ops[0].keylen = LSM_ROWKEY_LEN;
+				ops[0].value = val;
+				ops[0].vlen = sizeof(hdr);
+				if (target != rowid)
+					ops[nops++] = end;
+				lsm_memstore_write(rel, ops, nops);
 				pgstat_count_heap_delete(rel);
 			}
 			if (newval)
@@ -650,9 +927,13 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 		break;
 	}
 	if (locked)
-		UnlockTuple(rel, tid, tuple_hwlock[mode]);
-	if (pre_oldtup)
-		heap_freetuple(pre_oldtup);
+		UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
+	if (lockmode_out)
+		*lockmode_out = mode;
+	if (in_place_out)
+		*in_place_out = (result == TM_Ok && newslot != NULL && in_place);
+	bms_free(keys);
+	bms_free(indexed);
 	return result;
 }
 
@@ -660,7 +941,8 @@ TM_Result
 lsm_dml_delete(Relation rel, ItemPointer tid, CommandId cid, Snapshot snapshot,
 			   Snapshot crosscheck, bool wait, TM_FailureData *tmfd, bool changingPart)
 {
-	return modify_row(rel, tid, cid, crosscheck, wait, tmfd, changingPart, NULL, 0, NULL);
+	return modify_row(rel, tid, cid, crosscheck, wait, tmfd, changingPart,
+					  NULL, 0, NULL, NULL);
 }
 
 TM_Result
@@ -669,10 +951,12 @@ lsm_dml_update(Relation rel, ItemPointer otid, TupleTableSlot *slot, CommandId c
 			   TM_FailureData *tmfd, LockTupleMode *lockmode, bool *update_indexes)
 {
 	TM_Result	r;
+	bool		in_place;
 
-	r = modify_row(rel, otid, cid, crosscheck, wait, tmfd, false, slot, 0, lockmode);
-	/* a new version has a new TID: every index needs an entry for it */
-	*update_indexes = (r == TM_Ok);
+	r = modify_row(rel, otid, cid, crosscheck, wait, tmfd, false, slot, 0,
+				   lockmode, &in_place);
+	/* a new version under a new row id needs an entry in every index */
+	*update_indexes = (r == TM_Ok && !in_place);
 	return r;
 }
 
@@ -689,6 +973,8 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 	bool		follow = (flags & TUPLE_LOCK_FLAG_FIND_LAST_VERSION) != 0;
 	TM_Result	result;
 	bool		locked = false;
+	uint64		rowid = 0;
+	ItemPointerData rowtid;
 
 	lsm_check_preloaded();
 	tmfd->traversed = false;
@@ -696,7 +982,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 
 	for (;;)
 	{
-		uint64		rowid = lsm_tid_to_rowid(tid);
+		uint64		target = lsm_tid_to_rowid(tid);
 		LsmReadView *view;
 		LsmRowEntry *e;
 		int			n;
@@ -704,9 +990,13 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 
 		if (!locked)
 		{
+			rowid = lsm_resolve_tid(rel, tid);
+			if (rowid == 0)
+				return TM_Invisible;
+			lsm_rowid_to_tid(rowid, &rowtid);
 			if (wait_policy == LockWaitBlock)
-				LockTuple(rel, tid, tuple_hwlock[mode]);
-			else if (!ConditionalLockTuple(rel, tid, tuple_hwlock[mode]))
+				LockTuple(rel, &rowtid, tuple_hwlock[mode]);
+			else if (!ConditionalLockTuple(rel, &rowtid, tuple_hwlock[mode]))
 			{
 				if (wait_policy == LockWaitSkip)
 					return TM_WouldBlock;
@@ -719,7 +1009,28 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		}
 		view = lsm_current_view(rel);
 		n = lsm_view_get_row(view, rowid, &e);
-		r = check_row(e, n, mode, cid, true);
+		r = check_row(e, n, rowid, target, mode, cid, true);
+
+		/*
+		 * Replaced by a later version of the row (an update that changed no
+		 * indexed column), made by a committed transaction: following,
+		 * lock that version (heap follows t_ctid); else the version the
+		 * caller named is gone.
+		 */
+		if (r.what == ROW_UPDATED)
+		{
+			lsm_version_tid(r.del->seq, &tmfd->ctid);
+			tmfd->xmax = r.del->hdr.xid;
+			tmfd->cmax = InvalidCommandId;
+			if (follow)
+			{
+				*tid = tmfd->ctid;
+				tmfd->traversed = true;
+				continue;
+			}
+			result = TM_Updated;
+			break;
+		}
 
 		/*
 		 * Following update links, versions this transaction replaced are
@@ -734,9 +1045,15 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		{
 			const LsmRowEntry *mine = own_tombstone(e, r.put);
 
+			if (r.del != NULL && r.del->type == LSM_TYPE_PUT)
+			{
+				/* our own later version of this row id */
+				lsm_version_tid(r.del->seq, tid);
+				continue;
+			}
 			if (mine != NULL && (mine->hdr.flags & LSM_ROW_UPDATED) && mine->link != 0)
 			{
-				UnlockTuple(rel, tid, tuple_hwlock[mode]);
+				UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
 				locked = false;
 				lsm_rowid_to_tid(mine->link, tid);
 				continue;
@@ -762,7 +1079,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		if (r.what == ROW_WAIT)
 		{
 			/* never wait holding the tuple lock: the holder of the row may need it */
-			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
 			locked = false;
 			if (!wait_or_fail(rel, tid, r.wait_xid, wait_policy, XLTW_Lock))
 			{
@@ -774,12 +1091,14 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		if (r.what == ROW_INVISIBLE)
 		{
 			/*
-			 * Inserted by this very command (ON CONFLICT meeting a row of its
+			 * Made by this very command (ON CONFLICT meeting a row of its
 			 * own): the caller reads xmin from the slot to say so.
 			 */
-			if (r.put >= 0 && !lsm_entry_is_aborted(&e[r.put].hdr))
-				lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body,
-							  e[r.put].bodylen, InvalidTransactionId);
+			int			v = lsm_row_find_version(e, n, target);
+
+			if (v >= 0 && !lsm_entry_is_aborted(&e[v].hdr))
+				lsm_store_row(rel, slot, e[v].seq, &e[v].hdr, e[v].body,
+							  e[v].bodylen, InvalidTransactionId);
 			result = TM_Invisible;
 			break;
 		}
@@ -801,7 +1120,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			if (follow && (r.del->hdr.flags & LSM_ROW_UPDATED) && r.del->link != 0)
 			{
 				/* go to the next version */
-				UnlockTuple(rel, tid, tuple_hwlock[mode]);
+				UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
 				locked = false;
 				lsm_rowid_to_tid(r.del->link, tid);
 				tmfd->traversed = true;
@@ -813,16 +1132,28 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		}
 		if (r.what == ROW_FREE)
 			append_lock(rel, rowid, cid, mode);
-		/* the locked version goes to the caller, with this locker as xmax */
-		lsm_store_row(rel, slot, rowid, &e[r.put].hdr, e[r.put].body, e[r.put].bodylen,
-					  GetCurrentTransactionId());
+
+		/*
+		 * The locked version goes to the caller, with this locker as xmax:
+		 * the one it named (FOR KEY SHARE passes over later versions that
+		 * kept the keys, as heap locks the tuple at the TID), which is
+		 * otherwise the newest.
+		 */
+		{
+			int			v = lsm_row_find_version(e, n, target);
+
+			if (v < 0)
+				v = r.put;
+			lsm_store_row(rel, slot, e[v].seq, &e[v].hdr, e[v].body, e[v].bodylen,
+						  GetCurrentTransactionId());
+		}
 		result = TM_Ok;
 		if (r.keys_kept_update != NULL)
 		{
 			uint64		gone_link = 0;
 			uint16		gone_flags = 0;
 
-			UnlockTuple(rel, tid, tuple_hwlock[mode]);
+			UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
 			locked = false;
 			result = lock_newer_versions(rel, r.keys_kept_update->link, cid, tmfd,
 										 &gone_link, &gone_flags);
@@ -839,7 +1170,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		break;
 	}
 	if (locked)
-		UnlockTuple(rel, tid, tuple_hwlock[mode]);
+		UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
 	return result;
 }
 
@@ -906,7 +1237,7 @@ lock_newer_versions(Relation rel, uint64 rowid, CommandId cid, TM_FailureData *t
 		lsm_rowid_to_tid(rowid, &tid);
 		LockTuple(rel, &tid, hw);
 		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
-		r = check_row(e, n, LockTupleKeyShare, cid, true);
+		r = check_row(e, n, rowid, 0, LockTupleKeyShare, cid, true);
 		if (r.what == ROW_WAIT)
 		{
 			UnlockTuple(rel, &tid, hw);
@@ -953,8 +1284,9 @@ lsm_dml_kill_speculative(Relation rel, ItemPointer tid)
 }
 
 /*
- * The newest version of the row at tid that exists (following committed
- * update links).
+ * The newest version of the row at tid that exists: along the row's later
+ * versions and the update links, as far as their makers committed (or
+ * are this transaction), as heap follows t_ctid.
  */
 void
 lsm_dml_latest_tid(Relation rel, ItemPointer tid)
@@ -963,13 +1295,29 @@ lsm_dml_latest_tid(Relation rel, ItemPointer tid)
 
 	for (;;)
 	{
-		LsmReadView *view = lsm_current_view(rel);
+		uint64		rowid = lsm_resolve_tid(rel, tid);
 		LsmRowEntry *e;
-		int			n = lsm_view_get_row(view, lsm_tid_to_rowid(tid), &e);
+		int			n;
 		int			i;
+		int			ver;
 		bool		moved = false;
 
-		for (i = 0; i < n; i++)
+		if (rowid == 0)
+			return;
+		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		ver = lsm_row_find_version(e, n, lsm_tid_to_rowid(tid));
+		if (ver < 0)
+			return;
+		/* the newest later version whose maker committed or is us */
+		for (i = 0; i < ver; i++)
+			if (e[i].type == LSM_TYPE_PUT && !lsm_entry_is_aborted(&e[i].hdr) &&
+				(xid_is_mine(e[i].hdr.xid) || entry_committed(&e[i].hdr)))
+			{
+				ver = i;
+				lsm_version_tid(e[i].seq, tid);
+				break;
+			}
+		for (i = 0; i < ver; i++)
 		{
 			if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_UPDATED) &&
 				e[i].link != 0 && !lsm_entry_is_aborted(&e[i].hdr) &&
@@ -989,22 +1337,22 @@ lsm_dml_latest_tid(Relation rel, ItemPointer tid)
  * Is the row dead for every snapshot, present and future: never committed,
  * compacted away entirely, or deleted by a transaction that every snapshot
  * sees as committed?  *xid gets the deleter (for recovery conflicts).
+ * Only the newest version can be deleted: a DELETE of an older one would
+ * have been aborted (a committed delete ends the row).
  */
 bool
 lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid)
 {
 	GlobalVisState *vis = GlobalVisTestFor(rel);
-	int			put = find_put(e, n);
+	bool		any_put = false;
 	int			i;
 
 	if (xid)
 		*xid = InvalidTransactionId;
-	if (put < 0)
-		return n == 0;			/* nothing left of it */
-	if (lsm_entry_is_aborted(&e[put].hdr))
-		return true;
-	for (i = 0; i < put; i++)
+	for (i = 0; i < n; i++)
 	{
+		if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_VERSION_ENTRY))
+			continue;			/* a back-pointer: no row here */
 		if (e[i].type == LSM_TYPE_DELETE && (e[i].hdr.flags & LSM_ROW_KILLED))
 			return true;
 		if (e[i].type == LSM_TYPE_DELETE && entry_committed(&e[i].hdr) &&
@@ -1015,6 +1363,13 @@ lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xi
 				*xid = e[i].hdr.xid;
 			return true;
 		}
+		if (e[i].type == LSM_TYPE_PUT)
+		{
+			if (!lsm_entry_is_aborted(&e[i].hdr))
+				return false;	/* the newest version, not deleted */
+			any_put = true;
+		}
 	}
-	return false;
+	/* every version aborted, or nothing left of the row */
+	return any_put || n == 0;
 }

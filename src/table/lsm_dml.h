@@ -37,5 +37,8 @@ extern void lsm_dml_kill_speculative(Relation rel, ItemPointer tid);
 extern bool lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid);
 extern int	lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot);
 extern TransactionId lsm_row_xmax(const LsmRowEntry *e, int put);
+extern void lsm_version_tid(uint64 seq, ItemPointer tid);
+extern uint64 lsm_resolve_tid(Relation rel, ItemPointer tid);
+extern int	lsm_row_find_version(const LsmRowEntry *e, int n, uint64 seq);
 
 #endif							/* LSM_DML_H */

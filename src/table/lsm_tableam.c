@@ -35,6 +35,7 @@
 #include "postmaster/autovacuum.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
+#include "storage/procarray.h"
 #include "storage/ipc.h"
 #include "storage/smgr.h"
 #include "core/lsm_core.h"
@@ -87,7 +88,9 @@ typedef struct LsmScanDescData
 	bool		positioned;
 	uint64		min_rowid;		/* current range [min, max] */
 	uint64		max_rowid;
-	bool		ranged;
+	bool		by_version;		/* TID range and sample scans: return the
+								 * versions whose TID is in [min, max],
+								 * wherever their row is */
 	bool		exhausted;
 	/* bitmap scans: the row ids of the current bitmap page still to try */
 	uint64	   *bm_rowids;
@@ -192,11 +195,14 @@ lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
 /*
  * Resolve the entries of the row under the iterator (newest first) and,
  * if a version is visible to snapshot, store it.  Leaves the iterator on
- * the first entry of the next row.
+ * the first entry of the next row.  The entries' headers are kept (in
+ * the view's row_hdrs) for the version's xmax and for SSI.  A key that is
+ * a later version's back-pointer holds no row: *version_of gets the row
+ * it points to (else 0).
  */
 static bool
 resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
-			TupleTableSlot *slot, uint64 *rowid_out)
+			TupleTableSlot *slot, uint64 *rowid_out, uint64 *version_of)
 {
 	lsm_iter   *it = view->iter;
 	size_t		klen;
@@ -204,12 +210,9 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 	char		rowkey[LSM_ROWKEY_LEN];
 	uint64		rowid;
 	bool		deleted = false;
-	bool		found = false;
-	bool		have_del = false;
-	bool		have_put = false;
-	LsmRowHeader newest_del;
-	LsmRowHeader put;
-	TransactionId xmax = InvalidTransactionId;
+	bool		decided = false;
+	int			visible = -1;
+	int			n = 0;
 
 	if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE)
 		ereport(ERROR,
@@ -219,56 +222,70 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 	memcpy(rowkey, k, LSM_ROWKEY_LEN);
 	rowid = lsm_get_be64(rowkey);
 	*rowid_out = rowid;
+	*version_of = 0;
 
 	while (lsm_iter_valid(it))
 	{
 		size_t		vlen;
 		const char *v;
-		uint64		seq;
-		lsm_entry_type type;
-		LsmRowHeader hdr;
+		LsmRowEntry *x;
 
 		k = lsm_iter_key(it, &klen);
 		if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE ||
 			memcmp(k, rowkey, LSM_ROWKEY_LEN) != 0)
 			break;
-		lsm_ikey_decode(k, klen, NULL, &seq, &type);
 		v = lsm_iter_value(it, &vlen);
 		if (vlen < sizeof(LsmRowHeader))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("invalid entry for row " UINT64_FORMAT " in lsm relation \"%s\"",
 							rowid, RelationGetRelationName(rel))));
-		memcpy(&hdr, v, sizeof(hdr));
-		if (type != LSM_TYPE_PUT && !have_put && !TransactionIdIsValid(xmax))
-			xmax = hdr.xid;
-		if (type == LSM_TYPE_DELETE)
+		if (!decided)
 		{
-			if (!have_del)
+			if (n == view->row_hdrs_max)
 			{
-				newest_del = hdr;
-				have_del = true;
+				view->row_hdrs_max = Max(16, view->row_hdrs_max * 2);
+				view->row_hdrs = view->row_hdrs ?
+					repalloc(view->row_hdrs, sizeof(LsmRowEntry) * view->row_hdrs_max) :
+					MemoryContextAlloc(view->cxt, sizeof(LsmRowEntry) * view->row_hdrs_max);
 			}
-			if (!deleted && lsm_delete_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
-				deleted = true;
-		}
-		else if (type == LSM_TYPE_PUT && !have_put)
-		{
-			put = hdr;
-			have_put = true;
-			if (!deleted && lsm_xid_visible(hdr.xid, hdr.cid, hdr.flags, snapshot))
+			x = &view->row_hdrs[n];
+			memset(x, 0, sizeof(*x));
+			lsm_ikey_decode(k, klen, NULL, &x->seq, &x->type);
+			memcpy(&x->hdr, v, sizeof(LsmRowHeader));
+			if (x->type == LSM_TYPE_DELETE && (x->hdr.flags & LSM_ROW_VERSION_OF) &&
+				vlen >= sizeof(LsmRowHeader) + sizeof(LsmRowLink))
 			{
-				lsm_store_row(rel, slot, rowid, &hdr, v + sizeof(LsmRowHeader),
-							  vlen - sizeof(LsmRowHeader), xmax);
-				found = true;
+				LsmRowLink	l;
+
+				memcpy(&l, v + sizeof(LsmRowHeader), sizeof(l));
+				*version_of = l.new_rowid;
 			}
+			switch (lsm_version_step(x->type, &x->hdr, &deleted, snapshot))
+			{
+				case LSM_STEP_NEXT:
+					break;
+				case LSM_STEP_VISIBLE:
+					lsm_store_row(rel, slot, x->seq, &x->hdr, v + sizeof(LsmRowHeader),
+								  vlen - sizeof(LsmRowHeader),
+								  lsm_row_xmax(view->row_hdrs, n));
+					visible = n;
+					decided = true;
+					break;
+				case LSM_STEP_NONE:
+					decided = true;
+					break;
+			}
+			n++;
 		}
 		lsm_iter_next(it);
 	}
-	lsm_ssi_check_row(rel, snapshot, have_put ? &put : NULL,
-					  have_del ? &newest_del : NULL, found);
-	return found;
+	lsm_ssi_check_entries(rel, snapshot, view->row_hdrs, n, visible);
+	return visible >= 0;
 }
+
+static bool version_in_range(LsmScanDesc scan, bool found, uint64 key, uint64 version_of,
+							 TupleTableSlot *slot);
 
 /* Claim the next rowid range of a parallel scan. */
 static bool
@@ -307,7 +324,7 @@ seek_rowid(LsmScanDesc scan, uint64 rowid)
  */
 static bool
 resolve_row_backward(Relation rel, LsmReadView *view, Snapshot snapshot,
-					 TupleTableSlot *slot, uint64 *rowid_out)
+					 TupleTableSlot *slot, uint64 *rowid_out, uint64 *version_of)
 {
 	lsm_iter   *it = view->iter;
 	size_t		klen;
@@ -348,16 +365,27 @@ resolve_row_backward(Relation rel, LsmReadView *view, Snapshot snapshot,
 			x->body = palloc(Max(x->bodylen, 1));
 			memcpy(x->body, v + sizeof(LsmRowHeader), x->bodylen);
 		}
+		else if (x->type == LSM_TYPE_DELETE && vlen >= sizeof(LsmRowHeader) + sizeof(LsmRowLink))
+		{
+			LsmRowLink	l;
+
+			memcpy(&l, v + sizeof(LsmRowHeader), sizeof(l));
+			x->link = l.new_rowid;
+		}
 		(void) i;
 		lsm_iter_prev(it);
 	}
 	MemoryContextSwitchTo(old);
 	*rowid_out = rowid;
+	*version_of = 0;
+	for (put = 0; put < n; put++)
+		if (e[put].type == LSM_TYPE_DELETE && (e[put].hdr.flags & LSM_ROW_VERSION_OF))
+			*version_of = e[put].link;
 	put = lsm_row_visible_put(e, n, snapshot);
-	lsm_ssi_check_entries(rel, snapshot, e, n, put >= 0);
+	lsm_ssi_check_entries(rel, snapshot, e, n, put);
 	if (put < 0)
 		return false;
-	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen,
+	lsm_store_row(rel, slot, e[put].seq, &e[put].hdr, e[put].body, e[put].bodylen,
 				  lsm_row_xmax(e, put));
 	return true;
 }
@@ -440,6 +468,8 @@ lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 		{
 			size_t		klen;
 			uint64		rowid = lsm_get_be64(lsm_iter_key(it, &klen));
+			bool		found;
+			uint64		version_of;
 
 			CHECK_FOR_INTERRUPTS();
 			if (rowid < scan->min_rowid)
@@ -449,7 +479,12 @@ lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				lsm_iter_prev(it);
 				continue;
 			}
-			if (resolve_row_backward(rel, scan->view, sscan->rs_snapshot, slot, &rowid))
+
+			found = resolve_row_backward(rel, scan->view, sscan->rs_snapshot, slot, &rowid,
+										 &version_of);
+			if (scan->by_version)
+				found = version_in_range(scan, found, rowid, version_of, slot);
+			if (found)
 			{
 				scan->have_last = true;
 				scan->last_rowid = rowid;
@@ -502,6 +537,8 @@ lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 			size_t		klen;
 			const char *k = lsm_iter_key(it, &klen);
 			uint64		rowid;
+			bool		found;
+			uint64		version_of;
 
 			if (klen >= LSM_ROWKEY_LEN && lsm_get_be64(k) > scan->max_rowid)
 			{
@@ -512,7 +549,11 @@ lsmam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				}
 				break;
 			}
-			if (resolve_row(rel, scan->view, sscan->rs_snapshot, slot, &rowid))
+
+			found = resolve_row(rel, scan->view, sscan->rs_snapshot, slot, &rowid, &version_of);
+			if (scan->by_version)
+				found = version_in_range(scan, found, rowid, version_of, slot);
+			if (found)
 			{
 				scan->have_last = true;
 				scan->last_rowid = rowid;
@@ -535,18 +576,39 @@ lsmam_scan_set_tidrange(TableScanDesc sscan, ItemPointer mintid, ItemPointer max
 	scan->exhausted = false;
 	scan->backward = false;
 	scan->have_last = false;
-	scan->min_rowid = lsm_tid_to_rowid(mintid);
-	scan->max_rowid = lsm_tid_to_rowid(maxtid);
-	if (ItemPointerGetOffsetNumberNoCheck(mintid) == 0)
-		scan->min_rowid = (uint64) ItemPointerGetBlockNumberNoCheck(mintid) * LSM_TIDS_PER_BLOCK;
-	if (ItemPointerGetOffsetNumberNoCheck(maxtid) == 0)
-	{
-		uint64		blkstart = (uint64) ItemPointerGetBlockNumberNoCheck(maxtid) * LSM_TIDS_PER_BLOCK;
+	scan->by_version = true;
 
-		if (blkstart == 0)
-			scan->exhausted = true;
+	/*
+	 * TIDs of a block b are b*291+1 .. b*291+291 in row ids; offsets
+	 * outside 1..291 (the executor moves a bound past an excluded TID, to
+	 * offset 0 or 65535) clamp to the block's ends.
+	 */
+	{
+		BlockNumber b = ItemPointerGetBlockNumberNoCheck(mintid);
+		OffsetNumber o = ItemPointerGetOffsetNumberNoCheck(mintid);
+
+		if (o == 0)
+			scan->min_rowid = (uint64) b * LSM_TIDS_PER_BLOCK;
+		else if (o > LSM_TIDS_PER_BLOCK)
+			scan->min_rowid = (uint64) (b + 1) * LSM_TIDS_PER_BLOCK;
 		else
-			scan->max_rowid = blkstart - 1;
+			scan->min_rowid = lsm_tid_to_rowid(mintid);
+	}
+	{
+		BlockNumber b = ItemPointerGetBlockNumberNoCheck(maxtid);
+		OffsetNumber o = ItemPointerGetOffsetNumberNoCheck(maxtid);
+
+		if (o == 0)
+		{
+			if (b == 0)
+				scan->exhausted = true;
+			else
+				scan->max_rowid = (uint64) b * LSM_TIDS_PER_BLOCK - 1;
+		}
+		else if (o > LSM_TIDS_PER_BLOCK)
+			scan->max_rowid = (uint64) b * LSM_TIDS_PER_BLOCK + LSM_TIDS_PER_BLOCK - 1;
+		else
+			scan->max_rowid = lsm_tid_to_rowid(maxtid);
 	}
 	if (scan->min_rowid > scan->max_rowid)
 		scan->exhausted = true;
@@ -611,19 +673,77 @@ fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
 
 	if (all_dead)
 		*all_dead = lsm_row_dead_to_all(rel, e, n, NULL);
-	lsm_ssi_check_entries(rel, snapshot, e, n, put >= 0);
+	lsm_ssi_check_entries(rel, snapshot, e, n, put);
 	if (put < 0)
 		return false;
-	lsm_store_row(rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen,
+	lsm_store_row(rel, slot, e[put].seq, &e[put].hdr, e[put].body, e[put].bodylen,
 				  lsm_row_xmax(e, put));
 	/* a running speculative insertion: wait for it, not for its transaction */
-	if (snapshot->snapshot_type == SNAPSHOT_DIRTY &&
+	if (snapshot->snapshot_type == SNAPSHOT_DIRTY && e[put].seq == rowid &&
 		TransactionIdEquals(snapshot->xmin, e[put].hdr.xid))
 		snapshot->speculativeToken = lsm_spec_token(&rel->rd_node, rowid, e[put].hdr.xid);
-	/* SERIALIZABLE: a fetch by row id locks that row (heap: the tuple) */
+	/* SERIALIZABLE: a fetch by row id locks the version it returns (heap: the tuple) */
 	if (IsMVCCSnapshot(snapshot))
-		PredicateLockTID(rel, &slot->tts_tid, snapshot, e[put].hdr.xid);
+	{
+		ItemPointerData vtid;
+
+		lsm_version_tid(e[put].seq, &vtid);
+		PredicateLockTID(rel, &vtid, snapshot, e[put].hdr.xid);
+	}
 	return true;
+}
+
+/*
+ * Fetch version seq of row rowid (a fetch by that version's TID, as
+ * heap_fetch): stored in slot if snapshot sees it (SnapshotAny: if it
+ * exists).
+ */
+static bool
+fetch_version(Relation rel, LsmReadView *view, uint64 rowid, uint64 seq, Snapshot snapshot,
+			  TupleTableSlot *slot)
+{
+	LsmRowEntry *e;
+	int			n = lsm_view_get_row(view, rowid, &e);
+	int			ver = lsm_row_find_version(e, n, seq);
+	bool		visible;
+
+	if (ver < 0)
+		return false;
+	visible = lsm_version_visible(e, n, ver, snapshot);
+	lsm_ssi_check_version(rel, snapshot, e, ver, visible);
+	if (!visible)
+		return false;
+	lsm_store_row(rel, slot, seq, &e[ver].hdr, e[ver].body, e[ver].bodylen,
+				  lsm_row_xmax(e, ver));
+	if (IsMVCCSnapshot(snapshot))
+		PredicateLockTID(rel, &slot->tts_tid, snapshot, e[ver].hdr.xid);
+	return true;
+}
+
+/*
+ * A TID range or sample scan met the row at key (found: its visible
+ * version is in slot): keep that version if its TID is in the scan's
+ * range; at a later version's back-pointer (version_of: the row), return
+ * that version if the snapshot sees it.  So every version is returned
+ * once, by its own TID.
+ */
+static bool
+version_in_range(LsmScanDesc scan, bool found, uint64 key, uint64 version_of,
+				 TupleTableSlot *slot)
+{
+	if (found)
+	{
+		uint64		v = lsm_tid_to_rowid(&slot->tts_tid);
+
+		if (v >= scan->min_rowid && v <= scan->max_rowid)
+			return true;
+		ExecClearTuple(slot);
+		return false;
+	}
+	if (version_of == 0)
+		return false;
+	return fetch_version(scan->rs_base.rs_rd, scan->view, version_of, key,
+						 scan->rs_base.rs_snapshot, slot);
 }
 
 static IndexFetchTableData *
@@ -658,16 +778,24 @@ lsmam_index_fetch_tuple(IndexFetchTableData *scan, ItemPointer tid,
 	if (all_dead)
 		*all_dead = false;
 	/* the transaction's view: one per fetch would reopen every SSTable */
-	return fetch_row(scan->rel, lsm_current_view(scan->rel), lsm_tid_to_rowid(tid),
-					 snapshot, slot, all_dead);
+	if (!fetch_row(scan->rel, lsm_current_view(scan->rel), lsm_tid_to_rowid(tid),
+				   snapshot, slot, all_dead))
+		return false;
+	/* as heap's HOT chain search: *tid becomes the version found */
+	*tid = slot->tts_tid;
+	return true;
 }
 
 static bool
 lsmam_tuple_fetch_row_version(Relation rel, ItemPointer tid, Snapshot snapshot,
 							  TupleTableSlot *slot)
 {
-	return fetch_row(rel, lsm_current_view(rel), lsm_tid_to_rowid(tid), snapshot,
-					 slot, NULL);
+	uint64		rowid = lsm_resolve_tid(rel, tid);
+
+	if (rowid == 0)
+		return false;
+	return fetch_version(rel, lsm_current_view(rel), rowid, lsm_tid_to_rowid(tid),
+						 snapshot, slot);
 }
 
 static bool
@@ -984,6 +1112,9 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 				maxdels = 0;
 	TransactionId min_unfrozen = OldestXmin;
 	int64		i;
+	int		   *ver = NULL;
+	int			nver = 0,
+				maxver = 0;
 
 	*num_tuples = *tups_vacuumed = *tups_recently_dead = 0;
 	for (lsm_iter_seek_first(it); lsm_iter_valid(it);)
@@ -994,15 +1125,17 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		int			n;
 		int			put;
 		int			k;
+		int			v;
+		uint64		new_rowid;
 
 		CHECK_FOR_INTERRUPTS();
 		while (lsm_iter_valid(it) && lsm_get_be64(lsm_iter_key(it, &klen)) == rowid)
 			lsm_iter_next(it);
 		n = lsm_view_get_row(view, rowid, &e);
-		for (put = 0; put < n && e[put].type != LSM_TYPE_PUT; put++)
+		for (k = 0; k < n && e[k].type != LSM_TYPE_PUT; k++)
 			;
-		if (put == n)
-			continue;
+		if (k == n)
+			continue;			/* no row: a back-pointer (rewritten with its version) */
 		if (lsm_row_dead_to_all(OldTable, e, n, NULL))
 		{
 			*tups_vacuumed += 1;
@@ -1013,13 +1146,43 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 		else
 			*tups_recently_dead += 1;
 
-		/* the version itself, now */
+		/*
+		 * The versions some snapshot may still see: from the newest down
+		 * to the first one committed before OldestXmin (older ones are
+		 * replaced for everybody).  They are written oldest first, the
+		 * oldest as a new row (its seq is the new row id), the others as
+		 * its later versions.
+		 */
+		nver = 0;
+		for (k = 0; k < n; k++)
+		{
+			if (e[k].type != LSM_TYPE_PUT || lsm_entry_is_aborted(&e[k].hdr))
+				continue;
+			if (nver == maxver)
+			{
+				maxver = Max(8, maxver * 2);
+				ver = ver ? repalloc(ver, sizeof(int) * maxver) : palloc(sizeof(int) * maxver);
+			}
+			ver[nver++] = k;
+			if ((e[k].hdr.flags & LSM_ROW_FROZEN) ||
+				(TransactionIdIsNormal(e[k].hdr.xid) &&
+				 TransactionIdPrecedes(e[k].hdr.xid, OldestXmin) &&
+				 TransactionIdDidCommit(e[k].hdr.xid)))
+				break;
+		}
+		if (nver == 0)
+			continue;
+		put = ver[0];
+		*tups_recently_dead += nver - 1;
+		new_rowid = 0;
+		for (v = nver - 1; v >= 0; v--)
 		{
 			LsmWriteOp	op;
-			LsmRowHeader h = e[put].hdr;
-			char	   *body = e[put].body;
-			Size		bodylen = e[put].bodylen;
+			LsmRowHeader h = e[ver[v]].hdr;
+			char	   *body = e[ver[v]].body;
+			Size		bodylen = e[ver[v]].bodylen;
 			char	   *val;
+			char		key[LSM_ROWKEY_LEN];
 			MinimalTuple retoasted = NULL;
 
 			/*
@@ -1057,20 +1220,52 @@ lsmam_relation_copy_for_cluster(Relation OldTable, Relation NewTable,
 			op.type = LSM_TYPE_PUT;
 			op.value = val;
 			op.vlen = sizeof(h) + bodylen;
-			lsm_memstore_write(NewTable, &op, 1);
+			if (new_rowid == 0)
+			{
+				lsm_memstore_write(NewTable, &op, 1);
+				new_rowid = op.seq;
+			}
+			else
+			{
+				/* a later version, and its back-pointer keyed by its seq */
+				LsmWriteOp	ops[2];
+				LsmRowHeader bh;
+				LsmRowLink	bl;
+				char		bval[sizeof(LsmRowHeader) + sizeof(LsmRowLink)];
+
+				lsm_put_be64(key, new_rowid);
+				op.key = key;
+				op.keylen = LSM_ROWKEY_LEN;
+				memset(&bh, 0, sizeof(bh));
+				bh.xid = h.xid;
+				bh.cid = h.cid;
+				bh.flags = LSM_ROW_VERSION_OF | (h.flags & LSM_ROW_FROZEN);
+				bl.new_rowid = new_rowid;
+				memcpy(bval, &bh, sizeof(bh));
+				memcpy(bval + sizeof(bh), &bl, sizeof(bl));
+				memset(ops, 0, sizeof(ops));
+				ops[0] = op;
+				ops[1].type = LSM_TYPE_DELETE;
+				ops[1].key_is_prev_seq = true;
+				ops[1].key = ops[1].keybuf;
+				ops[1].keylen = LSM_ROWKEY_LEN;
+				ops[1].value = bval;
+				ops[1].vlen = sizeof(bval);
+				lsm_memstore_write(NewTable, ops, 2);
+			}
 			pfree(val);
 			if (retoasted)
 				pfree(retoasted);
-			if (nrows == maxrows)
-			{
-				maxrows = Max(1024, maxrows * 2);
-				rows = rows ? repalloc_huge(rows, sizeof(CopiedRow) * maxrows) :
-					palloc_extended(sizeof(CopiedRow) * maxrows, MCXT_ALLOC_HUGE);
-			}
-			rows[nrows].old_rowid = rowid;
-			rows[nrows].new_rowid = op.seq;
-			nrows++;
 		}
+		if (nrows == maxrows)
+		{
+			maxrows = Max(1024, maxrows * 2);
+			rows = rows ? repalloc_huge(rows, sizeof(CopiedRow) * maxrows) :
+				palloc_extended(sizeof(CopiedRow) * maxrows, MCXT_ALLOC_HUGE);
+		}
+		rows[nrows].old_rowid = rowid;
+		rows[nrows].new_rowid = new_rowid;
+		nrows++;
 		/* its tombstones, later: they may link to rows not copied yet */
 		for (k = 0; k < put; k++)
 		{
@@ -1278,18 +1473,42 @@ lsmam_index_build_range_scan(Relation table_rel, Relation index_rel,
 		}
 		else
 		{
-			put = lsm_row_visible_put(e, n, SnapshotAny);
-			if (put < 0)
+			int			k;
+
+			/* the newest version (aborted PUTs are none) */
+			for (put = 0; put < n; put++)
+				if (e[put].type == LSM_TYPE_PUT && !lsm_entry_is_aborted(&e[put].hdr))
+					break;
+			if (put == n)
 				continue;
 			if (lsm_row_dead_to_all(table_rel, e, n, NULL))
 				continue;
 			alive = lsm_row_visible_put(e, n, SnapshotSelf) >= 0;
 			if (anyvisible && !alive)
 				continue;
+
+			/*
+			 * Older versions some snapshot may still see may differ in the
+			 * new index's columns: as heap with a broken HOT chain, the
+			 * index is then not used by transactions older than the build
+			 * (indcheckxmin).
+			 */
+			if (!(e[put].hdr.flags & LSM_ROW_FROZEN) &&
+				!(TransactionIdIsNormal(e[put].hdr.xid) &&
+				  TransactionIdDidCommit(e[put].hdr.xid) &&
+				  GlobalVisTestIsRemovableXid(GlobalVisTestFor(table_rel), e[put].hdr.xid)))
+			{
+				for (k = put + 1; k < n; k++)
+					if (e[k].type == LSM_TYPE_PUT && !lsm_entry_is_aborted(&e[k].hdr))
+					{
+						index_info->ii_BrokenHotChain = true;
+						break;
+					}
+			}
 		}
 
 		MemoryContextReset(econtext->ecxt_per_tuple_memory);
-		lsm_store_row(table_rel, slot, rowid, &e[put].hdr, e[put].body, e[put].bodylen,
+		lsm_store_row(table_rel, slot, e[put].seq, &e[put].hdr, e[put].body, e[put].bodylen,
 					  InvalidTransactionId);
 		reltuples += 1;
 		if (predicate != NULL && !ExecQual(predicate, econtext))
@@ -1336,7 +1555,10 @@ lsmam_index_validate_scan(Relation table_rel, Relation index_rel,
 
 	while (lsmam_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		ItemPointerData tid = slot->tts_tid;
+		ItemPointerData tid;
+
+		/* index entries name the row id, whichever version is visible */
+		lsm_rowid_to_tid(((LsmScanDesc) scan)->last_rowid, &tid);
 
 		CHECK_FOR_INTERRUPTS();
 		state->htups += 1;
@@ -1546,6 +1768,7 @@ lsmam_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanst
 	if (scan->view == NULL)
 		scan->view = lsm_read_view_open(rel, scan->strategy, scan->cxt);
 	lo = (uint64) blockno * LSM_TIDS_PER_BLOCK;
+	scan->by_version = true;
 	scan->min_rowid = lo;
 	scan->max_rowid = lo + LSM_TIDS_PER_BLOCK - 1;
 	scan->positioned = false;
@@ -1558,6 +1781,7 @@ lsmam_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanst
 		{
 			uint64		rowid = lsm_tid_to_rowid(&tmp->tts_tid);
 
+			Assert(rowid >= lo && rowid < lo + LSM_TIDS_PER_BLOCK);
 			old = MemoryContextSwitchTo(scan->ts_cxt);
 			scan->ts_rows[rowid - lo] = ExecCopySlotHeapTuple(tmp);
 			MemoryContextSwitchTo(old);
