@@ -449,10 +449,24 @@ entry_seq_desc(const void *a, const void *b)
 	return 0;
 }
 
-/* Append the entries of rowkey found by a fresh iterator of one source. */
+/* A lookup in progress (lsm_view_get_row_upto). */
+typedef struct RowLookup
+{
+	LsmRowEnough enough;		/* NULL: every entry */
+	void	   *arg;
+	bool		sorted;			/* the entries so far are newest first */
+	bool		stopped;		/* enough said yes at seq cutoff */
+	uint64		cutoff;
+} RowLookup;
+
+/*
+ * Append the entries of rowkey found by a fresh iterator of one source,
+ * newest first, leaving out those older than the cutoff once the lookup
+ * has stopped; returns when the lookup's enough says so.
+ */
 static void
 collect_from(LsmReadView *view, lsm_iter *it, const char *rowkey,
-			 LsmRowEntry **out, int *n, int *max)
+			 LsmRowEntry **out, int *n, int *max, RowLookup *lk)
 {
 	char		ikey[LSM_ROWKEY_LEN + LSM_TRAILER_SIZE];
 
@@ -478,6 +492,10 @@ collect_from(LsmReadView *view, lsm_iter *it, const char *rowkey,
 					 errmsg("invalid entry for row " UINT64_FORMAT " in lsm relation \"%s\"",
 							lsm_get_be64(rowkey), RelationGetRelationName(view->rel))));
 		lsm_ikey_decode(k, klen, NULL, &seq, &type);
+		if (lk->stopped && seq < lk->cutoff)
+			break;				/* older than what was enough */
+		if (*n > 0 && seq >= (*out)[*n - 1].seq)
+			lk->sorted = false; /* a source out of seq order: read it all */
 		if (*n == *max)
 		{
 			*max *= 2;
@@ -503,6 +521,13 @@ collect_from(LsmReadView *view, lsm_iter *it, const char *rowkey,
 			e->body = palloc(Max(e->bodylen, 1));
 			memcpy(e->body, v + sizeof(LsmRowHeader), e->bodylen);
 		}
+		if (!lk->stopped && lk->sorted && lk->enough != NULL &&
+			lk->enough(*out, *n, lk->arg))
+		{
+			lk->stopped = true;
+			lk->cutoff = seq;
+			break;
+		}
 	}
 	if (lsm_iter_status(it) != LSM_OK)
 		lsm_check_iter_status(view, it);
@@ -516,13 +541,38 @@ collect_from(LsmReadView *view, lsm_iter *it, const char *rowkey,
 int
 lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entries)
 {
+	return lsm_view_get_row_upto(view, rowid, entries, NULL, NULL);
+}
+
+/*
+ * The newest entries of row rowid, newest first, down to the first point
+ * at which enough(entries, n, arg) is true (called after each entry while
+ * they come newest first), or all of them.  Sources are searched newest
+ * first (memtables, then SSTables); once enough is said at seq c, a
+ * source whose newest entry is older than c is skipped, and entries older
+ * than c are left out.  A source that breaks seq order (it holds entries
+ * newer than one already taken) is read whole and the result sorted; the
+ * answer is then cut at c, so it is always an exact newest-first prefix
+ * of the row's entries.  A row updated in place many times is read only
+ * as deep as the caller needs.
+ */
+int
+lsm_view_get_row_upto(LsmReadView *view, uint64 rowid, LsmRowEntry **entries,
+					  LsmRowEnough enough, void *arg)
+{
 	char		rowkey[LSM_ROWKEY_LEN];
 	int			n = 0;
 	int			max = 8;
 	int			i;
 	MemoryContext old;
 	ResourceOwner saved = CurrentResourceOwner;
+	RowLookup	lk;
 
+	lk.enough = enough;
+	lk.arg = arg;
+	lk.sorted = true;
+	lk.stopped = false;
+	lk.cutoff = 0;
 	/* buffer pins of the view's files belong to the view's owner */
 	CurrentResourceOwner = view->owner;
 	MemoryContextReset(view->lookup_cxt);
@@ -531,27 +581,36 @@ lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entries)
 	*entries = palloc(sizeof(LsmRowEntry) * max);
 	for (i = 0; i < view->nslots; i++)
 	{
+		lsm_memtable *mt = &lsm_slot(view->slots[i])->mt;
 		lsm_iter   *it;
 
-		it = lsm_memtable_iter_new(&lsm_slot(view->slots[i])->mt,
-								   &lsm_bytewise_comparator, &view->alloc);
-		collect_from(view, it, rowkey, entries, &n, &max);
+		if (lk.stopped && mt->max_seq < lk.cutoff)
+			continue;
+		it = lsm_memtable_iter_new(mt, &lsm_bytewise_comparator, &view->alloc);
+		collect_from(view, it, rowkey, entries, &n, &max, &lk);
 		lsm_iter_destroy(it);
 	}
 	for (i = 0; i < view->nssts; i++)
 	{
 		lsm_iter   *it;
 
+		if (lk.stopped && view->ssts[i].max_seq < lk.cutoff)
+			continue;
 		if (!lsm_sst_reader_may_contain(view->readers[i], rowkey, LSM_ROWKEY_LEN))
 			continue;
 		it = lsm_sst_reader_iter(view->readers[i]);
-		collect_from(view, it, rowkey, entries, &n, &max);
+		collect_from(view, it, rowkey, entries, &n, &max, &lk);
 		lsm_iter_destroy(it);
 	}
 	CurrentResourceOwner = saved;
 	MemoryContextSwitchTo(old);
-	if (n > 1)
+	if (n > 1 && !lk.sorted)
+	{
 		qsort(*entries, n, sizeof(LsmRowEntry), entry_seq_desc);
+		if (lk.stopped)
+			while (n > 0 && (*entries)[n - 1].seq < lk.cutoff)
+				n--;
+	}
 	return n;
 }
 

@@ -62,6 +62,11 @@ typedef struct LsmRowEntry
 } LsmRowEntry;
 
 extern int	lsm_view_get_row(LsmReadView *view, uint64 rowid, LsmRowEntry **entries);
+
+/* Is e[0..n-1] (newest first) enough for the caller? (lsm_view_get_row_upto) */
+typedef bool (*LsmRowEnough) (const LsmRowEntry *e, int n, void *arg);
+extern int	lsm_view_get_row_upto(LsmReadView *view, uint64 rowid, LsmRowEntry **entries,
+								  LsmRowEnough enough, void *arg);
 extern LsmReadView *lsm_current_view(Relation rel);
 extern void lsm_close_cached_views(void);
 

@@ -163,6 +163,83 @@ live_put(const LsmRowEntry *e, int n)
 	return -1;
 }
 
+/* ---------- bounded row lookups (lsm_view_get_row_upto) ---------- */
+
+typedef struct UptoVersion
+{
+	uint64		target;			/* 0: the newest live version */
+	bool		have_newest;
+} UptoVersion;
+
+static bool
+enough_version(const LsmRowEntry *e, int n, void *arg)
+{
+	UptoVersion *u = (UptoVersion *) arg;
+	const LsmRowEntry *x = &e[n - 1];
+
+	if (x->type != LSM_TYPE_PUT)
+		return false;
+	if (!u->have_newest)
+	{
+		if (lsm_entry_is_aborted(&x->hdr))
+			return false;
+		u->have_newest = true;
+	}
+	return u->target == 0 || x->seq == u->target;
+}
+
+/*
+ * The entries of row rowid down to its newest live version's PUT and, if
+ * target is not 0, down to version target's PUT: what deciding a change,
+ * a lock or deadness needs.
+ */
+int
+lsm_row_get_upto_version(LsmReadView *view, uint64 rowid, uint64 target, LsmRowEntry **e)
+{
+	UptoVersion u;
+
+	u.target = target;
+	u.have_newest = false;
+	return lsm_view_get_row_upto(view, rowid, e, enough_version, &u);
+}
+
+typedef struct UptoVisible
+{
+	Snapshot	snapshot;
+	bool		deleted;
+} UptoVisible;
+
+static bool
+enough_visible(const LsmRowEntry *e, int n, void *arg)
+{
+	UptoVisible *u = (UptoVisible *) arg;
+
+	return lsm_version_step(e[n - 1].type, &e[n - 1].hdr, &u->deleted, u->snapshot) !=
+		LSM_STEP_NEXT;
+}
+
+/*
+ * The entries of row rowid down to the version an MVCC snapshot sees (or
+ * to the DELETE that hides the row from it); under other snapshots, all.
+ */
+int
+lsm_row_get_upto_visible(LsmReadView *view, uint64 rowid, Snapshot snapshot, LsmRowEntry **e)
+{
+	UptoVisible u;
+
+	if (!IsMVCCSnapshot(snapshot))
+		return lsm_view_get_row(view, rowid, e);
+	u.snapshot = snapshot;
+	u.deleted = false;
+	return lsm_view_get_row_upto(view, rowid, e, enough_visible, &u);
+}
+
+static bool
+enough_seq_at_most(const LsmRowEntry *e, int n, void *arg)
+{
+	return e[n - 1].seq <= *(uint64 *) arg;
+}
+
 /*
  * The xid heap would show as the raw xmax of the version whose PUT is
  * e[put]: the next version's updater if the version was replaced, else
@@ -388,32 +465,6 @@ check_row(const LsmRowEntry *e, int n, uint64 rowid, uint64 target, LockTupleMod
 		}
 	}
 
-	/*
-	 * Locks on older versions of the row id still hold (heap carries FOR
-	 * KEY SHARE lockers into the new tuple's xmax; the update copies them,
-	 * and a lock appended while the update was being decided stays below).
-	 */
-	for (i = r.put + 1; i < n; i++)
-	{
-		const LsmRowEntry *x = &e[i];
-		LockTupleMode held;
-
-		if (x->type != LSM_TYPE_LOCK)
-			continue;
-		held = (LockTupleMode) x->hdr.reserved;
-		if (xid_is_mine(x->hdr.xid))
-		{
-			if (is_lock && held >= mode)
-				have_lock = true;
-			continue;
-		}
-		if (modes_conflict(mode, held) && entry_running(&x->hdr))
-		{
-			r.what = ROW_WAIT;
-			r.wait_xid = x->hdr.xid;
-			return r;
-		}
-	}
 	r.what = have_lock ? ROW_ALREADY_LOCKED : ROW_FREE;
 	return r;
 }
@@ -468,7 +519,7 @@ wait_or_fail(Relation rel, ItemPointer tid, TransactionId xid, LockWaitPolicy po
 	return false;
 }
 
-static void append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
+static uint64 append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
 								const LsmRowHeader *hdr);
 static void append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode);
 static TM_Result lock_newer_versions(Relation rel, uint64 rowid, CommandId cid,
@@ -586,6 +637,39 @@ carry_locks(Relation rel, const LsmRowEntry *e, int put, uint64 new_rowid)
 }
 
 /*
+ * After writing new version new_rowid (same row id or not) of row rowid,
+ * whose entries were read up to seq seen_max: carry the FOR KEY SHARE
+ * locks appended to row rowid since then (below the new version) as
+ * carry_locks does (see append_lock).
+ */
+static void
+carry_late_locks(Relation rel, uint64 rowid, uint64 seen_max, uint64 new_rowid,
+				 uint64 new_seq)
+{
+	LsmRowEntry *e;
+	int			n = lsm_view_get_row_upto(lsm_current_view(rel), rowid, &e,
+										  enough_seq_at_most, &seen_max);
+	int			first = -1;
+	int			last = -1;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (e[i].seq >= new_seq)
+			continue;			/* written with or after the new version */
+		if (e[i].seq <= seen_max)
+			break;
+		if (first < 0)
+			first = i;
+		last = i;
+	}
+	if (first < 0)
+		return;
+	/* carry_locks copies e[0..put-1]: hand it the late slice */
+	(void) carry_locks(rel, &e[first], last - first + 1, new_rowid);
+}
+
+/*
  * The row and version a TID names.  TID(s) names the version whose PUT
  * has seq s: the row's first version when s is a row id, else a later
  * one, found through the back-pointer under key s.  Returns the row id
@@ -596,7 +680,8 @@ lsm_resolve_tid(Relation rel, ItemPointer tid)
 {
 	uint64		s = lsm_tid_to_rowid(tid);
 	LsmRowEntry *e;
-	int			n = lsm_view_get_row(lsm_current_view(rel), s, &e);
+	UptoVersion u = {0, false};
+	int			n = lsm_view_get_row_upto(lsm_current_view(rel), s, &e, enough_version, &u);
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -687,7 +772,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 		keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
 		indexed = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_ALL);
 		mode = LockTupleNoKeyExclusive;
-		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		n = lsm_row_get_upto_version(lsm_current_view(rel), rowid, 0, &e);
 		put = live_put(e, n);
 		if (put >= 0 && keys != NULL)
 		{
@@ -712,7 +797,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 			locked = true;
 		}
 		view = lsm_current_view(rel);
-		n = lsm_view_get_row(view, rowid, &e);
+		n = lsm_row_get_upto_version(view, rowid, target, &e);
 		if (newslot != NULL)
 		{
 			int			put = live_put(e, n);
@@ -809,6 +894,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 			char	   *newval = NULL;
 			TransactionId new_xmax = InvalidTransactionId;
 			LsmWriteOp	end;
+			uint64		seen_max = n > 0 ? e[0].seq : 0;
 
 			if (oldtup == NULL && body_has_external(&e[r.put]))
 				oldtup = row_heaptuple(rel, target, &e[r.put]);
@@ -867,6 +953,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				lsm_memstore_write(rel, ops, nops);
 				Assert(ops[0].seq > rowid && lsm_get_be64(ops[1].keybuf) == ops[0].seq);
 				new_xmax = carry_locks(rel, e, r.put, rowid);
+				carry_late_locks(rel, rowid, seen_max, rowid, ops[0].seq);
 				lsm_stamp_slot(rel, newslot, ops[0].seq, cid);
 				if (TransactionIdIsValid(new_xmax))
 					HeapTupleHeaderSetXmax(ExecFetchSlotHeapTuple(newslot, false, NULL)->t_data,
@@ -898,6 +985,7 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 				if (target != rowid)
 					ops[nops++] = end;
 				lsm_memstore_write(rel, ops, nops);
+				carry_late_locks(rel, rowid, seen_max, put.seq, ops[0].seq);
 				lsm_stamp_slot(rel, newslot, put.seq, cid);
 				if (TransactionIdIsValid(new_xmax))
 					HeapTupleHeaderSetXmax(ExecFetchSlotHeapTuple(newslot, false, NULL)->t_data,
@@ -987,6 +1075,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 		LsmRowEntry *e;
 		int			n;
 		RowCheckResult r;
+		uint64		kept_link;
 
 		if (!locked)
 		{
@@ -1008,7 +1097,7 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			locked = true;
 		}
 		view = lsm_current_view(rel);
-		n = lsm_view_get_row(view, rowid, &e);
+		n = lsm_row_get_upto_version(view, rowid, target, &e);
 		r = check_row(e, n, rowid, target, mode, cid, true);
 
 		/*
@@ -1130,14 +1219,12 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 				TM_Updated : TM_Deleted;
 			break;
 		}
-		if (r.what == ROW_FREE)
-			append_lock(rel, rowid, cid, mode);
-
 		/*
 		 * The locked version goes to the caller, with this locker as xmax:
 		 * the one it named (FOR KEY SHARE passes over later versions that
 		 * kept the keys, as heap locks the tuple at the TID), which is
-		 * otherwise the newest.
+		 * otherwise the newest.  Stored before the lock entry is written:
+		 * writing it may look the row up again, which ends e[].
 		 */
 		{
 			int			v = lsm_row_find_version(e, n, target);
@@ -1147,15 +1234,18 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 			lsm_store_row(rel, slot, e[v].seq, &e[v].hdr, e[v].body, e[v].bodylen,
 						  GetCurrentTransactionId());
 		}
+		kept_link = r.keys_kept_update ? r.keys_kept_update->link : 0;
+		if (r.what == ROW_FREE)
+			append_lock(rel, rowid, cid, mode);
 		result = TM_Ok;
-		if (r.keys_kept_update != NULL)
+		if (kept_link != 0)
 		{
 			uint64		gone_link = 0;
 			uint16		gone_flags = 0;
 
 			UnlockTuple(rel, &rowtid, tuple_hwlock[mode]);
 			locked = false;
-			result = lock_newer_versions(rel, r.keys_kept_update->link, cid, tmfd,
+			result = lock_newer_versions(rel, kept_link, cid, tmfd,
 										 &gone_link, &gone_flags);
 			if (result == TM_Updated && follow)
 			{
@@ -1174,8 +1264,8 @@ lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 	return result;
 }
 
-/* Append an entry made of a header only (LOCK, plain DELETE) to row rowid. */
-static void
+/* Append an entry made of a header only (LOCK, plain DELETE) to row rowid; its seq. */
+static uint64
 append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
 					const LsmRowHeader *hdr)
 {
@@ -1190,19 +1280,51 @@ append_header_entry(Relation rel, uint64 rowid, lsm_entry_type type,
 	op.value = (char *) hdr;
 	op.vlen = sizeof(LsmRowHeader);
 	lsm_memstore_write(rel, &op, 1);
+	return op.seq;
 }
 
-/* Append a LOCK entry of this transaction in mode to row rowid. */
+/*
+ * Append a LOCK entry of this transaction in mode to row rowid.
+ *
+ * FOR KEY SHARE does not conflict with an update that keeps the keys,
+ * and their tuple locks do not exclude each other either, so such an
+ * update may read the row just before this lock is appended and write
+ * its new version after it, without carrying the lock.  Both sides look
+ * again after writing: the update carries locks appended since its read
+ * (carry_late_locks), and the locker, seeing a version newer than its
+ * lock without one of its locks above it, appends the lock again, until
+ * no newer version has come.  One of the two always sees the other's
+ * entry, so the lock ends above the newest version.
+ */
 static void
 append_lock(Relation rel, uint64 rowid, CommandId cid, LockTupleMode mode)
 {
 	LsmRowHeader hdr;
+	uint64		seq;
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.xid = GetCurrentTransactionId();
 	hdr.cid = cid;
 	hdr.reserved = (uint16) mode;
-	append_header_entry(rel, rowid, LSM_TYPE_LOCK, &hdr);
+	seq = append_header_entry(rel, rowid, LSM_TYPE_LOCK, &hdr);
+	while (mode == LockTupleKeyShare)
+	{
+		LsmRowEntry *e;
+		int			n = lsm_row_get_upto_version(lsm_current_view(rel), rowid, 0, &e);
+		int			put = live_put(e, n);
+		int			i;
+		bool		above = false;
+
+		CHECK_FOR_INTERRUPTS();
+		if (put < 0 || e[put].seq < seq)
+			break;				/* our lock is above the newest version */
+		for (i = 0; i < put; i++)
+			if (e[i].type == LSM_TYPE_LOCK && xid_is_mine(e[i].hdr.xid))
+				above = true;
+		if (above)
+			break;				/* the update carried it */
+		seq = append_header_entry(rel, rowid, LSM_TYPE_LOCK, &hdr);
+	}
 }
 
 /*
@@ -1236,7 +1358,7 @@ lock_newer_versions(Relation rel, uint64 rowid, CommandId cid, TM_FailureData *t
 		CHECK_FOR_INTERRUPTS();
 		lsm_rowid_to_tid(rowid, &tid);
 		LockTuple(rel, &tid, hw);
-		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		n = lsm_row_get_upto_version(lsm_current_view(rel), rowid, 0, &e);
 		r = check_row(e, n, rowid, 0, LockTupleKeyShare, cid, true);
 		if (r.what == ROW_WAIT)
 		{
@@ -1255,11 +1377,11 @@ lock_newer_versions(Relation rel, uint64 rowid, CommandId cid, TM_FailureData *t
 			return (r.del->hdr.flags & (LSM_ROW_UPDATED | LSM_ROW_MOVED)) ?
 				TM_Updated : TM_Deleted;
 		}
-		if (r.what == ROW_FREE)
-			append_lock(rel, rowid, cid, LockTupleKeyShare);
 		if ((r.what == ROW_FREE || r.what == ROW_ALREADY_LOCKED) &&
 			r.keys_kept_update != NULL)
 			next = r.keys_kept_update->link;
+		if (r.what == ROW_FREE)
+			append_lock(rel, rowid, cid, LockTupleKeyShare);	/* ends e[] */
 		UnlockTuple(rel, &tid, hw);
 		if (next == 0)
 			return TM_Ok;
@@ -1304,7 +1426,7 @@ lsm_dml_latest_tid(Relation rel, ItemPointer tid)
 
 		if (rowid == 0)
 			return;
-		n = lsm_view_get_row(lsm_current_view(rel), rowid, &e);
+		n = lsm_row_get_upto_version(lsm_current_view(rel), rowid, lsm_tid_to_rowid(tid), &e);
 		ver = lsm_row_find_version(e, n, lsm_tid_to_rowid(tid));
 		if (ver < 0)
 			return;

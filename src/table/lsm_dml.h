@@ -40,5 +40,9 @@ extern TransactionId lsm_row_xmax(const LsmRowEntry *e, int put);
 extern void lsm_version_tid(uint64 seq, ItemPointer tid);
 extern uint64 lsm_resolve_tid(Relation rel, ItemPointer tid);
 extern int	lsm_row_find_version(const LsmRowEntry *e, int n, uint64 seq);
+extern int	lsm_row_get_upto_version(LsmReadView *view, uint64 rowid, uint64 target,
+									 LsmRowEntry **e);
+extern int	lsm_row_get_upto_visible(LsmReadView *view, uint64 rowid, Snapshot snapshot,
+									 LsmRowEntry **e);
 
 #endif							/* LSM_DML_H */

@@ -192,6 +192,8 @@ lsmam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
 		pgstat_count_heap_scan(sscan->rs_rd);
 }
 
+static void seek_rowid_iter(lsm_iter *it, uint64 rowid);
+
 /*
  * Resolve the entries of the row under the iterator (newest first) and,
  * if a version is visible to snapshot, store it.  Leaves the iterator on
@@ -213,6 +215,7 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 	bool		decided = false;
 	int			visible = -1;
 	int			n = 0;
+	int			skipped = 0;
 
 	if (klen != LSM_ROWKEY_LEN + LSM_TRAILER_SIZE)
 		ereport(ERROR,
@@ -277,6 +280,12 @@ resolve_row(Relation rel, LsmReadView *view, Snapshot snapshot,
 					break;
 			}
 			n++;
+		}
+		else if (++skipped > 8)
+		{
+			/* older versions of a row updated in place often: seek past them */
+			seek_rowid_iter(it, rowid + 1);
+			break;
 		}
 		lsm_iter_next(it);
 	}
@@ -668,7 +677,7 @@ fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
 		  TupleTableSlot *slot, bool *all_dead)
 {
 	LsmRowEntry *e;
-	int			n = lsm_view_get_row(view, rowid, &e);
+	int			n = lsm_row_get_upto_visible(view, rowid, snapshot, &e);
 	int			put = lsm_row_visible_put(e, n, snapshot);
 
 	if (all_dead)
@@ -703,7 +712,7 @@ fetch_version(Relation rel, LsmReadView *view, uint64 rowid, uint64 seq, Snapsho
 			  TupleTableSlot *slot)
 {
 	LsmRowEntry *e;
-	int			n = lsm_view_get_row(view, rowid, &e);
+	int			n = lsm_row_get_upto_version(view, rowid, seq, &e);
 	int			ver = lsm_row_find_version(e, n, seq);
 	bool		visible;
 
@@ -861,7 +870,7 @@ lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 			if (!delstate->bottomup && pass == 1)
 				break;
 			budget--;
-			n = lsm_view_get_row(view, lsm_tid_to_rowid(&d->tid), &e);
+			n = lsm_row_get_upto_version(view, lsm_tid_to_rowid(&d->tid), 0, &e);
 			if (lsm_row_dead_to_all(rel, e, n, &xid))
 			{
 				s->knowndeletable = true;
