@@ -142,11 +142,19 @@ typedef struct LsmMetaData
 	uint16		nloggens;
 	uint16		nfree;
 	uint16		nssts;
-	uint16		reserved;
+	uint16		flags;			/* LSM_META_* */
 	LsmLogGen	loggens[LSM_MAX_LOGGENS];	/* oldest first */
 	LsmFreeExtent free[LSM_MAX_FREE_EXTENTS];
 	LsmSstEntry ssts[FLEXIBLE_ARRAY_MEMBER];	/* newest first within level */
 } LsmMetaData;
+
+/*
+ * Set in every metapage made by this version: an lsm index whose key
+ * columns all have an order-preserving encoding stores its keys in it
+ * (storage/lsm_keys.h).  Indexes without the flag keep the opclass-ordered
+ * encoding they were built with.
+ */
+#define LSM_META_KEYS_ORDERED	0x0001
 
 #define LSM_META_MAX_SSTS \
 	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - offsetof(LsmMetaData, ssts)) / sizeof(LsmSstEntry))

@@ -21,8 +21,12 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/pg_locale.h"
+#include "utils/uuid.h"
 #include "utils/memutils.h"
 
 #include "core/lsm_core.h"
@@ -95,6 +99,254 @@ corrupt_key(void)
 			 errmsg("invalid entry key in lsm index")));
 }
 
+/* ---------- ordered keys ---------- */
+
+#define OKEY_NULL_FIRST	0x01
+#define OKEY_VALUE		0x02
+#define OKEY_NULL_LAST	0x03
+
+static void
+put_ordered_byte(StringInfo buf, unsigned char b, bool desc)
+{
+	appendStringInfoChar(buf, (char) (desc ? ~b : b));
+}
+
+/* Append one key column in its order-preserving encoding. */
+static void
+encode_ordered_col(const LsmIndexCol *c, StringInfo buf, Datum value, bool isnull)
+{
+	int			i;
+
+	if (isnull)
+	{
+		appendStringInfoChar(buf, c->nulls_first ? OKEY_NULL_FIRST : OKEY_NULL_LAST);
+		return;
+	}
+	appendStringInfoChar(buf, OKEY_VALUE);
+	switch (c->enc)
+	{
+		case LSM_ENC_INT:
+		case LSM_ENC_UINT:
+			{
+				uint64		u;
+
+				if (c->typlen == 2)
+					u = (uint16) DatumGetInt16(value);
+				else if (c->typlen == 4)
+					u = (uint32) DatumGetInt32(value);
+				else
+					u = (uint64) DatumGetInt64(value);
+				if (c->enc == LSM_ENC_INT)
+					u ^= UINT64CONST(1) << (c->typlen * 8 - 1);
+				for (i = c->typlen - 1; i >= 0; i--)
+					put_ordered_byte(buf, (unsigned char) (u >> (i * 8)), c->desc);
+				break;
+			}
+		case LSM_ENC_BOOL:
+			put_ordered_byte(buf, DatumGetBool(value) ? 1 : 0, c->desc);
+			break;
+		case LSM_ENC_RAW:
+			{
+				const unsigned char *b = (const unsigned char *) DatumGetPointer(value);
+
+				for (i = 0; i < c->typlen; i++)
+					put_ordered_byte(buf, b[i], c->desc);
+				break;
+			}
+		case LSM_ENC_BYTES:
+			{
+				struct varlena *v = PG_DETOAST_DATUM_PACKED(value);
+				const unsigned char *b = (const unsigned char *) VARDATA_ANY(v);
+				Size		len = VARSIZE_ANY_EXHDR(v);
+				Size		k;
+
+				for (k = 0; k < len; k++)
+				{
+					put_ordered_byte(buf, b[k], c->desc);
+					if (b[k] == 0)
+						put_ordered_byte(buf, 0xFF, c->desc);
+				}
+				put_ordered_byte(buf, 0x00, c->desc);
+				put_ordered_byte(buf, 0x01, c->desc);
+				break;
+			}
+		case LSM_ENC_NONE:
+			elog(ERROR, "lsm index column without an ordered encoding");
+	}
+}
+
+/* Decode one ordered key column (decode_col's contract). */
+static const char *
+decode_ordered_col(const LsmIndexCol *c, const char *p, const char *end,
+				   Datum *val, bool *isnull, MemoryContext cxt)
+{
+	const unsigned char *q = (const unsigned char *) p;
+	const unsigned char *e = (const unsigned char *) end;
+	unsigned char flip = c->desc ? 0xFF : 0x00;
+	int			i;
+
+	if (q >= e)
+		corrupt_key();
+	if (*q == OKEY_NULL_FIRST || *q == OKEY_NULL_LAST)
+	{
+		*isnull = true;
+		*val = (Datum) 0;
+		return p + 1;
+	}
+	if (*q != OKEY_VALUE)
+		corrupt_key();
+	q++;
+	*isnull = false;
+	switch (c->enc)
+	{
+		case LSM_ENC_INT:
+		case LSM_ENC_UINT:
+			{
+				uint64		u = 0;
+
+				if (q + c->typlen > e)
+					corrupt_key();
+				for (i = 0; i < c->typlen; i++)
+					u = (u << 8) | (unsigned char) (q[i] ^ flip);
+				if (c->enc == LSM_ENC_INT)
+					u ^= UINT64CONST(1) << (c->typlen * 8 - 1);
+				if (c->typlen == 2)
+					*val = Int16GetDatum((int16) (uint16) u);
+				else if (c->typlen == 4)
+					*val = Int32GetDatum((int32) (uint32) u);
+				else
+					*val = Int64GetDatum((int64) u);
+				return (const char *) q + c->typlen;
+			}
+		case LSM_ENC_BOOL:
+			if (q + 1 > e)
+				corrupt_key();
+			*val = BoolGetDatum((q[0] ^ flip) != 0);
+			return (const char *) q + 1;
+		case LSM_ENC_RAW:
+			{
+				unsigned char *copy;
+
+				if (q + c->typlen > e)
+					corrupt_key();
+				copy = MemoryContextAlloc(cxt, c->typlen);
+				for (i = 0; i < c->typlen; i++)
+					copy[i] = q[i] ^ flip;
+				*val = PointerGetDatum(copy);
+				return (const char *) q + c->typlen;
+			}
+		case LSM_ENC_BYTES:
+			{
+				const unsigned char *r;
+				Size		len = 0;
+				struct varlena *v;
+				char	   *d;
+
+				/* the length first: bytes up to the 0x00 0x01 terminator */
+				for (r = q;; r++)
+				{
+					if (r >= e)
+						corrupt_key();
+					if ((unsigned char) (*r ^ flip) == 0)
+					{
+						if (r + 1 >= e)
+							corrupt_key();
+						if ((unsigned char) (r[1] ^ flip) == 0x01)
+							break;
+						if ((unsigned char) (r[1] ^ flip) != 0xFF)
+							corrupt_key();
+						r++;
+					}
+					len++;
+				}
+				v = MemoryContextAlloc(cxt, VARHDRSZ + len);
+				SET_VARSIZE(v, VARHDRSZ + len);
+				d = VARDATA(v);
+				for (r = q; len > 0; r++)
+				{
+					*d++ = (char) (*r ^ flip);
+					if ((unsigned char) (*r ^ flip) == 0)
+						r++;		/* the escape */
+					len--;
+				}
+				/* r is at the terminator */
+				*val = PointerGetDatum(v);
+				return (const char *) r + 2;
+			}
+		case LSM_ENC_NONE:
+			break;
+	}
+	corrupt_key();
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * Which ordered encoding key column i of index can have: by the column's
+ * comparison (support function 1 of its opfamily), so that byte order is
+ * that order; LSM_ENC_NONE if none.
+ */
+static LsmKeyEnc
+column_ordered_enc(Relation index, int i, const LsmIndexCol *c)
+{
+	Oid			proc = get_opfamily_proc(index->rd_opfamily[i], index->rd_opcintype[i],
+										 index->rd_opcintype[i], BTORDER_PROC);
+
+	switch (proc)
+	{
+		case F_BTINT2CMP:
+		case F_BTINT4CMP:
+		case F_BTINT8CMP:
+		case F_DATE_CMP:
+		case F_TIME_CMP:
+		case F_TIMESTAMP_CMP:
+		case F_TIMESTAMPTZ_CMP:
+			if (c->typbyval && (c->typlen == 2 || c->typlen == 4 || c->typlen == 8))
+				return LSM_ENC_INT;
+			break;
+		case F_BTOIDCMP:
+			if (c->typbyval && c->typlen == 4)
+				return LSM_ENC_UINT;
+			break;
+		case F_BTBOOLCMP:
+			if (c->typbyval && c->typlen == 1)
+				return LSM_ENC_BOOL;
+			break;
+		case F_UUID_CMP:
+			if (!c->typbyval && c->typlen == UUID_LEN)
+				return LSM_ENC_RAW;
+			break;
+		case F_BYTEACMP:
+			if (c->typlen == -1)
+				return LSM_ENC_BYTES;
+			break;
+		case F_BTTEXTCMP:
+			if (c->typlen == -1 && OidIsValid(c->collation) && lc_collate_is_c(c->collation))
+				return LSM_ENC_BYTES;
+			break;
+	}
+	return LSM_ENC_NONE;
+}
+
+/*
+ * Does the index's storage use ordered keys?  Its metapage says so (a
+ * flag set when the metapage is made and never changed, so it is read
+ * with a pin only: the caller may hold the metapage locked); a relation
+ * with no metapage yet gets one with the flag.
+ */
+static bool
+storage_keys_ordered(Relation index)
+{
+	Buffer		buf;
+	bool		ordered;
+
+	if (RelationGetNumberOfBlocks(index) == 0)
+		return true;
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, LSM_METAPAGE_BLKNO, RBM_NORMAL, NULL);
+	ordered = (LsmPageGetMeta(BufferGetPage(buf))->flags & LSM_META_KEYS_ORDERED) != 0;
+	ReleaseBuffer(buf);
+	return ordered;
+}
+
 /*
  * Decode one column at p (bounded by end) into *val and *isnull; returns the
  * position after it.  Values needing alignment are copied into cxt.
@@ -103,6 +355,8 @@ static const char *
 decode_col(const LsmIndexCol *c, const char *p, const char *end,
 		   Datum *val, bool *isnull, MemoryContext cxt)
 {
+	if (c->enc != LSM_ENC_NONE)
+		return decode_ordered_col(c, p, end, val, isnull, cxt);
 	if (p >= end)
 		corrupt_key();
 	if (*p == 0)
@@ -227,6 +481,11 @@ lsm_index_encode_cols(LsmIndexInfo *ii, StringInfo buf, Datum *values,
 	{
 		const LsmIndexCol *c = &ii->cols[i];
 
+		if (c->enc != LSM_ENC_NONE)
+		{
+			encode_ordered_col(c, buf, values[i], isnull[i]);
+			continue;
+		}
 		if (isnull[i])
 		{
 			appendStringInfoChar(buf, 0);
@@ -366,6 +625,16 @@ lsm_index_compare_keys(LsmIndexInfo *ii, const char *a, size_t alen,
 	}
 	if (alen < LSM_INDEX_TID_LEN || blen < LSM_INDEX_TID_LEN)
 		corrupt_key();
+	if (ii->ordered)
+	{
+		size_t		la = with_tid ? alen : alen - LSM_INDEX_TID_LEN;
+		size_t		lb = with_tid ? blen : blen - LSM_INDEX_TID_LEN;
+		int			r = memcmp(a, b, Min(la, lb));
+
+		if (r != 0)
+			return r < 0 ? -1 : 1;
+		return la < lb ? -1 : (la > lb ? 1 : 0);
+	}
 	pa = a;
 	pb = b;
 	ea = a + alen - LSM_INDEX_TID_LEN;
@@ -387,6 +656,33 @@ lsm_index_compare_keys(LsmIndexInfo *ii, const char *a, size_t alen,
 	if (!with_tid)
 		return 0;
 	return memcmp(ea, eb, LSM_INDEX_TID_LEN);
+}
+
+/*
+ * The comparator of an index with ordered keys: memcmp, unless one side
+ * is a probe (scan keys given as values: decoded and compared by the
+ * opfamily's cross-type functions).
+ */
+static int
+ordered_index_compare(void *arg, const char *a, size_t alen, const char *b, size_t blen)
+{
+	int			r;
+
+	if ((alen == LSM_INDEX_PROBE_KEYLEN && (unsigned char) a[0] == LSM_INDEX_PROBE_MARK) ||
+		(blen == LSM_INDEX_PROBE_KEYLEN && (unsigned char) b[0] == LSM_INDEX_PROBE_MARK))
+	{
+		LsmIndexInfo *ii = (LsmIndexInfo *) arg;
+		MemoryContext old = MemoryContextSwitchTo(ii->tmpcxt);
+
+		r = lsm_index_compare_keys(ii, a, alen, b, blen, true);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(ii->tmpcxt);
+		return r;
+	}
+	r = memcmp(a, b, Min(alen, blen));
+	if (r != 0)
+		return r;
+	return alen < blen ? -1 : (alen > blen ? 1 : 0);
 }
 
 static int
@@ -425,7 +721,8 @@ info_matches(LsmIndexInfo *ii, Relation index)
 	int			i;
 
 	if (ii->nkeys != IndexRelationGetNumberOfKeyAttributes(index) ||
-		ii->natts != IndexRelationGetNumberOfAttributes(index))
+		ii->natts != IndexRelationGetNumberOfAttributes(index) ||
+		!RelFileNodeEquals(ii->rnode, index->rd_node))
 		return false;
 	for (i = 0; i < ii->natts; i++)
 	{
@@ -486,6 +783,8 @@ lsm_index_info(Relation index)
 	ii->tmpcxt = AllocSetContextCreate(cxt, "lsm index comparator",
 									   ALLOCSET_SMALL_SIZES);
 	ii->bloom_ok = true;
+	ii->rnode = index->rd_node;
+	ii->ordered = storage_keys_ordered(index);
 	for (i = 0; i < natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -518,8 +817,21 @@ lsm_index_info(Relation index)
 		}
 		if (!column_equalimage(index, i))
 			ii->bloom_ok = false;
+		c->enc = column_ordered_enc(index, i, c);
+		if (c->enc == LSM_ENC_NONE)
+			ii->ordered = false;
 	}
-	ii->cmp.compare = index_compare;
+	if (ii->ordered)
+	{
+		ii->bloom_ok = true;	/* equal values, equal bytes */
+		ii->cmp.compare = ordered_index_compare;
+	}
+	else
+	{
+		for (i = 0; i < nkeys; i++)
+			ii->cols[i].enc = LSM_ENC_NONE;
+		ii->cmp.compare = index_compare;
+	}
 	ii->cmp.arg = ii;
 	ii->next = index_infos;
 	index_infos = ii;

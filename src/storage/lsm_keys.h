@@ -7,7 +7,19 @@
  *	  index's opclasses.  Also which relations are lsm's (the access
  *	  methods register themselves here at load).
  *
- * Index entry format (on disk, see README "Design"):
+ * Index entry formats (on disk, see README "Design").  An index whose
+ * metapage has LSM_META_KEYS_ORDERED and whose key columns all have an
+ * order-preserving encoding (integers, oid, date, time, timestamps, bool,
+ * uuid, bytea, text and varchar in the "C" collation, with their default
+ * ordering) stores ordered keys, which compare with memcmp:
+ *	  user key := ocol[0..nkeys-1] tid
+ *	  ocol     := 0x01 (NULL, NULLS FIRST) | 0x02 ovalue | 0x03 (NULL, NULLS LAST)
+ *	  ovalue   := integers, date, time, timestamps: big-endian with the
+ *				  sign bit flipped; oid: big-endian; bool: one byte; uuid:
+ *				  its 16 bytes; bytea and "C" text: the bytes with 0x00
+ *				  written 0x00 0xFF, then 0x00 0x01; all bytes inverted
+ *				  for a DESC column.
+ * Other indexes store opclass-ordered keys:
  *	  user key := col[0..nkeys-1] tid
  *	  col      := 0x00 (NULL) | 0x01 value
  *	  value    := by-value types: typlen bytes (native order);
@@ -63,8 +75,20 @@ extern bool lsm_rel_is_lsm_index(Relation rel);
 #define LSM_INDEX_TID_LEN	6
 #define LSM_INDEX_PROBE_MARK 0xFF	/* first byte of a probe key */
 
+/* Order-preserving encodings of key columns (ordered keys above). */
+typedef enum LsmKeyEnc
+{
+	LSM_ENC_NONE,				/* opclass-ordered key (or an INCLUDE column) */
+	LSM_ENC_INT,				/* signed integer of typlen bytes */
+	LSM_ENC_UINT,				/* unsigned integer of typlen bytes (oid) */
+	LSM_ENC_BOOL,
+	LSM_ENC_RAW,				/* fixed-length bytes in memcmp order (uuid) */
+	LSM_ENC_BYTES				/* varlena bytes in memcmp order */
+} LsmKeyEnc;
+
 typedef struct LsmIndexCol
 {
+	LsmKeyEnc	enc;			/* LSM_ENC_NONE unless the index is ordered */
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
@@ -83,6 +107,8 @@ typedef struct LsmIndexInfo
 	int			nkeys;			/* key columns */
 	int			natts;			/* key + INCLUDE columns */
 	bool		bloom_ok;		/* equal keys always have equal bytes */
+	bool		ordered;		/* keys compare with memcmp (ordered keys) */
+	RelFileNode rnode;			/* the storage this was read for */
 	MemoryContext cxt;			/* owns this */
 	MemoryContext tmpcxt;		/* comparator scratch, reset per call */
 	lsm_comparator cmp;

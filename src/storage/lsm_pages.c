@@ -37,6 +37,7 @@ lsm_meta_init_page(Page page)
 	meta->version = LSM_META_VERSION;
 	meta->next_seq = LSM_FIRST_SEQ;
 	meta->next_gen = 1;
+	meta->flags = LSM_META_KEYS_ORDERED;
 	((PageHeader) page)->pd_lower =
 		((char *) meta + offsetof(LsmMetaData, ssts)) - (char *) page;
 }
