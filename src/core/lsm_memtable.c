@@ -122,6 +122,9 @@ find_greater_or_equal(const lsm_memtable *mt, const lsm_comparator *cmp,
 		if (level < 0)
 			return NULL;		/* empty list */
 		next = load_next(mt, x, level);
+		/* the node after next is likely the next one to compare: fetch it early */
+		if (next != NULL)
+			__builtin_prefetch(__atomic_load_n(&next->next[level], __ATOMIC_RELAXED));
 		if (next != NULL && node_compare(cmp, next, key, klen) < 0)
 			x = next;
 		else
