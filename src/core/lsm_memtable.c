@@ -257,11 +257,43 @@ lsm_memtable_entry_space(size_t ukey_len, size_t val_len)
  * the rng state, so LSM_NOMEM leaves it exactly as it was and a retry
  * after add_chunk draws the same height.
  */
-lsm_status
-lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
-					const char *ukey, size_t ulen,
-					uint64_t seq, lsm_entry_type type,
-					const char *val, size_t vlen)
+/*
+ * Fill prev[] for key (as find_greater_or_equal does) starting at each
+ * level from the splice's node (before key), or from where the level
+ * above ended when the splice has none (levels the list grew since, or
+ * the head).  REQUIRES: the writer lock.
+ */
+static void
+splice_search(const lsm_memtable *mt, const lsm_comparator *cmp, const char *key,
+			  size_t klen, const lsm_memtable_splice *hint, int cur_height,
+			  lsm_memtable_node **prev)
+{
+	lsm_memtable_node *x = NULL;
+	int			level;
+
+	for (level = cur_height - 1; level >= 0; level--)
+	{
+		lsm_memtable_node *next;
+
+		if (level < hint->height && hint->prev[level] != NULL)
+			x = hint->prev[level];
+		for (;;)
+		{
+			next = load_next(mt, x, level);
+			if (next != NULL && node_compare(cmp, next, key, klen) < 0)
+				x = next;
+			else
+				break;
+		}
+		prev[level] = x;
+	}
+}
+
+static lsm_status
+memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
+				const char *ukey, size_t ulen,
+				uint64_t seq, lsm_entry_type type,
+				const char *val, size_t vlen, const lsm_memtable_splice *hint)
 {
 	lsm_memtable_node *prev[LSM_SKIPLIST_MAX_HEIGHT];
 	lsm_memtable_node *node;
@@ -310,6 +342,8 @@ lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 		for (i = 0; i < cur_height; i++)
 			prev[i] = mt->tail[i];
 	}
+	else if (hint != NULL && hint->mt == mt)
+		splice_search(mt, cmp, p, klen, hint, cur_height, prev);
 	else
 		(void) find_greater_or_equal(mt, cmp, p, klen, prev);
 
@@ -349,6 +383,61 @@ lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 		mt->num_deletes++;
 	mt->data_bytes += klen + vlen;
 	return LSM_OK;
+}
+
+lsm_status
+lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
+					const char *ukey, size_t ulen,
+					uint64_t seq, lsm_entry_type type,
+					const char *val, size_t vlen)
+{
+	return memtable_insert(mt, cmp, ukey, ulen, seq, type, val, vlen, NULL);
+}
+
+/*
+ * Insert with a splice found beforehand by lsm_memtable_find_splice
+ * (without the writer lock): the search starts at each level from the
+ * splice's node, which is before the key, and moves forward past nodes
+ * inserted since, so most of the search happens outside the lock.
+ * REQUIRES: as lsm_memtable_insert; the splice is of a key not greater
+ * than this one (same user key, any seq).
+ */
+lsm_status
+lsm_memtable_insert_spliced(lsm_memtable *mt, const lsm_comparator *cmp,
+							const char *ukey, size_t ulen,
+							uint64_t seq, lsm_entry_type type,
+							const char *val, size_t vlen,
+							const lsm_memtable_splice *splice)
+{
+	return memtable_insert(mt, cmp, ukey, ulen, seq, type, val, vlen, splice);
+}
+
+/*
+ * Where user key ukey would go: the last node before (ukey, newest) at
+ * every level.  Runs as a reader (no lock; nodes are never removed from a
+ * live memtable), so the result may be stale by the time it is used;
+ * lsm_memtable_insert_spliced corrects it.
+ */
+void
+lsm_memtable_find_splice(const lsm_memtable *mt, const lsm_comparator *cmp,
+						 const char *ukey, size_t ulen, lsm_memtable_splice *splice)
+{
+	char		buf[256];
+	char	   *ikey = buf;
+	size_t		klen = ulen + LSM_TRAILER_SIZE;
+	int			i;
+
+	splice->mt = NULL;
+	if (klen > sizeof(buf))
+		return;					/* long keys: no splice, a plain search */
+	if (ulen > 0)
+		memcpy(ikey, ukey, ulen);
+	lsm_trailer_encode(ikey + ulen, LSM_MAX_SEQ, LSM_TYPE_LOCK);
+	splice->height = load_height(mt);
+	for (i = 0; i < LSM_SKIPLIST_MAX_HEIGHT; i++)
+		splice->prev[i] = NULL;
+	(void) find_greater_or_equal(mt, cmp, ikey, klen, splice->prev);
+	splice->mt = mt;
 }
 
 /* ----------------------------------------------------------------

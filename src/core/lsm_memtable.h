@@ -60,6 +60,22 @@ extern size_t lsm_memtable_entry_space(size_t ukey_len, size_t val_len);
  * with the same (ukey, seq) exists.  Returns LSM_NOMEM when the current
  * chunk lacks space (nothing changed).
  */
+/* Where a key goes, found without the writer lock (lsm_memtable_find_splice). */
+typedef struct lsm_memtable_splice
+{
+	const lsm_memtable *mt;		/* NULL: no splice */
+	int			height;
+	lsm_memtable_node *prev[LSM_SKIPLIST_MAX_HEIGHT];
+} lsm_memtable_splice;
+
+extern void lsm_memtable_find_splice(const lsm_memtable *mt, const lsm_comparator *cmp,
+									 const char *ukey, size_t ulen,
+									 lsm_memtable_splice *splice);
+extern lsm_status lsm_memtable_insert_spliced(lsm_memtable *mt, const lsm_comparator *cmp,
+											  const char *ukey, size_t ulen,
+											  uint64_t seq, lsm_entry_type type,
+											  const char *val, size_t vlen,
+											  const lsm_memtable_splice *splice);
 extern lsm_status lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 									  const char *ukey, size_t ulen,
 									  uint64_t seq, lsm_entry_type type,

@@ -31,6 +31,8 @@
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "utils/resowner.h"
 #include "core/lsm_core.h"
 #include "core/lsm_memtable.h"
 #include "engine/lsm_compaction.h"
@@ -710,6 +712,83 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 }
 
 /*
+ * Searching outside the lock.  A writer of one index entry looks for its
+ * place in the active memtable before it takes the state lock (a splice,
+ * lsm_memtable_find_splice) and corrects it under the lock
+ * (lsm_memtable_insert_spliced), so the writer lock covers a few steps
+ * instead of the whole skiplist search.  The memtable searched must stay
+ * allocated while unlocked: each backend keeps a pin, for its transaction,
+ * on the active memtable of the indexes it last wrote (taken under the
+ * state lock, moved when the active memtable changes).
+ */
+#define SPLICE_PINS 8
+
+typedef struct SplicePin
+{
+	RelFileNode rnode;
+	LocalTransactionId lxid;	/* valid in this transaction only */
+	int			slot;			/* pinned under TopTransactionResourceOwner */
+} SplicePin;
+
+static SplicePin splice_pins[SPLICE_PINS];
+static int	splice_pin_next = 0;
+
+static SplicePin *
+splice_pin_find(Relation rel)
+{
+	int			i;
+
+	for (i = 0; i < SPLICE_PINS; i++)
+		if (splice_pins[i].lxid == MyProc->lxid && splice_pins[i].lxid != InvalidLocalTransactionId &&
+			RelFileNodeEquals(splice_pins[i].rnode, rel->rd_node))
+			return &splice_pins[i];
+	return NULL;
+}
+
+/* At transaction end (before resource owners are released): drop the pins. */
+void
+lsm_memstore_release_splice_pins(void)
+{
+	int			i;
+
+	for (i = 0; i < SPLICE_PINS; i++)
+	{
+		if (splice_pins[i].lxid == MyProc->lxid && splice_pins[i].lxid != InvalidLocalTransactionId &&
+			TopTransactionResourceOwner != NULL)
+			lsm_slot_unpin(splice_pins[i].slot, TopTransactionResourceOwner);
+		splice_pins[i].lxid = InvalidLocalTransactionId;
+	}
+}
+
+/* Keep a pin on the active memtable for the next search.  REQUIRES: st->lock exclusive. */
+static void
+splice_pin_active(Relation rel, LsmRelState *st)
+{
+	SplicePin  *p = splice_pin_find(rel);
+	ResourceOwner saved = CurrentResourceOwner;
+
+	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
+	if (st->active < 0 || TopTransactionResourceOwner == NULL ||
+		(p != NULL && p->slot == st->active))
+		return;
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	if (p != NULL)
+		lsm_slot_unpin(p->slot, TopTransactionResourceOwner);
+	else
+	{
+		p = &splice_pins[splice_pin_next];
+		splice_pin_next = (splice_pin_next + 1) % SPLICE_PINS;
+		if (p->lxid == MyProc->lxid && p->lxid != InvalidLocalTransactionId)
+			lsm_slot_unpin(p->slot, TopTransactionResourceOwner);
+	}
+	lsm_slot_pin(st->active);
+	CurrentResourceOwner = saved;
+	p->rnode = rel->rd_node;
+	p->lxid = MyProc->lxid;
+	p->slot = st->active;
+}
+
+/*
  * Write entries into the relation's active memtable: log pages first
  * (WAL), then the skiplist.  Each op gets a sequence number; ops with
  * key == NULL are new rows whose key is their sequence number, ops with
@@ -727,10 +806,27 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	char	   *data = palloc(BLCKSZ);
 	Size		total = 0;
 
+	lsm_memtable_splice splice;
+	int			splice_slot = -1;
+
 	for (i = 0; i < n; i++)
 		total += ops[i].vlen;
 	i = 0;
 	l0_backpressure(rel, st, total);
+
+	/* one index entry: find its place before taking the lock */
+	splice.mt = NULL;
+	if (n == 1 && st->is_index && ops[0].key != NULL && !ops[0].key_is_prev_seq)
+	{
+		SplicePin  *p = splice_pin_find(rel);
+
+		if (p != NULL)
+		{
+			lsm_memtable_find_splice(&lsm_slot(p->slot)->mt, cmp, ops[0].key,
+									 ops[0].keylen, &splice);
+			splice_slot = p->slot;
+		}
+	}
 
 	while (i < n)
 	{
@@ -870,9 +966,14 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 
 				if (!lsm_logitem_decode(data + off, lens[j], &v))
 					elog(ERROR, "lsm log item encoding failed");
-				s = lsm_memtable_insert(&slot->mt, cmp,
-										v.key, v.keylen, v.seq, v.type,
-										v.value, v.vlen);
+				if (splice_slot == st->active && splice.mt == &slot->mt)
+					s = lsm_memtable_insert_spliced(&slot->mt, cmp,
+													v.key, v.keylen, v.seq, v.type,
+													v.value, v.vlen, &splice);
+				else
+					s = lsm_memtable_insert(&slot->mt, cmp,
+											v.key, v.keylen, v.seq, v.type,
+											v.value, v.vlen);
 				if (!st->is_index)
 					lsm_note_xid(&slot->min_xid, v.value, v.vlen);
 				if (s != LSM_OK)
@@ -881,6 +982,8 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 			}
 		}
 		UnlockReleaseBuffer(buf);
+		if (st->is_index && n == 1)
+			splice_pin_active(rel, st);
 		LWLockRelease(&st->lock);
 		i += k;
 		attempts = 0;

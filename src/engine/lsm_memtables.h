@@ -53,6 +53,7 @@ typedef struct LsmStateCache
 
 extern LsmRelState *lsm_memstore_open(Relation rel);
 extern void lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n);
+extern void lsm_memstore_release_splice_pins(void);
 extern void lsm_memstore_unload(LsmRelState *st);
 extern bool lsm_memstore_freeze(LsmRelState *st);
 extern void lsm_memstore_freeze_locked(LsmRelState *st);

@@ -23,6 +23,7 @@
 #include "storage/ipc.h"
 #include "storage/smgr.h"
 #include "engine/lsm_jobs.h"
+#include "engine/lsm_memtables.h"
 #include "engine/lsm_readview.h"
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_xact.h"
@@ -89,7 +90,10 @@ lsm_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE ||
 		event == XACT_EVENT_PARALLEL_PRE_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		lsm_close_cached_views();
+		lsm_memstore_release_splice_pins();
+	}
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
 		/* a speculative insertion interrupted by an error */
