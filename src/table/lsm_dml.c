@@ -6,10 +6,15 @@
  *
  * Rows never change in place.  A DELETE appends a tombstone (a DELETE
  * entry carrying the deleter's xid and command id) under the row's id; an
+ * UPDATE that changes no indexed column appends the new version under the
+ * same row id (heap's HOT: no index entries; the version's TID is its
+ * PUT's seq, resolved through a back-pointer under that seq); any other
  * UPDATE appends a tombstone flagged LSM_ROW_UPDATED whose link names the
  * new version's row id, plus the new version (a PUT under a new row id);
  * SELECT FOR UPDATE/SHARE appends a LOCK entry with the lock mode.  Several
- * lockers of a row are simply several LOCK entries: no multixacts.
+ * lockers of a row are simply several LOCK entries: no multixacts.  A TID
+ * names one version: modifying or locking a version that a later one
+ * replaced is what heap reports for an updated tuple (check_row).
  *
  * Concurrency.  A modifier takes the heavyweight tuple lock of the row's
  * TID, reads all entries of the row through a view that includes every
