@@ -100,9 +100,7 @@ mkdir -p "$results"
 csv="$results/index_rows.csv"
 png="$results/index_rows.png"
 
-if [ "${BENCH_INSTALL_GNUPLOT:-0}" = 1 ] && ! command -v gnuplot >/dev/null 2>&1; then
-	(LSM_DEPS=gnuplot-nox lsm_ensure_deps) || lsm_log "could not install gnuplot-nox; no plot"
-fi
+lsm_bench_want_gnuplot
 
 base="$(lsm_pg_tmpdir bench_index)"
 lsm_cluster_cleanup_on_exit "$base" BENCH_KEEP

@@ -77,9 +77,7 @@ if [[ " $configs " == *" heap+lsm3 "* ]]; then
 fi
 [ "$have_lsm3" = 1 ] || configs="${configs//heap+lsm3/}"
 
-if [ "${BENCH_INSTALL_GNUPLOT:-0}" = 1 ] && ! command -v gnuplot >/dev/null 2>&1; then
-	(LSM_DEPS=gnuplot-nox lsm_ensure_deps) || lsm_log "could not install gnuplot-nox; no plot"
-fi
+lsm_bench_want_gnuplot
 
 base="$(lsm_pg_tmpdir bench_write)"
 lsm_cluster_cleanup_on_exit "$base" BENCH_KEEP

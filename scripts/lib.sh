@@ -74,6 +74,14 @@ lsm_ensure_deps() {
 		lsm_die "apt-get install $missing failed"
 }
 
+# lsm_bench_want_gnuplot: with BENCH_INSTALL_GNUPLOT=1, install gnuplot-nox
+# if it is missing (bench scripts plot with it when it is there).
+lsm_bench_want_gnuplot() {
+	if [ "${BENCH_INSTALL_GNUPLOT:-0}" = 1 ] && ! command -v gnuplot >/dev/null 2>&1; then
+		(LSM_DEPS=gnuplot-nox lsm_ensure_deps) || lsm_log "could not install gnuplot-nox; no plot"
+	fi
+}
+
 # Run a command as the unprivileged user postgres if we are root (the server
 # refuses to run as root), else as ourselves.  The command runs from a
 # directory postgres can enter: initdb fails when it cannot read its cwd.

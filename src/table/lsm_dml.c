@@ -764,28 +764,15 @@ modify_row(Relation rel, ItemPointer tid, CommandId cid, Snapshot crosscheck,
 
 	/*
 	 * An UPDATE's lock mode and whether it stays in place depend on the
-	 * version it replaces: guessed from the newest one before the tuple
-	 * lock is taken, decided again under it (and the lock retaken if the
-	 * mode differs).
+	 * version it replaces, decided under the tuple lock: it is first taken
+	 * for LockTupleNoKeyExclusive and taken again if the update changes a
+	 * key.
 	 */
 	if (newslot != NULL)
 	{
-		LsmRowEntry *e;
-		int			n;
-		int			put;
-
 		keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
 		indexed = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_ALL);
 		mode = LockTupleNoKeyExclusive;
-		n = lsm_row_get_upto_version(lsm_current_view(rel), rowid, 0, &e);
-		put = live_put(e, n);
-		if (put >= 0 && keys != NULL)
-		{
-			HeapTuple	oldtup = row_heaptuple(rel, e[put].seq, &e[put]);
-
-			mode = update_kind(rel, keys, indexed, oldtup, newslot, &in_place);
-			heap_freetuple(oldtup);
-		}
 	}
 
 	for (;;)
