@@ -440,6 +440,112 @@ lsm_memtable_find_splice(const lsm_memtable *mt, const lsm_comparator *cmp,
 	splice->mt = mt;
 }
 
+/*
+ * Splices for many keys at once, with the searches interleaved: up to
+ * SPLICE_GROUP searches are in flight, each advancing one node per round,
+ * and the node a search compares next is prefetched a round before it is
+ * needed.  A single search waits on one cache miss per node it visits (the
+ * nodes of a large memtable are scattered over its chunks); interleaving
+ * overlaps those misses, so the batch costs about as many memory round
+ * trips as its longest search.  The result for each key is exactly what
+ * lsm_memtable_find_splice returns for it.
+ */
+#define SPLICE_GROUP 8
+#define SPLICE_KEY_MAX 256
+
+typedef struct splice_search_state
+{
+	lsm_memtable_splice *out;
+	const lsm_memtable_node *x;	/* last node before the key (NULL: head) */
+	int			level;
+	size_t		klen;
+	char		key[SPLICE_KEY_MAX];
+} splice_search_state;
+
+static inline void
+prefetch_node(const lsm_memtable_node *n)
+{
+	if (n != NULL)
+	{
+		__builtin_prefetch(n);
+		/* a node's key may start in the next cache line */
+		__builtin_prefetch((const char *) n + 64);
+	}
+}
+
+void
+lsm_memtable_find_splices(const lsm_memtable *mt, const lsm_comparator *cmp,
+						  const char *const *ukeys, const size_t *ulens, int n,
+						  lsm_memtable_splice *splices)
+{
+	splice_search_state st[SPLICE_GROUP];
+	int			nactive = 0;
+	int			nextkey = 0;
+	int			height = load_height(mt);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		splices[i].mt = NULL;
+	for (;;)
+	{
+		/* fill free slots with the next keys (long keys get no splice) */
+		while (nactive < SPLICE_GROUP && nextkey < n)
+		{
+			splice_search_state *s = &st[nactive];
+			size_t		ulen = ulens[nextkey];
+			int			j;
+
+			if (ulen + LSM_TRAILER_SIZE > SPLICE_KEY_MAX)
+			{
+				nextkey++;
+				continue;
+			}
+			s->out = &splices[nextkey];
+			s->out->height = height;
+			for (j = 0; j < LSM_SKIPLIST_MAX_HEIGHT; j++)
+				s->out->prev[j] = NULL;
+			if (ulen > 0)
+				memcpy(s->key, ukeys[nextkey], ulen);
+			lsm_trailer_encode(s->key + ulen, LSM_MAX_SEQ, LSM_TYPE_LOCK);
+			s->klen = ulen + LSM_TRAILER_SIZE;
+			s->x = NULL;
+			s->level = height - 1;
+			prefetch_node(load_next(mt, NULL, s->level));
+			nactive++;
+			nextkey++;
+		}
+		if (nactive == 0)
+			break;
+		/* one step of every search in flight */
+		for (i = 0; i < nactive;)
+		{
+			splice_search_state *s = &st[i];
+			lsm_memtable_node *next = load_next(mt, (lsm_memtable_node *) s->x, s->level);
+
+			if (next != NULL && node_compare(cmp, next, s->key, s->klen) < 0)
+			{
+				s->x = next;
+				prefetch_node(load_next(mt, next, s->level));
+				i++;
+				continue;
+			}
+			s->out->prev[s->level] = (lsm_memtable_node *) s->x;
+			if (s->level > 0)
+			{
+				s->level--;
+				prefetch_node(load_next(mt, (lsm_memtable_node *) s->x, s->level));
+				i++;
+				continue;
+			}
+			/* done: publish, and move the last search into this slot */
+			s->out->mt = mt;
+			nactive--;
+			if (i != nactive)
+				st[i] = st[nactive];
+		}
+	}
+}
+
 /* ----------------------------------------------------------------
  *		Iterator
  * ----------------------------------------------------------------

@@ -71,6 +71,13 @@ typedef struct lsm_memtable_splice
 extern void lsm_memtable_find_splice(const lsm_memtable *mt, const lsm_comparator *cmp,
 									 const char *ukey, size_t ulen,
 									 lsm_memtable_splice *splice);
+/*
+ * Splices of n keys, searched together (memory accesses of the searches
+ * overlap); splices[i] is what lsm_memtable_find_splice gives ukeys[i].
+ */
+extern void lsm_memtable_find_splices(const lsm_memtable *mt, const lsm_comparator *cmp,
+									  const char *const *ukeys, const size_t *ulens,
+									  int n, lsm_memtable_splice *splices);
 extern lsm_status lsm_memtable_insert_spliced(lsm_memtable *mt, const lsm_comparator *cmp,
 											  const char *ukey, size_t ulen,
 											  uint64_t seq, lsm_entry_type type,

@@ -760,14 +760,14 @@ lsm_memstore_release_splice_pins(void)
 	}
 }
 
-/* Keep a pin on the active memtable for the next search.  REQUIRES: st->lock exclusive. */
+/* Keep a pin on the active memtable for the next search.  REQUIRES: st->lock held. */
 static void
 splice_pin_active(Relation rel, LsmRelState *st)
 {
 	SplicePin  *p = splice_pin_find(rel);
 	ResourceOwner saved = CurrentResourceOwner;
 
-	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
+	Assert(LWLockHeldByMe(&st->lock));
 	if (st->active < 0 || TopTransactionResourceOwner == NULL ||
 		(p != NULL && p->slot == st->active))
 		return;
@@ -786,6 +786,23 @@ splice_pin_active(Relation rel, LsmRelState *st)
 	p->rnode = rel->rd_node;
 	p->lxid = MyProc->lxid;
 	p->slot = st->active;
+}
+
+/* The pinned memtable to search before locking; pinned now if need be. */
+static SplicePin *
+splice_pin_get(Relation rel, LsmRelState *st)
+{
+	SplicePin  *p = splice_pin_find(rel);
+
+	if (p == NULL && TopTransactionResourceOwner != NULL)
+	{
+		LWLockAcquire(&st->lock, LW_SHARED);
+		if (st->loaded)
+			splice_pin_active(rel, st);
+		LWLockRelease(&st->lock);
+		p = splice_pin_find(rel);
+	}
+	return p;
 }
 
 /*
@@ -807,23 +824,50 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	Size		total = 0;
 
 	lsm_memtable_splice splice;
+	lsm_memtable_splice *splices = NULL;
 	int			splice_slot = -1;
+	bool		searchable = st->is_index;
 
 	for (i = 0; i < n; i++)
 		total += ops[i].vlen;
 	i = 0;
 	l0_backpressure(rel, st, total);
 
-	/* one index entry: find its place before taking the lock */
+	/*
+	 * Index entries: find their places before taking the lock, all of a
+	 * batch's at once (their memory accesses overlap).
+	 */
 	splice.mt = NULL;
-	if (n == 1 && st->is_index && ops[0].key != NULL && !ops[0].key_is_prev_seq)
+	for (i = 0; i < n && searchable; i++)
+		if (ops[i].key == NULL || ops[i].key_is_prev_seq)
+			searchable = false;
+	i = 0;
+	if (searchable && n > 0)
 	{
-		SplicePin  *p = splice_pin_find(rel);
+		SplicePin  *p = splice_pin_get(rel, st);
 
 		if (p != NULL)
 		{
-			lsm_memtable_find_splice(&lsm_slot(p->slot)->mt, cmp, ops[0].key,
-									 ops[0].keylen, &splice);
+			const lsm_memtable *mt = &lsm_slot(p->slot)->mt;
+
+			if (n == 1)
+				lsm_memtable_find_splice(mt, cmp, ops[0].key, ops[0].keylen, &splice);
+			else
+			{
+				const char **keys = palloc(sizeof(char *) * n);
+				size_t	   *klens = palloc(sizeof(size_t) * n);
+
+				for (i = 0; i < n; i++)
+				{
+					keys[i] = ops[i].key;
+					klens[i] = ops[i].keylen;
+				}
+				i = 0;
+				splices = palloc(sizeof(lsm_memtable_splice) * n);
+				lsm_memtable_find_splices(mt, cmp, keys, klens, n, splices);
+				pfree(keys);
+				pfree(klens);
+			}
 			splice_slot = p->slot;
 		}
 	}
@@ -964,12 +1008,14 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 				LsmLogItemView v;
 				lsm_status	s;
 
+				const lsm_memtable_splice *sp = splices ? &splices[i + j] : &splice;
+
 				if (!lsm_logitem_decode(data + off, lens[j], &v))
 					elog(ERROR, "lsm log item encoding failed");
-				if (splice_slot == st->active && splice.mt == &slot->mt)
+				if (splice_slot == st->active && sp->mt == &slot->mt)
 					s = lsm_memtable_insert_spliced(&slot->mt, cmp,
 													v.key, v.keylen, v.seq, v.type,
-													v.value, v.vlen, &splice);
+													v.value, v.vlen, sp);
 				else
 					s = lsm_memtable_insert(&slot->mt, cmp,
 											v.key, v.keylen, v.seq, v.type,
@@ -982,7 +1028,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 			}
 		}
 		UnlockReleaseBuffer(buf);
-		if (st->is_index && n == 1)
+		if (searchable)
 			splice_pin_active(rel, st);
 		LWLockRelease(&st->lock);
 		i += k;
@@ -990,6 +1036,8 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	}
 	pfree(lens);
 	pfree(data);
+	if (splices)
+		pfree(splices);
 }
 
 /* ---------- redo support (startup process on a standby) ---------- */

@@ -23,6 +23,7 @@
 #include "engine/lsm_manifest.h"
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_readview.h"
+#include "engine/lsm_writebatch.h"
 #include "engine/lsm_relstate.h"
 #include "storage/lsm_format.h"
 #include "storage/lsm_keys.h"
@@ -267,18 +268,25 @@ remember_view(LsmReadView *view)
 LsmReadView *
 lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext parent)
 {
-	LsmRelState *st = lsm_memstore_open(rel);
-	MemoryContext cxt = AllocSetContextCreate(parent,
-											  "lsm read view", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	LsmReadView *view = palloc0(sizeof(LsmReadView));
-	const lsm_allocator *alloc = &view->alloc;
+	LsmRelState *st;
+	MemoryContext cxt;
+	MemoryContext old;
+	LsmReadView *view;
+	const lsm_allocator *alloc;
 	lsm_sst_options opts;
 	lsm_iter  **children;
 	int			nchildren = 0;
 	int			i;
 	Buffer		metabuf;
 	XLogRecPtr	max_lsn;
+
+	/* what this transaction wrote and still holds back comes first */
+	lsm_batch_apply(rel);
+	st = lsm_memstore_open(rel);
+	cxt = AllocSetContextCreate(parent, "lsm read view", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	view = palloc0(sizeof(LsmReadView));
+	alloc = &view->alloc;
 
 	view->rel = rel;
 	view->cxt = cxt;
@@ -635,10 +643,13 @@ static CachedView *cached_views = NULL;
 LsmReadView *
 lsm_current_view(Relation rel)
 {
-	LsmRelState *st = lsm_memstore_open(rel);
+	LsmRelState *st;
 	CachedView *cv;
 	uint64		version;
 	ResourceOwner saved;
+
+	lsm_batch_apply(rel);
+	st = lsm_memstore_open(rel);
 
 	pg_read_barrier();
 	version = st->version;

@@ -26,6 +26,7 @@
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_readview.h"
 #include "engine/lsm_relstate.h"
+#include "engine/lsm_writebatch.h"
 #include "engine/lsm_xact.h"
 #include "storage/lsm_keys.h"
 
@@ -87,6 +88,14 @@ process_pending(bool committed, int min_level)
 static void
 lsm_xact_callback(XactEvent event, void *arg)
 {
+	/* held entries are written before anything else ends the transaction */
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE ||
+		event == XACT_EVENT_PARALLEL_PRE_COMMIT)
+		lsm_batch_apply_all();
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+			 event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		lsm_batch_at_abort();
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE ||
 		event == XACT_EVENT_PARALLEL_PRE_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_ABORT)
@@ -121,6 +130,7 @@ lsm_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
+		lsm_batch_at_subabort(mySubid);
 		lsm_spec_end();
 		process_pending(false, level);
 	}
@@ -151,6 +161,7 @@ lsm_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				lsm_rel_is_lsm_index(rel))
 				add_pending_discard(&rel->rd_node, true);
 			RelationClose(rel);
+			lsm_batch_forget(objectId);
 		}
 	}
 }

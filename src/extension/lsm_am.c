@@ -20,6 +20,7 @@
 #include "engine/lsm_redo.h"
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_workers.h"
+#include "engine/lsm_writebatch.h"
 #include "engine/lsm_xact.h"
 #include "extension/lsm_options.h"
 #include "index/lsm_index.h"
@@ -223,6 +224,13 @@ _PG_init(void)
 							0, 0, INT_MAX,
 							PGC_SUSET, GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.write_batch_size",
+							"Entries of a non-unique lsm index a transaction holds back and writes together.",
+							"Held entries are written before the backend reads the index, before commit, and when this many are held; 0 writes each at once.",
+							&lsm_write_batch_size,
+							1000, 0, 1000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lsm_am");
 
 	prev_shmem_request_hook = shmem_request_hook;
@@ -233,6 +241,7 @@ _PG_init(void)
 	lsm_rmgr_register();
 	lsm_worker_register_launcher();
 	lsm_xact_init();
+	lsm_batch_init();
 	lsm_tableam_init();
 	lsm_options_init();
 	lsm_index_init();

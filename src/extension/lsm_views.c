@@ -28,6 +28,7 @@
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_workers.h"
+#include "engine/lsm_writebatch.h"
 #include "storage/lsm_format.h"
 #include "storage/lsm_keys.h"
 #include "storage/lsm_pages.h"
@@ -90,6 +91,8 @@ lsm_am_flush(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	relid = PG_GETARG_OID(0);
 	lsm_check_preloaded();
+	/* what this transaction holds back counts as written */
+	lsm_batch_apply_all();
 	rel = open_lsm_table(relid, AccessShareLock);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
@@ -126,6 +129,8 @@ lsm_am_compact(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	relid = PG_GETARG_OID(0);
 	lsm_check_preloaded();
+	/* what this transaction holds back counts as written */
+	lsm_batch_apply_all();
 	rel = open_lsm_table(relid, AccessShareLock);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
@@ -226,6 +231,8 @@ lsm_am_sstables(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	lsm_check_preloaded();
+	/* what this transaction holds back counts as written */
+	lsm_batch_apply_all();
 	InitMaterializedSRF(fcinfo, 0);
 	oids = lsm_table_oids();
 	foreach(lc, oids)
@@ -324,6 +331,8 @@ lsm_am_memtables(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	lsm_check_preloaded();
+	/* what this transaction holds back counts as written */
+	lsm_batch_apply_all();
 	InitMaterializedSRF(fcinfo, 0);
 	oids = lsm_table_oids();
 	foreach(lc, oids)
@@ -514,6 +523,8 @@ lsm_am_relation_stats(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	lsm_check_preloaded();
+	/* what this transaction holds back counts as written */
+	lsm_batch_apply_all();
 	InitMaterializedSRF(fcinfo, 0);
 	oids = lsm_table_oids();
 	foreach(lc, oids)

@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/amapi.h"
+#include "access/parallel.h"
 #include "access/relation.h"
 #include "access/nbtree.h"
 #include "access/reloptions.h"
@@ -54,6 +55,7 @@
 #include "engine/lsm_readview.h"
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_sstwriter.h"
+#include "engine/lsm_writebatch.h"
 #include "engine/lsm_xact.h"
 #include "index/lsm_index.h"
 #include "storage/lsm_format.h"
@@ -356,6 +358,8 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	lsm_check_preloaded();
 	check_persistence(index);
+	/* the build reads every row, those of this transaction included */
+	lsm_batch_forget(RelationGetRelid(index));
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 
@@ -520,6 +524,7 @@ lsmi_build(Relation heap, Relation index, IndexInfo *indexInfo)
 static void
 lsmi_buildempty(Relation index)
 {
+	lsm_batch_forget(RelationGetRelid(index));
 	check_persistence(index);
 }
 
@@ -724,6 +729,21 @@ lsmi_insert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
 	op.keylen = key.len;
 	op.value = val.data;
 	op.vlen = val.len;
+
+	/*
+	 * An entry only this transaction needs before it commits waits in the
+	 * write batch: not one a unique or exclusion check of another backend
+	 * must find while we run, nor one SSI must see (a serializable reader
+	 * detects our write through the entry it finds).
+	 */
+	if (checkUnique == UNIQUE_CHECK_NO && indexInfo->ii_ExclusionOps == NULL &&
+		lsm_write_batch_size > 0 && !IsolationIsSerializable() && !IsParallelWorker())
+	{
+		lsm_batch_add(index, &op);
+		pfree(key.data);
+		pfree(val.data);
+		return true;
+	}
 	PG_TRY();
 	{
 		lsm_memstore_write(index, &op, 1);

@@ -1049,6 +1049,130 @@ test_spliced_insert(void)
 	free(ochunk);
 }
 
+/*
+ * lsm_memtable_find_splices: for every key the same splice as
+ * lsm_memtable_find_splice (including keys already present, keys before
+ * and after everything, and long keys, which get none), and inserts from
+ * splices of a batch, made before any of its inserts, build the list the
+ * model expects.
+ */
+static void
+test_batch_splices(void)
+{
+	static model_entry m[MODEL_N];
+	enum
+	{
+		BATCH = 300
+	};
+	lsm_memtable mt;
+	char	   *chunk = malloc(4 << 20);
+	static char keys[BATCH][300];
+	const char *kp[BATCH];
+	size_t		lens[BATCH];
+	lsm_memtable_splice *batch = malloc(sizeof(lsm_memtable_splice) * BATCH);
+	lsm_memtable_splice one;
+	int			n = 0;
+	int			round;
+	int			i;
+	int			bad = 0;
+	lsm_iter   *it;
+
+	lsm_memtable_init(&mt);
+	lsm_memtable_add_chunk(&mt, chunk, 4 << 20);
+	/* the empty list first, then growing batches */
+	for (round = 0; n + BATCH <= MODEL_N; round++)
+	{
+		int			nb = (round == 0) ? 5 : BATCH;
+
+		for (i = 0; i < nb; i++)
+		{
+			if (i % 41 == 7)
+			{
+				/* a key longer than a splice holds */
+				memset(keys[i], 'z', 290);
+				lens[i] = 290;
+			}
+			else if (i % 13 == 3 && n > 0)
+			{
+				/* a user key already present */
+				lens[i] = m[(i * 7919) % n].klen - LSM_TRAILER_SIZE;
+				memcpy(keys[i], m[(i * 7919) % n].ikey, lens[i]);
+			}
+			else
+				lens[i] = random_ukey(keys[i], 900);
+			kp[i] = keys[i];
+		}
+		lsm_memtable_find_splices(&mt, &lsm_bytewise_comparator, kp, lens, nb, batch);
+		for (i = 0; i < nb; i++)
+		{
+			int			l;
+
+			lsm_memtable_find_splice(&mt, &lsm_bytewise_comparator, kp[i], lens[i], &one);
+			if ((one.mt == NULL) != (batch[i].mt == NULL))
+			{
+				bad++;
+				continue;
+			}
+			if (one.mt == NULL)
+				continue;
+			if (one.height != batch[i].height)
+				bad++;
+			for (l = 0; l < LSM_SKIPLIST_MAX_HEIGHT; l++)
+				if (one.prev[l] != batch[i].prev[l])
+					bad++;
+		}
+		/* insert the batch from its splices, in reverse order */
+		for (i = nb - 1; i >= 0; i--)
+		{
+			uint64_t	seq = (uint64_t) n + 1;
+			lsm_status	st;
+
+			m[n].ikey = make_ikey(kp[i], lens[i], seq, LSM_TYPE_PUT);
+			m[n].klen = lens[i] + LSM_TRAILER_SIZE;
+			m[n].val = malloc(1);
+			m[n].vlen = 0;
+			if (batch[i].mt != NULL)
+				st = lsm_memtable_insert_spliced(&mt, &lsm_bytewise_comparator, kp[i],
+												 lens[i], seq, LSM_TYPE_PUT, "", 0, &batch[i]);
+			else
+				st = lsm_memtable_insert(&mt, &lsm_bytewise_comparator, kp[i], lens[i],
+										 seq, LSM_TYPE_PUT, "", 0);
+			CHECK_EQ_INT(st, LSM_OK);
+			n++;
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(n > 1000);
+	qsort(m, n, sizeof(model_entry), model_cmp);
+	it = lsm_memtable_iter_new(&mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
+	lsm_iter_seek_first(it);
+	bad = 0;
+	for (i = 0; i < n; i++)
+	{
+		if (!iter_matches(it, &m[i]))
+			bad++;
+		lsm_iter_next(it);
+	}
+	CHECK(!lsm_iter_valid(it));
+	CHECK_EQ_INT(bad, 0);
+	bad = 0;
+	for (i = 0; i < n; i += 29)
+	{
+		lsm_iter_seek(it, m[i].ikey, m[i].klen);
+		if (!iter_matches(it, &m[i]))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	lsm_iter_destroy(it);
+	for (i = 0; i < n; i++)
+	{
+		free(m[i].ikey);
+		free(m[i].val);
+	}
+	free(batch);
+	free(chunk);
+}
+
 int
 main(void)
 {
@@ -1062,5 +1186,6 @@ main(void)
 	RUN(test_stats);
 	RUN(test_concurrent_readers);
 	RUN(test_spliced_insert);
+	RUN(test_batch_splices);
 	return TEST_SUMMARY();
 }

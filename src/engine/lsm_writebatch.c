@@ -1,0 +1,302 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_writebatch.c
+ *	  Per-transaction write batches (lsm_writebatch.h): a relation's
+ *	  held entries are written by one lsm_memstore_write call, which
+ *	  searches the memtable for all of them at once and logs one WAL
+ *	  record per log page instead of one per entry.
+ *
+ * When held entries are written:
+ *	- before this backend reads the relation (lsm_read_view_open and
+ *	  lsm_current_view call lsm_batch_apply);
+ *	- before a parallel plan starts (ExecutorStart): its workers read
+ *	  relations through their own views;
+ *	- at pre-commit and pre-prepare (engine/lsm_xact.c), and in the SQL
+ *	  functions that flush, compact or show memtables;
+ *	- when a relation's batch reaches lsm_am.write_batch_size entries or
+ *	  BATCH_MAX_BYTES.
+ * When they are dropped unwritten: at abort; at a subtransaction's abort,
+ * the entries it (or its children) added, which are a suffix of the batch
+ * (subtransaction ids grow, and while a subtransaction runs only it and
+ * its children add); when the relation is rebuilt (its ambuild reads
+ * every row, this transaction's included) or dropped.
+ *
+ * Everything lives in TopTransactionContext; the list is forgotten at the
+ * end of each transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+
+#include "engine/lsm_writebatch.h"
+
+int			lsm_write_batch_size = 1000;
+bool		lsm_batch_nonempty = false;
+
+/* a batch holds at most this many key and value bytes */
+#define BATCH_MAX_BYTES (4 * 1024 * 1024)
+
+typedef struct Batch
+{
+	Oid			relid;
+	int			n;
+	int			cap;
+	LsmWriteOp *ops;
+	SubTransactionId *subids;	/* of the subtransaction that added ops[i] */
+	Size		bytes;
+	MemoryContext cxt;			/* ops' keys and values */
+	bool		writing;
+	struct Batch *next;
+} Batch;
+
+static Batch *batches = NULL;
+static LocalTransactionId batches_lxid = InvalidLocalTransactionId;
+
+static Batch *
+current_batches(void)
+{
+	if (batches_lxid != MyProc->lxid)
+	{
+		batches = NULL;
+		batches_lxid = MyProc->lxid;
+	}
+	return batches;
+}
+
+static void
+recompute_nonempty(void)
+{
+	Batch	   *b;
+
+	lsm_batch_nonempty = false;
+	for (b = current_batches(); b; b = b->next)
+		if (b->n > 0)
+			lsm_batch_nonempty = true;
+}
+
+static void
+clear_batch(Batch *b)
+{
+	b->n = 0;
+	b->bytes = 0;
+	MemoryContextReset(b->cxt);
+}
+
+/*
+ * Write b's entries into rel.  They stay in the batch until the write
+ * returns: if it fails part way, a subtransaction's abort may leave the
+ * transaction running, and the entries of its parent are still to be
+ * written (an entry written twice is harmless: the newer copy of an
+ * index's (key, TID) replaces the older).  While it runs, entries added
+ * to the same relation (by jobs the write runs under backpressure) are
+ * written at once instead.
+ */
+static void
+write_batch(Batch *b, Relation rel)
+{
+	if (b->n == 0 || b->writing)
+		return;
+	Assert(RelationGetRelid(rel) == b->relid);
+	b->writing = true;
+	PG_TRY();
+	{
+		lsm_memstore_write(rel, b->ops, b->n);
+	}
+	PG_CATCH();
+	{
+		b->writing = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	b->writing = false;
+	clear_batch(b);
+	recompute_nonempty();
+}
+
+void
+lsm_batch_add(Relation rel, const LsmWriteOp *op)
+{
+	Batch	   *b;
+	LsmWriteOp *dst;
+	char	   *mem;
+	Oid			relid = RelationGetRelid(rel);
+
+	Assert(!IsParallelWorker());
+	Assert(op->key != NULL && !op->key_is_prev_seq);
+	for (b = current_batches(); b; b = b->next)
+		if (b->relid == relid)
+			break;
+	if (b == NULL)
+	{
+		b = MemoryContextAllocZero(TopTransactionContext, sizeof(Batch));
+		b->relid = relid;
+		b->cap = 64;
+		b->ops = MemoryContextAlloc(TopTransactionContext, sizeof(LsmWriteOp) * b->cap);
+		b->subids = MemoryContextAlloc(TopTransactionContext,
+									   sizeof(SubTransactionId) * b->cap);
+		b->cxt = AllocSetContextCreate(TopTransactionContext, "lsm write batch",
+									   ALLOCSET_DEFAULT_SIZES);
+		b->next = batches;
+		batches = b;
+	}
+	if (b->writing)
+	{
+		LsmWriteOp	one = *op;
+
+		lsm_memstore_write(rel, &one, 1);
+		return;
+	}
+	if (b->n == b->cap)
+	{
+		b->cap *= 2;
+		b->ops = repalloc(b->ops, sizeof(LsmWriteOp) * b->cap);
+		b->subids = repalloc(b->subids, sizeof(SubTransactionId) * b->cap);
+	}
+	mem = MemoryContextAlloc(b->cxt, op->keylen + op->vlen + 1);
+	memcpy(mem, op->key, op->keylen);
+	if (op->vlen > 0)
+		memcpy(mem + op->keylen, op->value, op->vlen);
+	dst = &b->ops[b->n];
+	memset(dst, 0, sizeof(*dst));
+	dst->type = op->type;
+	dst->key = mem;
+	dst->keylen = op->keylen;
+	dst->value = mem + op->keylen;
+	dst->vlen = op->vlen;
+	b->subids[b->n] = GetCurrentSubTransactionId();
+	b->n++;
+	b->bytes += op->keylen + op->vlen;
+	lsm_batch_nonempty = true;
+	if (b->n >= lsm_write_batch_size || b->bytes >= BATCH_MAX_BYTES)
+		write_batch(b, rel);
+}
+
+void
+lsm_batch_apply(Relation rel)
+{
+	Batch	   *b;
+	Oid			relid = RelationGetRelid(rel);
+
+	if (!lsm_batch_nonempty)
+		return;
+	for (b = current_batches(); b; b = b->next)
+		if (b->relid == relid)
+		{
+			write_batch(b, rel);
+			return;
+		}
+}
+
+void
+lsm_batch_apply_all(void)
+{
+	Batch	   *b;
+
+	if (!lsm_batch_nonempty)
+		return;
+	for (b = current_batches(); b; b = b->next)
+	{
+		Relation	rel;
+
+		if (b->n == 0 || b->writing)
+			continue;
+		/* the transaction holds a lock on it since it wrote; gone if dropped */
+		rel = try_relation_open(b->relid, NoLock);
+		if (rel == NULL)
+		{
+			clear_batch(b);
+			continue;
+		}
+		write_batch(b, rel);
+		relation_close(rel, NoLock);
+	}
+	recompute_nonempty();
+}
+
+void
+lsm_batch_forget(Oid relid)
+{
+	Batch	   *b;
+
+	if (!lsm_batch_nonempty)
+		return;
+	for (b = current_batches(); b; b = b->next)
+		if (b->relid == relid && !b->writing)
+			clear_batch(b);
+	recompute_nonempty();
+}
+
+void
+lsm_batch_at_abort(void)
+{
+	/* the memory goes with TopTransactionContext */
+	batches = NULL;
+	batches_lxid = InvalidLocalTransactionId;
+	lsm_batch_nonempty = false;
+}
+
+void
+lsm_batch_at_subabort(SubTransactionId subid)
+{
+	Batch	   *b;
+
+	if (!lsm_batch_nonempty)
+		return;
+	for (b = current_batches(); b; b = b->next)
+	{
+		int			keep = b->n;
+
+		/* an error inside write_batch ended it */
+		b->writing = false;
+		while (keep > 0 && b->subids[keep - 1] >= subid)
+		{
+			keep--;
+			b->bytes -= b->ops[keep].keylen + b->ops[keep].vlen;
+		}
+#ifdef USE_ASSERT_CHECKING
+		{
+			int			i;
+
+			for (i = 0; i < keep; i++)
+				Assert(b->subids[i] < subid);
+		}
+#endif
+		/* the dropped entries' memory stays until the batch is written */
+		b->n = keep;
+		if (keep == 0)
+			clear_batch(b);
+	}
+	recompute_nonempty();
+}
+
+/*
+ * A parallel plan's workers open their own views of the relations it
+ * reads, which do not see this backend's held entries: write them first.
+ */
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
+static void
+lsm_batch_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	if (lsm_batch_nonempty && queryDesc->plannedstmt->parallelModeNeeded)
+		lsm_batch_apply_all();
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+void
+lsm_batch_init(void)
+{
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = lsm_batch_executor_start;
+}

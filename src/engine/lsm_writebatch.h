@@ -1,0 +1,55 @@
+/*-------------------------------------------------------------------------
+ *
+ * lsm_writebatch.h
+ *	  Per-transaction write batches: entries a transaction writes to a
+ *	  relation, held in backend memory and written to its memtable
+ *	  together (one memtable search pass, one WAL record per log page)
+ *	  before anything can need them: before this backend reads the
+ *	  relation, before commit or PREPARE, and when the batch is full.
+ *
+ * Only entries no other backend needs to see before the writer commits
+ * may be batched; the caller decides (index/lsm_indexam.c: entries of
+ * non-unique indexes without exclusion constraints, outside SERIALIZABLE).
+ * Entries of an aborted subtransaction are dropped unwritten: a heap
+ * table's aborted tuple may be pruned and its TID reused, so an index
+ * entry naming it must not appear after its abort.
+ *
+ * REQUIRES: a transaction with an xid (the entries are written with WAL).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LSM_WRITEBATCH_H
+#define LSM_WRITEBATCH_H
+
+#include "postgres.h"
+
+#include "utils/rel.h"
+
+#include "engine/lsm_memtables.h"
+
+/* GUC lsm_am.write_batch_size: entries per relation held back; 0 = none */
+extern int	lsm_write_batch_size;
+
+/* true while any batch holds entries (a cheap test for the hooks) */
+extern bool lsm_batch_nonempty;
+
+/* Add one entry (key and value are copied); written when the batch fills. */
+extern void lsm_batch_add(Relation rel, const LsmWriteOp *op);
+
+/* Write rel's held entries now (before this backend reads rel). */
+extern void lsm_batch_apply(Relation rel);
+
+/* Write every held entry (pre-commit, pre-prepare, SQL functions). */
+extern void lsm_batch_apply_all(void);
+
+/* Drop rel's held entries unwritten (the relation is being rebuilt). */
+extern void lsm_batch_forget(Oid relid);
+
+/* Hooks (ExecutorStart); called by _PG_init. */
+extern void lsm_batch_init(void);
+
+/* Transaction and subtransaction ends (engine/lsm_xact.c). */
+extern void lsm_batch_at_abort(void);
+extern void lsm_batch_at_subabort(SubTransactionId subid);
+
+#endif							/* LSM_WRITEBATCH_H */
