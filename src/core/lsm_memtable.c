@@ -293,7 +293,7 @@ static lsm_status
 memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 				const char *ukey, size_t ulen,
 				uint64_t seq, lsm_entry_type type,
-				const char *val, size_t vlen, const lsm_memtable_splice *hint)
+				const char *val, size_t vlen, lsm_memtable_splice *hint)
 {
 	lsm_memtable_node *prev[LSM_SKIPLIST_MAX_HEIGHT];
 	lsm_memtable_node *node;
@@ -370,6 +370,22 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 			mt->tail[i] = node;
 	}
 
+	/*
+	 * The splice now fits any key after this one: the new node precedes it
+	 * at the node's levels, the old predecessors above.
+	 */
+	if (hint != NULL)
+	{
+		int			top = (cur_height > height) ? cur_height : height;
+
+		for (i = 0; i < top; i++)
+			hint->prev[i] = (i < height) ? node : prev[i];
+		for (; i < LSM_SKIPLIST_MAX_HEIGHT; i++)
+			hint->prev[i] = NULL;
+		hint->height = top;
+		hint->mt = mt;
+	}
+
 	/* Commit the allocation and the statistics. */
 	mt->rng = rng;
 	mt->chunk_ptr += pad + need;
@@ -400,14 +416,16 @@ lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
  * splice's node, which is before the key, and moves forward past nodes
  * inserted since, so most of the search happens outside the lock.
  * REQUIRES: as lsm_memtable_insert; the splice is of a key not greater
- * than this one (same user key, any seq).
+ * than this one (same user key, any seq).  On return the splice is one
+ * for any key greater than this one, so a run of ascending keys is
+ * inserted with one splice, each insert starting where the last one went.
  */
 lsm_status
 lsm_memtable_insert_spliced(lsm_memtable *mt, const lsm_comparator *cmp,
 							const char *ukey, size_t ulen,
 							uint64_t seq, lsm_entry_type type,
 							const char *val, size_t vlen,
-							const lsm_memtable_splice *splice)
+							lsm_memtable_splice *splice)
 {
 	return memtable_insert(mt, cmp, ukey, ulen, seq, type, val, vlen, splice);
 }

@@ -82,7 +82,7 @@ extern lsm_status lsm_memtable_insert_spliced(lsm_memtable *mt, const lsm_compar
 											  const char *ukey, size_t ulen,
 											  uint64_t seq, lsm_entry_type type,
 											  const char *val, size_t vlen,
-											  const lsm_memtable_splice *splice);
+											  lsm_memtable_splice *splice);
 extern lsm_status lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 									  const char *ukey, size_t ulen,
 									  uint64_t seq, lsm_entry_type type,

@@ -236,6 +236,33 @@ lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks)
 	return start;
 }
 
+/*
+ * Make st->next_seq durable (a logged META change of the metapage's
+ * next_seq) after count sequence numbers were reserved for entries that
+ * are logged later (lsm_memstore_reserve_seqs): once anything naming one
+ * of them (a TID in another index) is in the WAL, so is the reservation,
+ * and recovery never hands them out again.  REQUIRES: st->lock exclusive.
+ */
+void
+lsm_manifest_log_next_seq(Relation rel, LsmRelState *st, uint32 count)
+{
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	xl_lsm_meta xlrec;
+
+	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
+	meta = meta_copy(metabuf);
+	meta->next_seq = Max(meta->next_seq, st->next_seq);
+	memset(&xlrec, 0, sizeof(xlrec));
+	xlrec.kind = LSM_META_NEXT_SEQ;
+	xlrec.start = 0;
+	xlrec.nblocks = count;
+	meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+	UnlockReleaseBuffer(metabuf);
+	pfree(meta);
+}
+
 static int
 sst_index(const LsmMetaData *meta, BlockNumber start)
 {

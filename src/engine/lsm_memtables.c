@@ -238,6 +238,7 @@ remember_state(Relation rel, LsmRelState *st)
 	{
 		cache = MemoryContextAlloc(rel->rd_indexcxt ? rel->rd_indexcxt : CacheMemoryContext,
 								   sizeof(LsmStateCache));
+		cache->rows_batchable = -1;
 		rel->rd_amcache = cache;
 	}
 	cache->st = st;
@@ -380,6 +381,40 @@ lsm_memstore_take_seq(LsmRelState *st)
 	seq = st->next_seq++;
 	LWLockRelease(&st->lock);
 	return seq;
+}
+
+/*
+ * Reserve count consecutive sequence numbers (row ids) for entries the
+ * caller writes later with seq_preset (a write batch's new rows); returns
+ * the first.  The reservation is logged before it returns
+ * (lsm_manifest_log_next_seq), so a TID made of one of them that reaches
+ * another index's WAL is never reused after a crash, whether or not the
+ * row was ever written.
+ */
+uint64
+lsm_memstore_reserve_seqs(Relation rel, uint32 count)
+{
+	LsmRelState *st = lsm_memstore_open(rel);
+	uint64		lo;
+
+	Assert(count > 0);
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	if (st->next_seq + count - 1 > LSM_MAX_ROWID)
+	{
+		LWLockRelease(&st->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lsm relation \"%s\" has run out of row ids",
+						RelationGetRelationName(rel)),
+				 errdetail("The largest row id is " UINT64_FORMAT ".",
+						   (uint64) LSM_MAX_ROWID),
+				 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
+	}
+	lo = st->next_seq;
+	st->next_seq += count;
+	lsm_manifest_log_next_seq(rel, st, count);
+	LWLockRelease(&st->lock);
+	return lo;
 }
 
 /* The memtables of st, newest first (copied under the state lock). */
@@ -827,6 +862,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	lsm_memtable_splice *splices = NULL;
 	int			splice_slot = -1;
 	bool		searchable = st->is_index;
+	bool		run = n > 0;
 
 	for (i = 0; i < n; i++)
 		total += ops[i].vlen;
@@ -842,7 +878,33 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 		if (ops[i].key == NULL || ops[i].key_is_prev_seq)
 			searchable = false;
 	i = 0;
-	if (searchable && n > 0)
+
+	/*
+	 * New rows with reserved, ascending row ids (a write batch): one
+	 * search for the first, then each goes right after the one before,
+	 * the splice moving along (unless they go past the largest key, which
+	 * needs no search at all).
+	 */
+	for (i = 0; i < n && run; i++)
+		if (!ops[i].seq_preset || ops[i].key != NULL ||
+			(i > 0 && ops[i].seq <= ops[i - 1].seq))
+			run = false;
+	i = 0;
+	if (run)
+	{
+		SplicePin  *p = splice_pin_get(rel, st);
+
+		if (p != NULL)
+		{
+			char		first[LSM_ROWKEY_LEN];
+
+			lsm_put_be64(first, ops[0].seq);
+			lsm_memtable_find_splice(&lsm_slot(p->slot)->mt, cmp, first,
+									 LSM_ROWKEY_LEN, &splice);
+			splice_slot = p->slot;
+		}
+	}
+	else if (searchable && n > 0)
 	{
 		SplicePin  *p = splice_pin_get(rel, st);
 
@@ -947,7 +1009,12 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 			{
 				LsmWriteOp *op = &ops[i + j];
 
-				if (st->next_seq > LSM_MAX_ROWID)
+				if (op->seq_preset)
+				{
+					/* reserved by lsm_memstore_reserve_seqs */
+					Assert(op->seq >= LSM_FIRST_SEQ && op->seq < st->next_seq);
+				}
+				else if (st->next_seq > LSM_MAX_ROWID)
 					ereport(ERROR,
 							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 							 errmsg("lsm relation \"%s\" has run out of row ids",
@@ -955,7 +1022,8 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 							 errdetail("The largest row id is " UINT64_FORMAT ".",
 									   (uint64) LSM_MAX_ROWID),
 							 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
-				op->seq = st->next_seq++;
+				if (!op->seq_preset)
+					op->seq = st->next_seq++;
 				if (op->key_is_prev_seq)
 				{
 					Assert(i + j > 0 && op->key == op->keybuf && op->keylen == 8);
@@ -1008,7 +1076,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 				LsmLogItemView v;
 				lsm_status	s;
 
-				const lsm_memtable_splice *sp = splices ? &splices[i + j] : &splice;
+				lsm_memtable_splice *sp = splices ? &splices[i + j] : &splice;
 
 				if (!lsm_logitem_decode(data + off, lens[j], &v))
 					elog(ERROR, "lsm log item encoding failed");
@@ -1028,7 +1096,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 			}
 		}
 		UnlockReleaseBuffer(buf);
-		if (searchable)
+		if (searchable || run)
 			splice_pin_active(rel, st);
 		LWLockRelease(&st->lock);
 		i += k;

@@ -37,7 +37,10 @@ typedef struct LsmWriteOp
 	Size		keylen;
 	const char *value;
 	Size		vlen;
-	uint64		seq;			/* out: the entry's sequence number */
+	uint64		seq;			/* out: the entry's sequence number (in, with
+								 * seq_preset) */
+	bool		seq_preset;		/* seq was reserved by the caller
+								 * (lsm_memstore_reserve_seqs) */
 	bool		key_is_prev_seq;	/* key = BE8(seq of the op before it in
 									 * the same call), set by the write */
 	char		keybuf[8];
@@ -49,6 +52,7 @@ typedef struct LsmStateCache
 {
 	LsmRelState *st;
 	uint64		incarnation;
+	int8		rows_batchable; /* table layer's cached answer; -1 unknown */
 } LsmStateCache;
 
 extern LsmRelState *lsm_memstore_open(Relation rel);
@@ -65,6 +69,7 @@ extern void lsm_memstore_redo_flushed(LsmRelState *st, uint64 gen);
 extern uint64 lsm_memstore_entries(LsmRelState *st);
 extern uint64 lsm_memstore_next_seq(LsmRelState *st);
 extern uint64 lsm_memstore_take_seq(LsmRelState *st);
+extern uint64 lsm_memstore_reserve_seqs(Relation rel, uint32 count);
 extern TransactionId lsm_memstore_oldest_xid(Relation rel, TransactionId start);
 
 /* A memtable as the lsm_am.memtables() function shows it. */

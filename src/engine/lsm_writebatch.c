@@ -47,6 +47,7 @@ bool		lsm_batch_nonempty = false;
 typedef struct Batch
 {
 	Oid			relid;
+	RelFileNode rnode;			/* the relation's storage when ops[0] came */
 	int			n;
 	int			cap;
 	LsmWriteOp *ops;
@@ -105,6 +106,21 @@ write_batch(Batch *b, Relation rel)
 	if (b->n == 0 || b->writing)
 		return;
 	Assert(RelationGetRelid(rel) == b->relid);
+
+	/*
+	 * New rows belong to the storage they were inserted into: every path
+	 * that replaces a table's storage writes or drops them first (finish
+	 * of a bulk insert, copy to a new tablespace, TRUNCATE).  An index's
+	 * entries may follow its storage to a new tablespace.
+	 */
+	if (b->ops[0].seq_preset && !RelFileNodeEquals(b->rnode, rel->rd_node))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("rows held back for lsm table \"%s\" belong to storage it no longer has",
+						RelationGetRelationName(rel)),
+				 errdetail("The table's file changed from %u to %u after the rows were inserted.",
+						   b->rnode.relNode, rel->rd_node.relNode),
+				 errhint("Set lsm_am.write_batch_size = 0 to write each row at once, and report this.")));
 	b->writing = true;
 	PG_TRY();
 	{
@@ -130,7 +146,9 @@ lsm_batch_add(Relation rel, const LsmWriteOp *op)
 	Oid			relid = RelationGetRelid(rel);
 
 	Assert(!IsParallelWorker());
-	Assert(op->key != NULL && !op->key_is_prev_seq);
+	/* an index entry, or a new row with a reserved row id */
+	Assert(op->key != NULL ? !op->seq_preset : op->seq_preset);
+	Assert(!op->key_is_prev_seq);
 	for (b = current_batches(); b; b = b->next)
 		if (b->relid == relid)
 			break;
@@ -161,16 +179,21 @@ lsm_batch_add(Relation rel, const LsmWriteOp *op)
 		b->subids = repalloc(b->subids, sizeof(SubTransactionId) * b->cap);
 	}
 	mem = MemoryContextAlloc(b->cxt, op->keylen + op->vlen + 1);
-	memcpy(mem, op->key, op->keylen);
+	if (op->keylen > 0)
+		memcpy(mem, op->key, op->keylen);
 	if (op->vlen > 0)
 		memcpy(mem + op->keylen, op->value, op->vlen);
 	dst = &b->ops[b->n];
 	memset(dst, 0, sizeof(*dst));
 	dst->type = op->type;
-	dst->key = mem;
+	dst->key = op->key ? mem : NULL;
+	dst->seq = op->seq;
+	dst->seq_preset = op->seq_preset;
 	dst->keylen = op->keylen;
 	dst->value = mem + op->keylen;
 	dst->vlen = op->vlen;
+	if (b->n == 0)
+		b->rnode = rel->rd_node;
 	b->subids[b->n] = GetCurrentSubTransactionId();
 	b->n++;
 	b->bytes += op->keylen + op->vlen;
@@ -299,4 +322,64 @@ lsm_batch_init(void)
 {
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = lsm_batch_executor_start;
+}
+
+/*
+ * Row ids for a table's held-back new rows, reserved in ranges
+ * (lsm_memstore_reserve_seqs) that a backend keeps across its
+ * transactions: a range is durable once reserved, so what is left of it
+ * stays unused by anyone else and may be handed out later.  Ranges grow
+ * from SEQ_RANGE_MIN to SEQ_RANGE_MAX as a backend keeps inserting into
+ * the relation; a backend's exit gives up at most one range per relation.
+ */
+#define SEQ_RANGES 8
+#define SEQ_RANGE_MIN 32
+#define SEQ_RANGE_MAX 1024
+
+typedef struct SeqRange
+{
+	RelFileNode rnode;
+	uint64		incarnation;	/* of the relation's shared state */
+	uint64		next;
+	uint64		end;
+	uint32		grant;			/* size of the next reservation */
+} SeqRange;
+
+static SeqRange seq_ranges[SEQ_RANGES];
+static int	seq_range_next = 0;
+
+uint64
+lsm_batch_take_seq(Relation rel)
+{
+	LsmRelState *st = lsm_memstore_open(rel);
+	SeqRange   *r = NULL;
+	int			i;
+
+	for (i = 0; i < SEQ_RANGES; i++)
+		if (seq_ranges[i].grant > 0 && RelFileNodeEquals(seq_ranges[i].rnode, rel->rd_node))
+		{
+			r = &seq_ranges[i];
+			break;
+		}
+	/* a state rebuilt since (redo on a standby, a discard) starts afresh */
+	if (r != NULL && r->incarnation != st->incarnation)
+		r->next = r->end;
+	if (r == NULL)
+	{
+		r = &seq_ranges[seq_range_next];
+		seq_range_next = (seq_range_next + 1) % SEQ_RANGES;
+		r->rnode = rel->rd_node;
+		r->next = r->end = 0;
+		r->grant = SEQ_RANGE_MIN;
+	}
+	if (r->next >= r->end)
+	{
+		uint32		count = r->grant;
+
+		r->next = lsm_memstore_reserve_seqs(rel, count);
+		r->end = r->next + count;
+		r->incarnation = st->incarnation;
+		r->grant = Min(r->grant * 2, SEQ_RANGE_MAX);
+	}
+	return r->next++;
 }

@@ -33,8 +33,15 @@ extern int	lsm_write_batch_size;
 /* true while any batch holds entries (a cheap test for the hooks) */
 extern bool lsm_batch_nonempty;
 
-/* Add one entry (key and value are copied); written when the batch fills. */
+/*
+ * Add one entry (key and value are copied); written when the batch fills.
+ * An index entry has a key; a new row has none and a row id from
+ * lsm_batch_take_seq (seq, seq_preset).
+ */
 extern void lsm_batch_add(Relation rel, const LsmWriteOp *op);
+
+/* A row id for a new row of table rel to be held back. */
+extern uint64 lsm_batch_take_seq(Relation rel);
 
 /* Write rel's held entries now (before this backend reads rel). */
 extern void lsm_batch_apply(Relation rel);

@@ -64,6 +64,8 @@ lsm_desc(StringInfo buf, XLogReaderState *record)
 				else if (x->kind == LSM_META_TRUNCATE)
 					appendStringInfo(buf, "free tail of %u blocks from %u", x->nblocks,
 									 x->start);
+				else if (x->kind == LSM_META_NEXT_SEQ)
+					appendStringInfo(buf, "reserve %u sequence numbers", x->nblocks);
 				else if (x->kind == LSM_META_UNRESERVE)
 					appendStringInfo(buf, "give back the blocks of %u refused SSTables from %u",
 									 x->nblocks, x->start);

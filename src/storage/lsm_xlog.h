@@ -66,6 +66,8 @@ typedef struct xl_lsm_compact
 #define LSM_META_SWEEP		2
 #define LSM_META_TRUNCATE	3
 #define LSM_META_UNRESERVE	4	/* a refused switch gives its outputs' blocks back */
+#define LSM_META_NEXT_SEQ	5	/* sequence numbers reserved: next_seq raised
+								 * (start = 0; nblocks = how many) */
 
 typedef struct xl_lsm_meta
 {

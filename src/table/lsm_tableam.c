@@ -17,6 +17,7 @@
 #include "access/heapam.h"
 #include "access/heaptoast.h"
 #include "access/multixact.h"
+#include "access/parallel.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -26,6 +27,8 @@
 #include "nodes/execnodes.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "utils/syscache.h"
 #include "catalog/storage.h"
 #include "catalog/storage_xlog.h"
 #include "commands/vacuum.h"
@@ -43,6 +46,7 @@
 #include "engine/lsm_readview.h"
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_visibility.h"
+#include "engine/lsm_writebatch.h"
 #include "engine/lsm_xact.h"
 #include "storage/lsm_format.h"
 #include "storage/lsm_keys.h"
@@ -885,6 +889,50 @@ lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 
 /* ---------- inserts ---------- */
 
+/*
+ * May new rows of rel wait in the transaction's write batch?  Not if
+ * another backend may need to find them before we commit: a unique or
+ * exclusion check of a concurrent inserter fetches the rows its index
+ * names with a dirty snapshot, to wait for their inserter; nor under
+ * SERIALIZABLE, where a reader's SSI check meets our rows.  The index
+ * part is cached in the relcache entry (rebuilt when indexes change).
+ */
+static bool
+rows_batchable(Relation rel)
+{
+	LsmStateCache *cache;
+
+	if (lsm_write_batch_size == 0 || IsolationIsSerializable() || IsParallelWorker())
+		return false;
+	(void) lsm_memstore_open(rel);
+	cache = (LsmStateCache *) rel->rd_amcache;
+	if (cache->rows_batchable < 0)
+	{
+		List	   *indexes = RelationGetIndexList(rel);
+		ListCell   *lc;
+		bool		ok = true;
+
+		foreach(lc, indexes)
+		{
+			HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+			Form_pg_index idx;
+
+			if (!HeapTupleIsValid(tup))
+				elog(ERROR, "cache lookup failed for index %u", lfirst_oid(lc));
+			idx = (Form_pg_index) GETSTRUCT(tup);
+			if (idx->indisunique || idx->indisexclusion)
+				ok = false;
+			ReleaseSysCache(tup);
+		}
+		list_free(indexes);
+		/* the lookups may have rebuilt the relcache entry */
+		(void) lsm_memstore_open(rel);
+		cache = (LsmStateCache *) rel->rd_amcache;
+		cache->rows_batchable = ok ? 1 : 0;
+	}
+	return cache->rows_batchable == 1;
+}
+
 static void
 lsmam_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 				   int options, struct BulkInsertStateData *bistate)
@@ -895,7 +943,14 @@ lsmam_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 	memset(&op, 0, sizeof(op));
 	op.type = LSM_TYPE_PUT;
 	op.value = lsm_form_row_value(rel, slot, cid, options, NULL, &op.vlen);
-	lsm_memstore_write(rel, &op, 1);
+	if (rows_batchable(rel))
+	{
+		op.seq = lsm_batch_take_seq(rel);
+		op.seq_preset = true;
+		lsm_batch_add(rel, &op);
+	}
+	else
+		lsm_memstore_write(rel, &op, 1);
 	lsm_stamp_slot(rel, slot, op.seq, cid);
 	pgstat_count_heap_insert(rel, 1);
 	pfree((char *) op.value);
@@ -976,7 +1031,12 @@ lsmam_tuple_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 static void
 lsmam_finish_bulk_insert(Relation rel, int options)
 {
-	/* every insert is already WAL-logged; nothing to sync */
+	/*
+	 * Rows held back are written now: ALTER TABLE's rewrite and REFRESH
+	 * swap the new relation's storage in right after this.  Everything
+	 * written is WAL-logged; nothing to sync.
+	 */
+	lsm_batch_apply(rel);
 }
 
 /* ---------- DDL ---------- */
@@ -995,6 +1055,8 @@ lsmam_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	SMgrRelation srel;
 
 	lsm_check_preloaded();
+	/* new storage (TRUNCATE): rows held back for the old one are gone */
+	lsm_batch_forget(RelationGetRelid(rel));
 	if (persistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1023,6 +1085,8 @@ lsmam_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 static void
 lsmam_relation_nontransactional_truncate(Relation rel)
 {
+	/* the rows held back go with the others */
+	lsm_batch_forget(RelationGetRelid(rel));
 	lsm_state_discard(&rel->rd_node);
 	if (rel->rd_amcache)
 		pfree(rel->rd_amcache);
@@ -1035,7 +1099,8 @@ lsmam_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 {
 	SMgrRelation dstrel = smgropen(*newrnode, rel->rd_backend);
 
-	/* the log pages carry the memtables: they are copied with the rest */
+	/* rows held back go in first; the log pages carry the memtables */
+	lsm_batch_apply(rel);
 	FlushRelationBuffers(rel);
 	RelationCreateStorage(*newrnode, rel->rd_rel->relpersistence, true);
 	RelationCopyStorage(RelationGetSmgr(rel), dstrel, MAIN_FORKNUM,

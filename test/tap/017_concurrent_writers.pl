@@ -7,6 +7,8 @@
 # same statement, into
 #   cw   an lsm table with a non-unique lsm index on k, a two-column lsm
 #        index on (g, k DESC) and a unique lsm index on id,
+#   cwn  an lsm table without unique indexes (its new rows wait in the
+#        writer's batch too), with an lsm index on k and a btree on (g, k),
 #   hw   a heap table with a non-unique lsm index on k,
 #   cwh  a heap table with btree indexes: the model;
 # inserts of 1..300 rows (and a rolled-back savepoint of 50 more), updates
@@ -18,7 +20,9 @@
 # model's rows (count, sums and the keys in index order); on the primary
 # after the run, on the standby after it caught up (replaying with
 # wal_consistency_checking), after kill -9 of the primary in the middle of
-# a run and crash recovery, and after more writing.
+# a run and crash recovery, and after more writing.  Last, rows held back
+# when the server dies, whose TIDs a btree index already logged: after
+# recovery no new row may take those TIDs (the index would return it).
 
 use strict;
 use warnings;
@@ -42,6 +46,9 @@ CREATE TABLE cw (id bigint, k bigint, g int, p text) USING lsm;
 CREATE INDEX cw_k ON cw USING lsm (k);
 CREATE INDEX cw_gk ON cw USING lsm (g, k DESC);
 CREATE UNIQUE INDEX cw_pk ON cw USING lsm (id);
+CREATE TABLE cwn (id bigint, k bigint, g int, p text) USING lsm;
+CREATE INDEX cwn_k ON cwn USING lsm (k);
+CREATE INDEX cwn_gk ON cwn USING btree (g, k);
 CREATE TABLE hw (id bigint, k bigint, g int, p text);
 CREATE INDEX hw_k ON hw USING lsm (k);
 CREATE TABLE cwh (id bigint PRIMARY KEY, k bigint, g int, p text);
@@ -61,11 +68,13 @@ my %scripts = (
 BEGIN;
 WITH i AS (INSERT INTO cw SELECT nextval('cw_id'), (g * :m) % 5000, g % 10, md5(g::text)
              FROM generate_series(1, :n) g RETURNING *),
-     h AS (INSERT INTO hw SELECT * FROM i RETURNING 1)
+     h AS (INSERT INTO hw SELECT * FROM i RETURNING 1),
+     n AS (INSERT INTO cwn SELECT * FROM i RETURNING 1)
 INSERT INTO cwh SELECT * FROM i;
 SAVEPOINT s;
 INSERT INTO cw SELECT nextval('cw_id'), -1, -1, 'rolled back' FROM generate_series(1, 50);
 INSERT INTO hw SELECT nextval('cw_id'), -1, -1, 'rolled back' FROM generate_series(1, 50);
+INSERT INTO cwn SELECT nextval('cw_id'), -1, -1, 'rolled back' FROM generate_series(1, 50);
 ROLLBACK TO s;
 COMMIT;
 },
@@ -73,19 +82,21 @@ COMMIT;
 \set a random(1, 40000)
 \set d random(1, 100)
 WITH u AS (UPDATE cw SET k = k + :d WHERE id BETWEEN :a AND :a + 30 RETURNING id, k),
-     uh AS (UPDATE hw SET k = u.k FROM u WHERE hw.id = u.id RETURNING 1)
+     uh AS (UPDATE hw SET k = u.k FROM u WHERE hw.id = u.id RETURNING 1),
+     un AS (UPDATE cwn SET k = u.k FROM u WHERE cwn.id = u.id RETURNING 1)
 UPDATE cwh SET k = u.k FROM u WHERE cwh.id = u.id;
 },
 	'del.sql' => q{
 \set a random(1, 40000)
 WITH d AS (DELETE FROM cw WHERE id BETWEEN :a AND :a + 10 RETURNING id),
-     dh AS (DELETE FROM hw WHERE id IN (SELECT id FROM d) RETURNING 1)
+     dh AS (DELETE FROM hw WHERE id IN (SELECT id FROM d) RETURNING 1),
+     dn AS (DELETE FROM cwn WHERE id IN (SELECT id FROM d) RETURNING 1)
 DELETE FROM cwh WHERE id IN (SELECT id FROM d);
 },
 	'flush.sql' => q{
 \set r random(1, 4)
 SELECT CASE :r WHEN 1 THEN lsm_am.flush('cw_k') WHEN 2 THEN lsm_am.flush('hw_k')
-              WHEN 3 THEN lsm_am.compact('cw_k') ELSE lsm_am.flush('cw') END;
+              WHEN 3 THEN lsm_am.compact('cw_k') ELSE lsm_am.flush('cwn') END;
 },);
 for my $f (keys %scripts)
 {
@@ -146,6 +157,11 @@ sub views
 		  (SELECT g, k FROM $table WHERE g >= 0 ORDER BY g DESC, k) s};
 		$q{'by id'} = qq{SELECT count(*) || '|' || coalesce(sum(k), 0) FROM $table WHERE id > 0};
 	}
+	if ($table eq 'cwn' || $table eq 'cwh')
+	{
+		$q{'g k btree'} = qq{SELECT md5(coalesce(string_agg(g || ':' || k, ','), '')) FROM
+		  (SELECT g, k FROM $table WHERE g >= 0 ORDER BY g, k) s};
+	}
 	my %r;
 	for my $name (keys %q)
 	{
@@ -167,6 +183,8 @@ plan_uses($primary, 'SELECT k FROM cw WHERE k > -1000000000 ORDER BY k DESC', 'c
 plan_uses($primary, 'SELECT g, k FROM cw WHERE g >= 0 ORDER BY g DESC, k', 'cw_gk');
 plan_uses($primary, 'SELECT count(*) FROM cw WHERE id > 0', 'cw_pk');
 plan_uses($primary, 'SELECT k FROM hw WHERE k > -1000000000 ORDER BY k', 'hw_k');
+plan_uses($primary, 'SELECT k FROM cwn WHERE k > -1000000000 ORDER BY k DESC', 'cwn_k');
+plan_uses($primary, 'SELECT g, k FROM cwn WHERE g >= 0 ORDER BY g, k', 'cwn_gk');
 
 sub check_model
 {
@@ -174,6 +192,7 @@ sub check_model
 	my $model = views($node, 'cwh');
 	my $lsm = views($node, 'cw');
 	my $heap = views($node, 'hw');
+	my $nouniq = views($node, 'cwn');
 	for my $name (sort keys %$lsm)
 	{
 		is($lsm->{$name}, $model->{$name}, "$what: lsm table through its indexes ($name) = model");
@@ -181,6 +200,11 @@ sub check_model
 	for my $name (sort keys %$heap)
 	{
 		is($heap->{$name}, $model->{$name}, "$what: heap table through its lsm index ($name) = model");
+	}
+	for my $name (sort keys %$nouniq)
+	{
+		is($nouniq->{$name}, $model->{$name},
+			"$what: lsm table without unique indexes through its indexes ($name) = model");
 	}
 	my ($count) = split /\|/, $model->{rows};
 	note("$what: model has $count rows");
@@ -214,6 +238,34 @@ run_pgbench($primary, 8, 'run after the crash');
 check_model($primary, 'primary after the run after the crash');
 $primary->wait_for_catchup($standby);
 check_model($standby, 'standby after the crash and the last run');
+
+# Rows held back in an open transaction while their btree entries are
+# logged (and flushed by a later commit); then the server dies.
+$primary->safe_psql('postgres', q{
+CREATE TABLE dt (id bigint, g int) USING lsm;
+CREATE INDEX dt_g ON dt USING btree (g);
+INSERT INTO dt SELECT g, 1 FROM generate_series(1, 100) g;
+});
+my $open = $primary->background_psql('postgres');
+$open->query_safe('BEGIN');
+$open->query_safe('INSERT INTO dt SELECT g, 777 FROM generate_series(1, 500) g');
+$primary->safe_psql('postgres', 'SET synchronous_commit = on; CREATE TABLE flush_wal (a int)');
+lsm_kill9_server($primary);
+eval { $open->quit; };
+$primary->start;
+$primary->safe_psql('postgres', 'INSERT INTO dt SELECT g, 2 FROM generate_series(1, 3000) g');
+is( $primary->safe_psql(
+		'postgres', q{
+SET enable_seqscan = off; SET enable_bitmapscan = off;
+SELECT count(*) FROM dt WHERE g = 777}),
+	'0',
+	'no row took a TID that the btree logged for a row lost in the crash');
+is( $primary->safe_psql(
+		'postgres', q{
+SET enable_seqscan = off; SET enable_bitmapscan = off;
+SELECT count(*) || '|' || sum(id) FROM dt WHERE g = 2}),
+	'3000|4501500',
+	'the rows inserted after the crash are found through the btree');
 
 $standby->stop;
 $primary->stop;
