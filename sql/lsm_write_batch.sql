@@ -266,6 +266,21 @@ DROP MATERIALIZED VIEW wr_mv;
 DROP TABLE wr, wr_log, wr_copy;
 DROP FUNCTION wr_seen;
 
+-- a batch written at commit that fills memtables: the writer, holding
+-- ACCESS EXCLUSIVE, flushes them itself (and records the jobs) at commit
+CREATE TABLE wbig (id int, k int, p text) USING lsm;
+CREATE INDEX wbig_k ON wbig USING lsm (k);
+SET lsm_am.write_batch_size = 1000000;
+BEGIN;
+LOCK TABLE wbig IN ACCESS EXCLUSIVE MODE;
+INSERT INTO wbig SELECT g, g % 100, repeat('x', 60) FROM generate_series(1, 30000) g;
+COMMIT;
+RESET lsm_am.write_batch_size;
+SELECT count(*) FROM wbig;
+SELECT wb_check('wbig', 0, 99);
+SELECT count(*) > 0 AS flushed_at_commit FROM SSTableMeta WHERE relation = 'wbig'::regclass;
+DROP TABLE wbig;
+
 -- unique indexes are checked at once, held-back entries or not
 CREATE TABLE wu (id int, k int, p text) USING lsm;
 CREATE UNIQUE INDEX wu_id ON wu USING lsm (id);

@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "engine/lsm_writebatch.h"
 
@@ -222,9 +223,21 @@ void
 lsm_batch_apply_all(void)
 {
 	Batch	   *b;
+	bool		pushed = false;
 
 	if (!lsm_batch_nonempty)
 		return;
+
+	/*
+	 * At pre-commit no snapshot is active, and a write held back by
+	 * backpressure may flush or compact in this backend, which records
+	 * the job with SQL.
+	 */
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
 	for (b = current_batches(); b; b = b->next)
 	{
 		Relation	rel;
@@ -241,6 +254,8 @@ lsm_batch_apply_all(void)
 		write_batch(b, rel);
 		relation_close(rel, NoLock);
 	}
+	if (pushed)
+		PopActiveSnapshot();
 	recompute_nonempty();
 }
 
