@@ -104,11 +104,23 @@ SELECT nextval('t_id'), (random() * 1e15)::bigint, (random() * 1e15)::bigint,
 FROM generate_series(1, $rows);
 SQL
 
+# A fresh table for each run.  The drop is retried: lsm3's merge worker
+# may still hold a lock on the previous run's indexes (a deadlock error).
 setup_table() {
-	local tam="${1%%+*}" iam="${1##*+}" i
-	q -c "DROP TABLE IF EXISTS t" -c "DROP SEQUENCE IF EXISTS t_id" -c "CREATE SEQUENCE t_id"
-	q -c "CREATE TABLE t (id bigint, k1 bigint, k2 bigint, k3 bigint, payload text) USING $tam"
-	for i in 1 2 3; do q -c "CREATE INDEX t_k$i ON t USING $iam (k$i)"; done
+	local tam="${1%%+*}" iam="${1##*+}" i try
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		q -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS t" -c "DROP SEQUENCE IF EXISTS t_id" \
+			>/dev/null 2>&1 && break
+		[ "$try" = 10 ] && lsm_die "could not drop the previous run's table t"
+		sleep 3
+	done
+	q -v ON_ERROR_STOP=1 -c "CREATE SEQUENCE t_id" \
+		-c "CREATE TABLE t (id bigint, k1 bigint, k2 bigint, k3 bigint, payload text) USING $tam" ||
+		lsm_die "could not create table t for $1"
+	for i in 1 2 3; do
+		q -v ON_ERROR_STOP=1 -c "CREATE INDEX t_k$i ON t USING $iam (k$i)" ||
+			lsm_die "could not create index t_k$i for $1"
+	done
 }
 
 echo "clients,config,second,rows_per_s" >"$csv"
