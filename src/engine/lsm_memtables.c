@@ -383,6 +383,20 @@ lsm_memstore_take_seq(LsmRelState *st)
 	return seq;
 }
 
+static void report_out_of_rowids(Relation rel) pg_attribute_noreturn();
+
+static void
+report_out_of_rowids(Relation rel)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("lsm relation \"%s\" has run out of row ids",
+					RelationGetRelationName(rel)),
+			 errdetail("The largest row id is " UINT64_FORMAT ".",
+					   (uint64) LSM_MAX_ROWID),
+			 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
+}
+
 /*
  * Reserve count consecutive sequence numbers (row ids) for entries the
  * caller writes later with seq_preset (a write batch's new rows); returns
@@ -402,13 +416,7 @@ lsm_memstore_reserve_seqs(Relation rel, uint32 count)
 	if (st->next_seq + count - 1 > LSM_MAX_ROWID)
 	{
 		LWLockRelease(&st->lock);
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("lsm relation \"%s\" has run out of row ids",
-						RelationGetRelationName(rel)),
-				 errdetail("The largest row id is " UINT64_FORMAT ".",
-						   (uint64) LSM_MAX_ROWID),
-				 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
+		report_out_of_rowids(rel);
 	}
 	lo = st->next_seq;
 	st->next_seq += count;
@@ -1015,13 +1023,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 					Assert(op->seq >= LSM_FIRST_SEQ && op->seq < st->next_seq);
 				}
 				else if (st->next_seq > LSM_MAX_ROWID)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("lsm relation \"%s\" has run out of row ids",
-									RelationGetRelationName(rel)),
-							 errdetail("The largest row id is " UINT64_FORMAT ".",
-									   (uint64) LSM_MAX_ROWID),
-							 errhint("Rewrite the table into a new one (CREATE TABLE ... AS) to start numbering afresh.")));
+					report_out_of_rowids(rel);
 				if (!op->seq_preset)
 					op->seq = st->next_seq++;
 				if (op->key_is_prev_seq)

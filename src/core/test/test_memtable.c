@@ -962,6 +962,45 @@ test_concurrent_readers(void)
 }
 
 /*
+ * The memtable holds exactly the model's n entries (sorted here), in
+ * order, and seeks to every step-th of them land on it: every level is
+ * ordered.  Frees the model's entries.
+ */
+static void
+check_model_and_free(const lsm_memtable *mt, model_entry *m, int n, int step)
+{
+	lsm_iter   *it;
+	int			bad = 0;
+	int			i;
+
+	qsort(m, n, sizeof(model_entry), model_cmp);
+	it = lsm_memtable_iter_new(mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
+	lsm_iter_seek_first(it);
+	for (i = 0; i < n; i++)
+	{
+		if (!iter_matches(it, &m[i]))
+			bad++;
+		lsm_iter_next(it);
+	}
+	CHECK(!lsm_iter_valid(it));
+	CHECK_EQ_INT(bad, 0);
+	bad = 0;
+	for (i = 0; i < n; i += step)
+	{
+		lsm_iter_seek(it, m[i].ikey, m[i].klen);
+		if (!iter_matches(it, &m[i]))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	lsm_iter_destroy(it);
+	for (i = 0; i < n; i++)
+	{
+		free(m[i].ikey);
+		free(m[i].val);
+	}
+}
+
+/*
  * Inserts through splices found before other inserts happened (stale, as
  * a writer's search outside the lock finds them): the table must still
  * match the sorted model, and a splice of another memtable is ignored.
@@ -980,8 +1019,6 @@ test_spliced_insert(void)
 	int			npending = 0;
 	int			n = 0;
 	int			i;
-	int			bad = 0;
-	lsm_iter   *it;
 
 	lsm_memtable_init(&mt);
 	lsm_memtable_add_chunk(&mt, chunk, 4 << 20);
@@ -1019,32 +1056,7 @@ test_spliced_insert(void)
 			npending = 0;
 		}
 	}
-	qsort(m, n, sizeof(model_entry), model_cmp);
-	it = lsm_memtable_iter_new(&mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
-	lsm_iter_seek_first(it);
-	for (i = 0; i < n; i++)
-	{
-		if (!iter_matches(it, &m[i]))
-			bad++;
-		lsm_iter_next(it);
-	}
-	CHECK(!lsm_iter_valid(it));
-	CHECK_EQ_INT(bad, 0);
-	/* every level is ordered: seeks land where the model says */
-	bad = 0;
-	for (i = 0; i < n; i += 37)
-	{
-		lsm_iter_seek(it, m[i].ikey, m[i].klen);
-		if (!iter_matches(it, &m[i]))
-			bad++;
-	}
-	CHECK_EQ_INT(bad, 0);
-	lsm_iter_destroy(it);
-	for (i = 0; i < n; i++)
-	{
-		free(m[i].ikey);
-		free(m[i].val);
-	}
+	check_model_and_free(&mt, m, n, 37);
 	free(chunk);
 	free(ochunk);
 }
@@ -1075,7 +1087,6 @@ test_batch_splices(void)
 	int			round;
 	int			i;
 	int			bad = 0;
-	lsm_iter   *it;
 
 	lsm_memtable_init(&mt);
 	lsm_memtable_add_chunk(&mt, chunk, 4 << 20);
@@ -1143,32 +1154,7 @@ test_batch_splices(void)
 	}
 	CHECK_EQ_INT(bad, 0);
 	CHECK(n > 1000);
-	qsort(m, n, sizeof(model_entry), model_cmp);
-	it = lsm_memtable_iter_new(&mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
-	lsm_iter_seek_first(it);
-	bad = 0;
-	for (i = 0; i < n; i++)
-	{
-		if (!iter_matches(it, &m[i]))
-			bad++;
-		lsm_iter_next(it);
-	}
-	CHECK(!lsm_iter_valid(it));
-	CHECK_EQ_INT(bad, 0);
-	bad = 0;
-	for (i = 0; i < n; i += 29)
-	{
-		lsm_iter_seek(it, m[i].ikey, m[i].klen);
-		if (!iter_matches(it, &m[i]))
-			bad++;
-	}
-	CHECK_EQ_INT(bad, 0);
-	lsm_iter_destroy(it);
-	for (i = 0; i < n; i++)
-	{
-		free(m[i].ikey);
-		free(m[i].val);
-	}
+	check_model_and_free(&mt, m, n, 29);
 	free(batch);
 	free(chunk);
 }
@@ -1189,9 +1175,7 @@ test_splice_run(void)
 	int			n = 0;
 	int			r;
 	int			i;
-	int			bad = 0;
 	uint64_t	seq = 1;
-	lsm_iter   *it;
 
 	lsm_memtable_init(&mt);
 	lsm_memtable_add_chunk(&mt, chunk, 4 << 20);
@@ -1243,31 +1227,7 @@ test_splice_run(void)
 			n++;
 		}
 	}
-	qsort(m, n, sizeof(model_entry), model_cmp);
-	it = lsm_memtable_iter_new(&mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
-	lsm_iter_seek_first(it);
-	for (i = 0; i < n; i++)
-	{
-		if (!iter_matches(it, &m[i]))
-			bad++;
-		lsm_iter_next(it);
-	}
-	CHECK(!lsm_iter_valid(it));
-	CHECK_EQ_INT(bad, 0);
-	bad = 0;
-	for (i = 0; i < n; i += 7)
-	{
-		lsm_iter_seek(it, m[i].ikey, m[i].klen);
-		if (!iter_matches(it, &m[i]))
-			bad++;
-	}
-	CHECK_EQ_INT(bad, 0);
-	lsm_iter_destroy(it);
-	for (i = 0; i < n; i++)
-	{
-		free(m[i].ikey);
-		free(m[i].val);
-	}
+	check_model_and_free(&mt, m, n, 7);
 	free(chunk);
 }
 
