@@ -918,23 +918,21 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 
 		if (p != NULL)
 		{
-			const lsm_memtable *mt = &lsm_slot(p->slot)->mt;
+			const char *key1;
+			size_t		klen1;
+			const char **keys = (n == 1) ? &key1 : palloc(sizeof(char *) * n);
+			size_t	   *klens = (n == 1) ? &klen1 : palloc(sizeof(size_t) * n);
 
-			if (n == 1)
-				lsm_memtable_find_splice(mt, cmp, ops[0].key, ops[0].keylen, &splice);
-			else
+			splices = (n == 1) ? &splice : palloc(sizeof(lsm_memtable_splice) * n);
+			for (i = 0; i < n; i++)
 			{
-				const char **keys = palloc(sizeof(char *) * n);
-				size_t	   *klens = palloc(sizeof(size_t) * n);
-
-				for (i = 0; i < n; i++)
-				{
-					keys[i] = ops[i].key;
-					klens[i] = ops[i].keylen;
-				}
-				i = 0;
-				splices = palloc(sizeof(lsm_memtable_splice) * n);
-				lsm_memtable_find_splices(mt, cmp, keys, klens, n, splices);
+				keys[i] = ops[i].key;
+				klens[i] = ops[i].keylen;
+			}
+			i = 0;
+			lsm_memtable_find_splices(&lsm_slot(p->slot)->mt, cmp, keys, klens, n, splices);
+			if (n > 1)
+			{
 				pfree(keys);
 				pfree(klens);
 			}
@@ -1022,10 +1020,12 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 					/* reserved by lsm_memstore_reserve_seqs */
 					Assert(op->seq >= LSM_FIRST_SEQ && op->seq < st->next_seq);
 				}
-				else if (st->next_seq > LSM_MAX_ROWID)
-					report_out_of_rowids(rel);
-				if (!op->seq_preset)
+				else
+				{
+					if (st->next_seq > LSM_MAX_ROWID)
+						report_out_of_rowids(rel);
 					op->seq = st->next_seq++;
+				}
 				if (op->key_is_prev_seq)
 				{
 					Assert(i + j > 0 && op->key == op->keybuf && op->keylen == 8);
@@ -1106,7 +1106,7 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	}
 	pfree(lens);
 	pfree(data);
-	if (splices)
+	if (splices && splices != &splice)
 		pfree(splices);
 }
 

@@ -40,6 +40,7 @@
 #include "engine/lsm_writebatch.h"
 
 int			lsm_write_batch_size = 1000;
+bool		lsm_write_batch_rows = false;
 bool		lsm_batch_nonempty = false;
 
 /* a batch holds at most this many key and value bytes */
@@ -273,9 +274,9 @@ lsm_batch_forget(Oid relid)
 }
 
 void
-lsm_batch_at_abort(void)
+lsm_batch_at_xact_end(void)
 {
-	/* the memory goes with TopTransactionContext */
+	/* commit wrote everything before; the memory goes with TopTransactionContext */
 	batches = NULL;
 	batches_lxid = InvalidLocalTransactionId;
 	lsm_batch_nonempty = false;
@@ -292,8 +293,6 @@ lsm_batch_at_subabort(SubTransactionId subid)
 	{
 		int			keep = b->n;
 
-		/* an error inside write_batch ended it */
-		b->writing = false;
 		while (keep > 0 && b->subids[keep - 1] >= subid)
 		{
 			keep--;

@@ -30,6 +30,9 @@
 /* GUC lsm_am.write_batch_size: entries per relation held back; 0 = none */
 extern int	lsm_write_batch_size;
 
+/* GUC lsm_am.write_batch_rows: new table rows are held back too */
+extern bool lsm_write_batch_rows;
+
 /* true while any batch holds entries (a cheap test for the hooks) */
 extern bool lsm_batch_nonempty;
 
@@ -56,7 +59,7 @@ extern void lsm_batch_forget(Oid relid);
 extern void lsm_batch_init(void);
 
 /* Transaction and subtransaction ends (engine/lsm_xact.c). */
-extern void lsm_batch_at_abort(void);
+extern void lsm_batch_at_xact_end(void);
 extern void lsm_batch_at_subabort(SubTransactionId subid);
 
 #endif							/* LSM_WRITEBATCH_H */

@@ -231,6 +231,13 @@ _PG_init(void)
 							1000, 0, 1000000,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("lsm_am.write_batch_rows",
+							 "Hold back new rows of lsm tables without unique indexes in the write batch too.",
+							 "Off by default: a crash test once found a btree on such a table out of step with its rows after recovery (README limitations).",
+							 &lsm_write_batch_rows,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lsm_am");
 
 	prev_shmem_request_hook = shmem_request_hook;

@@ -902,7 +902,8 @@ rows_batchable(Relation rel)
 {
 	LsmStateCache *cache;
 
-	if (lsm_write_batch_size == 0 || IsolationIsSerializable() || IsParallelWorker())
+	if (!lsm_write_batch_rows || lsm_write_batch_size == 0 ||
+		IsolationIsSerializable() || IsParallelWorker())
 		return false;
 	(void) lsm_memstore_open(rel);
 	cache = (LsmStateCache *) rel->rd_amcache;
