@@ -425,6 +425,64 @@ lsm_memstore_reserve_seqs(Relation rel, uint32 count)
 	return lo;
 }
 
+/*
+ * A backend is about to hand out row ids from lo up for new rows it holds
+ * back (lsm_writebatch.c): publish lo before any of them can reach another
+ * index, so that a row found nowhere with such an id is not taken for a
+ * dead one.  Returns the slot to clear with lsm_memstore_pending_end once
+ * the rows are written or dropped, or -1 if every slot is taken (the
+ * caller writes its rows at once instead).
+ */
+int
+lsm_memstore_pending_begin(LsmRelState *st, uint64 lo)
+{
+	int			i;
+
+	Assert(lo >= LSM_FIRST_SEQ);
+	for (i = 0; i < LSM_MAX_PENDING; i++)
+	{
+		uint64		expected = 0;
+
+		/* a full barrier: published before the caller uses the id */
+		if (pg_atomic_read_u64(&st->pending_lo[i]) == 0 &&
+			pg_atomic_compare_exchange_u64(&st->pending_lo[i], &expected, lo))
+			return i;
+	}
+	return -1;
+}
+
+/* The rows of slot (lsm_memstore_pending_begin) are written or dropped. */
+void
+lsm_memstore_pending_end(LsmRelState *st, int slot)
+{
+	Assert(slot >= 0 && slot < LSM_MAX_PENDING);
+	Assert(pg_atomic_read_u64(&st->pending_lo[slot]) != 0);
+	/* a full barrier: the rows' memtable entries are visible before */
+	(void) pg_atomic_exchange_u64(&st->pending_lo[slot], 0);
+}
+
+/*
+ * May rowid belong to a new row that some backend still holds back?  A
+ * caller that found nothing of a row asks this first and then looks again
+ * through a view opened after it (a batch written in between is in that
+ * view): only a row absent both times, and not pending, is gone.
+ */
+bool
+lsm_memstore_rowid_pending(LsmRelState *st, uint64 rowid)
+{
+	int			i;
+
+	pg_memory_barrier();
+	for (i = 0; i < LSM_MAX_PENDING; i++)
+	{
+		uint64		lo = pg_atomic_read_u64(&st->pending_lo[i]);
+
+		if (lo != 0 && lo <= rowid)
+			return true;
+	}
+	return false;
+}
+
 /* The memtables of st, newest first (copied under the state lock). */
 int
 lsm_memstore_list(LsmRelState *st, LsmMemtableInfo *out, int max)

@@ -70,6 +70,9 @@ extern uint64 lsm_memstore_entries(LsmRelState *st);
 extern uint64 lsm_memstore_next_seq(LsmRelState *st);
 extern uint64 lsm_memstore_take_seq(LsmRelState *st);
 extern uint64 lsm_memstore_reserve_seqs(Relation rel, uint32 count);
+extern int	lsm_memstore_pending_begin(LsmRelState *st, uint64 lo);
+extern void lsm_memstore_pending_end(LsmRelState *st, int slot);
+extern bool lsm_memstore_rowid_pending(LsmRelState *st, uint64 rowid);
 extern TransactionId lsm_memstore_oldest_xid(Relation rel, TransactionId start);
 
 /* A memtable as the lsm_am.memtables() function shows it. */

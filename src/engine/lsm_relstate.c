@@ -366,6 +366,8 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		st->nssts = 0;
 		st->version = 0;
 		memset(st->pins, 0, sizeof(st->pins));
+		for (int k = 0; k < LSM_MAX_PENDING; k++)
+			pg_atomic_init_u64(&st->pending_lo[k], 0);
 		memset(st->compact_ptr_len, 0, sizeof(st->compact_ptr_len));
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
 		LWLockInitialize(&st->uniq_lock, lsm_shared->tranche_id);

@@ -85,6 +85,9 @@ typedef struct LsmSstPin
 } LsmSstPin;
 
 #define LSM_MAX_PINS 128
+
+/* backends that may hold back new rows of one table at a time */
+#define LSM_MAX_PENDING 16
 #define LSM_COMPACT_PTR_MAX 64	/* longer keys are truncated: a heuristic */
 
 typedef struct LsmRelState
@@ -117,6 +120,14 @@ typedef struct LsmRelState
 	int			frozen[LSM_MAX_FROZEN];		/* slot indexes, oldest first */
 	ConditionVariable cv;		/* memtable flushed, compaction done */
 	LsmSstPin	pins[LSM_MAX_PINS];
+	/*
+	 * New rows held back in write batches (engine/lsm_writebatch.c) have
+	 * row ids, and TIDs in other indexes, before they are in any memtable:
+	 * per backend holding some, the first of their row ids (0: free slot).
+	 * A row found nowhere is dead only below all of them
+	 * (lsm_memstore_rowid_pending).  Set and cleared with atomics.
+	 */
+	pg_atomic_uint64 pending_lo[LSM_MAX_PENDING];
 	/* round-robin position per level: largest key last compacted from it */
 	uint8		compact_ptr_len[LSM_MAX_LEVELS];
 	char		compact_ptr[LSM_MAX_LEVELS][LSM_COMPACT_PTR_MAX];

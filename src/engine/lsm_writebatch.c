@@ -40,7 +40,7 @@
 #include "engine/lsm_writebatch.h"
 
 int			lsm_write_batch_size = 1000;
-bool		lsm_write_batch_rows = false;
+bool		lsm_write_batch_rows = true;
 bool		lsm_batch_nonempty = false;
 
 /* a batch holds at most this many key and value bytes */
@@ -57,6 +57,10 @@ typedef struct Batch
 	Size		bytes;
 	MemoryContext cxt;			/* ops' keys and values */
 	bool		writing;
+	/* new rows with row ids handed out: their lsm_memstore_pending_begin */
+	int			pending_slot;	/* -1: none */
+	LsmRelState *pending_st;
+	uint64		pending_incarnation;
 	struct Batch *next;
 } Batch;
 
@@ -85,12 +89,49 @@ recompute_nonempty(void)
 			lsm_batch_nonempty = true;
 }
 
+/* b's held-back rows are written or dropped: no longer pending */
+static void
+end_pending(Batch *b)
+{
+	if (b->pending_slot < 0)
+		return;
+	/* a state discarded since (the table dropped) has no slot of ours */
+	if (b->pending_st->incarnation == b->pending_incarnation)
+		lsm_memstore_pending_end(b->pending_st, b->pending_slot);
+	b->pending_slot = -1;
+}
+
 static void
 clear_batch(Batch *b)
 {
 	b->n = 0;
 	b->bytes = 0;
 	MemoryContextReset(b->cxt);
+	end_pending(b);
+}
+
+/* rel's batch in this transaction, created if need be */
+static Batch *
+get_batch(Relation rel)
+{
+	Batch	   *b;
+	Oid			relid = RelationGetRelid(rel);
+
+	for (b = current_batches(); b; b = b->next)
+		if (b->relid == relid)
+			return b;
+	b = MemoryContextAllocZero(TopTransactionContext, sizeof(Batch));
+	b->relid = relid;
+	b->cap = 64;
+	b->ops = MemoryContextAlloc(TopTransactionContext, sizeof(LsmWriteOp) * b->cap);
+	b->subids = MemoryContextAlloc(TopTransactionContext,
+								   sizeof(SubTransactionId) * b->cap);
+	b->cxt = AllocSetContextCreate(TopTransactionContext, "lsm write batch",
+								   ALLOCSET_DEFAULT_SIZES);
+	b->pending_slot = -1;
+	b->next = batches;
+	batches = b;
+	return b;
 }
 
 /*
@@ -145,28 +186,14 @@ lsm_batch_add(Relation rel, const LsmWriteOp *op)
 	Batch	   *b;
 	LsmWriteOp *dst;
 	char	   *mem;
-	Oid			relid = RelationGetRelid(rel);
 
 	Assert(!IsParallelWorker());
 	/* an index entry, or a new row with a reserved row id */
 	Assert(op->key != NULL ? !op->seq_preset : op->seq_preset);
 	Assert(!op->key_is_prev_seq);
-	for (b = current_batches(); b; b = b->next)
-		if (b->relid == relid)
-			break;
-	if (b == NULL)
-	{
-		b = MemoryContextAllocZero(TopTransactionContext, sizeof(Batch));
-		b->relid = relid;
-		b->cap = 64;
-		b->ops = MemoryContextAlloc(TopTransactionContext, sizeof(LsmWriteOp) * b->cap);
-		b->subids = MemoryContextAlloc(TopTransactionContext,
-									   sizeof(SubTransactionId) * b->cap);
-		b->cxt = AllocSetContextCreate(TopTransactionContext, "lsm write batch",
-									   ALLOCSET_DEFAULT_SIZES);
-		b->next = batches;
-		batches = b;
-	}
+	b = get_batch(rel);
+	/* a held-back row's id was published by lsm_batch_take_seq */
+	Assert(!op->seq_preset || b->pending_slot >= 0);
 	if (b->writing)
 	{
 		LsmWriteOp	one = *op;
@@ -276,7 +303,15 @@ lsm_batch_forget(Oid relid)
 void
 lsm_batch_at_xact_end(void)
 {
-	/* commit wrote everything before; the memory goes with TopTransactionContext */
+	Batch	   *b;
+
+	/*
+	 * Commit wrote everything before; at abort the held-back rows are
+	 * gone.  (Not current_batches(): the proc's lxid is already reset.)
+	 * The memory goes with TopTransactionContext.
+	 */
+	for (b = batches; b; b = b->next)
+		end_pending(b);
 	batches = NULL;
 	batches_lxid = InvalidLocalTransactionId;
 	lsm_batch_nonempty = false;
@@ -362,12 +397,17 @@ typedef struct SeqRange
 static SeqRange seq_ranges[SEQ_RANGES];
 static int	seq_range_next = 0;
 
-uint64
-lsm_batch_take_seq(Relation rel)
+bool
+lsm_batch_take_seq(Relation rel, uint64 *seq)
 {
 	LsmRelState *st = lsm_memstore_open(rel);
+	Batch	   *b = get_batch(rel);
 	SeqRange   *r = NULL;
 	int			i;
+
+	/* a row added while the batch is being written goes in at once */
+	if (b->writing)
+		return false;
 
 	for (i = 0; i < SEQ_RANGES; i++)
 		if (seq_ranges[i].grant > 0 && RelFileNodeEquals(seq_ranges[i].rnode, rel->rd_node))
@@ -395,5 +435,15 @@ lsm_batch_take_seq(Relation rel)
 		r->incarnation = st->incarnation;
 		r->grant = Min(r->grant * 2, SEQ_RANGE_MAX);
 	}
-	return r->next++;
+	if (b->pending_slot < 0)
+	{
+		b->pending_slot = lsm_memstore_pending_begin(st, r->next);
+		if (b->pending_slot < 0)
+			return false;		/* every slot taken: write this row at once */
+		b->pending_st = st;
+		b->pending_incarnation = st->incarnation;
+	}
+	Assert(pg_atomic_read_u64(&st->pending_lo[b->pending_slot]) <= r->next);
+	*seq = r->next++;
+	return true;
 }

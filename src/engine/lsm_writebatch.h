@@ -43,8 +43,13 @@ extern bool lsm_batch_nonempty;
  */
 extern void lsm_batch_add(Relation rel, const LsmWriteOp *op);
 
-/* A row id for a new row of table rel to be held back. */
-extern uint64 lsm_batch_take_seq(Relation rel);
+/*
+ * A row id for a new row of table rel to be held back, published as
+ * pending until the batch is written or dropped; false if the row must be
+ * written at once instead (no pending slot free, or rel's batch is being
+ * written).
+ */
+extern bool lsm_batch_take_seq(Relation rel, uint64 *seq);
 
 /* Write rel's held entries now (before this backend reads rel). */
 extern void lsm_batch_apply(Relation rel);

@@ -233,9 +233,9 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	DefineCustomBoolVariable("lsm_am.write_batch_rows",
 							 "Hold back new rows of lsm tables without unique indexes in the write batch too.",
-							 "Off by default: a crash test once found a btree on such a table out of step with its rows after recovery (README limitations).",
+							 "Their row ids are reserved in ranges and published as pending until the rows are written; off writes every new row at once.",
 							 &lsm_write_batch_rows,
-							 false,
+							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lsm_am");

@@ -1448,8 +1448,8 @@ lsm_dml_latest_tid(Relation rel, ItemPointer tid)
 }
 
 /*
- * Is the row dead for every snapshot, present and future: never committed,
- * compacted away entirely, or deleted by a transaction that every snapshot
+ * Is the row, of which n > 0 entries were found, dead for every snapshot,
+ * present and future: never committed, or deleted by a transaction that every snapshot
  * sees as committed?  *xid gets the deleter (for recovery conflicts).
  * Only the newest version can be deleted: a DELETE of an older one would
  * have been aborted (a committed delete ends the row).
@@ -1461,6 +1461,7 @@ lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xi
 	bool		any_put = false;
 	int			i;
 
+	Assert(n > 0);				/* an absent row: lsm_absent_row_dead */
 	if (xid)
 		*xid = InvalidTransactionId;
 	for (i = 0; i < n; i++)
@@ -1484,6 +1485,27 @@ lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xi
 			any_put = true;
 		}
 	}
-	/* every version aborted, or nothing left of the row */
-	return any_put || n == 0;
+	/* every version aborted */
+	return any_put;
+}
+
+/*
+ * Nothing of row rowid was found (n == 0 above): it is dead to all
+ * (compacted away, or never written: a held-back row of an aborted
+ * transaction or of a crash) unless it may be a new row that some backend
+ * still holds back in its write batch, whose TID other indexes already
+ * have.  That is asked first, then the row is looked up again through the
+ * current view, opened after the answer: a batch written in between is in
+ * it.  May close the caller's current view (lsm_current_view).
+ */
+bool
+lsm_absent_row_dead(Relation rel, uint64 rowid)
+{
+	LsmRowEntry *e;
+	int			n;
+
+	if (lsm_memstore_rowid_pending(lsm_memstore_open(rel), rowid))
+		return false;
+	n = lsm_row_get_upto_version(lsm_current_view(rel), rowid, 0, &e);
+	return n == 0 || lsm_row_dead_to_all(rel, e, n, NULL);
 }

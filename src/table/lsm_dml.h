@@ -35,6 +35,7 @@ extern TM_Result lsm_dml_lock(Relation rel, ItemPointer tid, Snapshot snapshot,
 extern void lsm_dml_latest_tid(Relation rel, ItemPointer tid);
 extern void lsm_dml_kill_speculative(Relation rel, ItemPointer tid);
 extern bool lsm_row_dead_to_all(Relation rel, const LsmRowEntry *e, int n, TransactionId *xid);
+extern bool lsm_absent_row_dead(Relation rel, uint64 rowid);
 extern int	lsm_row_visible_put(const LsmRowEntry *e, int n, Snapshot snapshot);
 extern TransactionId lsm_row_xmax(const LsmRowEntry *e, int put);
 extern void lsm_version_tid(uint64 seq, ItemPointer tid);

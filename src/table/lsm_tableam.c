@@ -685,10 +685,15 @@ fetch_row(Relation rel, LsmReadView *view, uint64 rowid, Snapshot snapshot,
 	int			put = lsm_row_visible_put(e, n, snapshot);
 
 	if (all_dead)
-		*all_dead = lsm_row_dead_to_all(rel, e, n, NULL);
+		*all_dead = n > 0 && lsm_row_dead_to_all(rel, e, n, NULL);
 	lsm_ssi_check_entries(rel, snapshot, e, n, put);
 	if (put < 0)
+	{
+		/* last: it may close view */
+		if (all_dead && n == 0)
+			*all_dead = lsm_absent_row_dead(rel, rowid);
 		return false;
+	}
 	lsm_store_row(rel, slot, e[put].seq, &e[put].hdr, e[put].body, e[put].bodylen,
 				  lsm_row_xmax(e, put));
 	/* a running speculative insertion: wait for it, not for its transaction */
@@ -875,7 +880,14 @@ lsmam_index_delete_tuples(Relation rel, TM_IndexDeleteOp *delstate)
 				break;
 			budget--;
 			n = lsm_row_get_upto_version(view, lsm_tid_to_rowid(&d->tid), 0, &e);
-			if (lsm_row_dead_to_all(rel, e, n, &xid))
+			if (n == 0)
+			{
+				/* it may close view */
+				if (lsm_absent_row_dead(rel, lsm_tid_to_rowid(&d->tid)))
+					s->knowndeletable = true;
+				view = lsm_current_view(rel);
+			}
+			else if (lsm_row_dead_to_all(rel, e, n, &xid))
 			{
 				s->knowndeletable = true;
 				if (TransactionIdIsValid(xid) &&
@@ -944,9 +956,8 @@ lsmam_tuple_insert(Relation rel, TupleTableSlot *slot, CommandId cid,
 	memset(&op, 0, sizeof(op));
 	op.type = LSM_TYPE_PUT;
 	op.value = lsm_form_row_value(rel, slot, cid, options, NULL, &op.vlen);
-	if (rows_batchable(rel))
+	if (rows_batchable(rel) && lsm_batch_take_seq(rel, &op.seq))
 	{
-		op.seq = lsm_batch_take_seq(rel);
 		op.seq_preset = true;
 		lsm_batch_add(rel, &op);
 	}

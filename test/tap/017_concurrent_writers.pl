@@ -8,8 +8,9 @@
 #   cw   an lsm table with a non-unique lsm index on k, a two-column lsm
 #        index on (g, k DESC) and a unique lsm index on id,
 #   cwn  an lsm table without unique indexes, with an lsm index on k and a
-#        btree on (g, k) (its rows are written at once: lsm_am.write_batch_rows
-#        is off by default),
+#        btree on (g, k): its new rows wait in the writers' batches too
+#        (lsm_am.write_batch_rows), while the btree already names them and
+#        its scans and page cleanups ask the table whether they are dead,
 #   hw   a heap table with a non-unique lsm index on k,
 #   cwh  a heap table with btree indexes: the model;
 # inserts of 1..300 rows (and a rolled-back savepoint of 50 more), updates
@@ -23,8 +24,7 @@
 # wal_consistency_checking), after kill -9 of the primary in the middle of
 # a run and crash recovery, and after more writing.  Last, rows held back
 # when the server dies, whose TIDs a btree index already logged: after
-# recovery no new row may take those TIDs (the index would return it);
-# with lsm_am.write_batch_rows on, so that the rows are held back.
+# recovery no new row may take those TIDs (the index would return it).
 
 use strict;
 use warnings;
@@ -249,7 +249,6 @@ CREATE INDEX dt_g ON dt USING btree (g);
 INSERT INTO dt SELECT g, 1 FROM generate_series(1, 100) g;
 });
 my $open = $primary->background_psql('postgres');
-$open->query_safe('SET lsm_am.write_batch_rows = on');
 $open->query_safe('BEGIN');
 $open->query_safe('INSERT INTO dt SELECT g, 777 FROM generate_series(1, 500) g');
 $primary->safe_psql('postgres', 'SET synchronous_commit = on; CREATE TABLE flush_wal (a int)');
