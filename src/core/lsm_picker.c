@@ -28,7 +28,9 @@
  *	  SSTables it must take is being_compacted.
  *	- The last level is never picked automatically (there is no level
  *	  below it); its score is still reported.
- *	- Several L0 SSTables are always merged, never moved, even if disjoint.
+ *	- Several L0 SSTables are moved together when they are pairwise
+ *	  disjoint and nothing in L1 overlaps them (a table keyed by growing
+ *	  row ids), else merged.
  *	- Tiered tables ignore levels: every SSTable is a candidate and picks
  *	  go from level 0 to level 0.
  *	- Manual picks are never trivial moves (a manual compaction is asked
@@ -485,6 +487,34 @@ pick_alloc(const lsm_allocator *alloc, lsm_compaction_pick *out, int nin)
 	return true;
 }
 
+/* Are the from-level SSTables of a pick (single < 0: all of them) pairwise disjoint? */
+static bool
+from_disjoint(const lsm_compaction_options *o, const lsm_comparator *cmp,
+			  const lsm_sst_desc *ssts, int n, int from, int single)
+{
+	int			i,
+				j;
+
+	if (single >= 0)
+		return true;
+	for (i = 0; i < n; i++)
+	{
+		if (eff_level(o, &ssts[i]) != from)
+			continue;
+		for (j = i + 1; j < n; j++)
+		{
+			if (eff_level(o, &ssts[j]) != from)
+				continue;
+			if (!(ucmp(cmp, ssts[i].largest, ssts[i].largest_len,
+					   ssts[j].smallest, ssts[j].smallest_len) < 0 ||
+				  ucmp(cmp, ssts[j].largest, ssts[j].largest_len,
+					   ssts[i].smallest, ssts[i].smallest_len) < 0))
+				return false;
+		}
+	}
+	return true;
+}
+
 /*
  * Fill a leveled pick: the chosen from-level SSTables (all of L0 when
  * single is -1, else the one SSTable `single`) plus every to_level SSTable
@@ -523,7 +553,8 @@ leveled_fill(const lsm_compaction_options *o, const lsm_comparator *cmp,
 			out->in[out->nin++] = i;
 	out->from_level = from;
 	out->to_level = to;
-	out->trivial_move = (nfrom == 1 && nto == 0 && from != to);
+	out->trivial_move = (nfrom >= 1 && nto == 0 && from != to &&
+						 (nfrom == 1 || from_disjoint(o, cmp, ssts, n, from, single)));
 	out->bottommost = leveled_bottommost(o, cmp, ssts, n, to, r);
 	return true;
 }

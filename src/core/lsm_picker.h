@@ -11,9 +11,10 @@
  * An L0 compaction takes every L0 SSTable plus the L1 SSTables overlapping
  * their union; an Ln compaction (n >= 1) takes one Ln SSTable (round robin
  * by key: the first whose smallest key is > the level's compact_pointer,
- * wrapping) plus the L(n+1) SSTables overlapping it.  With one input and
- * nothing overlapping in the output level, the pick is a trivial move: the
- * SSTable changes level without being rewritten.
+ * wrapping) plus the L(n+1) SSTables overlapping it.  With nothing
+ * overlapping in the output level and one input, or L0 inputs that are
+ * pairwise disjoint, the pick is a trivial move: the SSTables change level
+ * without being rewritten.
  *
  * Size-tiered (per table, as Cassandra's STCS): every SSTable stays in
  * level 0.  SSTables are bucketed by size: sorted by size, an SSTable

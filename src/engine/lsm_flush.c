@@ -49,6 +49,93 @@
 #include "storage/lsm_sstfile.h"
 #include "utils/memutils.h"
 
+/* a flush carries at most this fraction (1/n) of its memtable's entries */
+#define CARRY_MAX_FRACTION 8
+
+/*
+ * A table's memtable holds new rows in row-id order of their insertion,
+ * but rows held back in write batches (engine/lsm_writebatch.c) come in
+ * at their commit with ids handed out before: the rows above the freeze's
+ * carry_from may sit between the ids of the next memtable's rows.  Left
+ * there, every level-0 SSTable would overlap the next one, and none could
+ * be moved down without a rewrite.  So the flush writes those entries
+ * again into the active memtable (logged there before this flush frees the
+ * old log pages) and leaves them out of its SSTable; a copy seen twice
+ * until then is the same internal key (the merging iterator and row
+ * lookups keep one).  Only when this is the only frozen memtable (a newer
+ * frozen one would be flushed before the carried entries), and only a
+ * small part of it.  The flush leaves out the keys in [*lo, *hi) (none if
+ * *lo is 0): what was carried, all of the tail unless the active memtable
+ * ran out of room part way.
+ */
+static void
+carry_tail(Relation rel, LsmRelState *st, LsmMemSlot *slot, lsm_allocator *allocator,
+		   uint64 *lo, uint64 *hi)
+{
+	uint64		from = slot->carry_from;
+	char		ikey[LSM_ROWKEY_LEN + LSM_TRAILER_SIZE];
+	lsm_iter   *it;
+	LsmWriteOp *ops;
+	int			n = 0;
+	int			max = (int) Min(slot->mt.num_entries / CARRY_MAX_FRACTION, 100000);
+	bool		only;
+	int			done;
+
+	*lo = *hi = 0;
+	if (st->is_index || from == 0 || max == 0)
+		return;
+	LWLockAcquire(&st->lock, LW_SHARED);
+	only = st->nfrozen == 1 && lsm_slot(st->frozen[0]) == slot;
+	LWLockRelease(&st->lock);
+	if (!only)
+		return;
+
+	ops = palloc(sizeof(LsmWriteOp) * (max + 1));
+	lsm_put_be64(ikey, from);
+	lsm_trailer_encode(ikey + LSM_ROWKEY_LEN, LSM_MAX_SEQ, LSM_TYPE_LOCK);
+	it = lsm_memtable_iter_new(&slot->mt, lsm_rel_comparator(rel), allocator);
+	for (lsm_iter_seek(it, ikey, sizeof(ikey)); lsm_iter_valid(it); lsm_iter_next(it))
+	{
+		size_t		klen,
+					vlen;
+		const char *k = lsm_iter_key(it, &klen);
+		const char *v = lsm_iter_value(it, &vlen);
+		LsmWriteOp *op;
+		uint64		seq;
+		lsm_entry_type type;
+		char	   *mem;
+
+		if (n == max)
+		{
+			n = -1;				/* too many: flush them all */
+			break;
+		}
+		Assert(klen == LSM_ROWKEY_LEN + LSM_TRAILER_SIZE);
+		Assert(lsm_get_be64(k) >= from);
+		lsm_ikey_decode(k, klen, NULL, &seq, &type);
+		op = &ops[n++];
+		memset(op, 0, sizeof(*op));
+		mem = palloc(LSM_ROWKEY_LEN + vlen + 1);
+		memcpy(mem, k, LSM_ROWKEY_LEN);
+		memcpy(mem + LSM_ROWKEY_LEN, v, vlen);
+		op->type = type;
+		op->key = mem;
+		op->keylen = LSM_ROWKEY_LEN;
+		op->value = mem + LSM_ROWKEY_LEN;
+		op->vlen = vlen;
+		op->seq = seq;
+		op->seq_preset = true;
+	}
+	lsm_iter_destroy(it);
+	if (n < 0)
+		return;					/* too many: flush them all */
+	done = n > 0 ? lsm_memstore_carry(rel, ops, n) : 0;
+	/* cut short: the flush keeps the rest (an entry of ops[done]'s row
+	 * carried before it is then in both, a harmless copy) */
+	*lo = from;
+	*hi = done == n ? PG_UINT64_MAX : lsm_get_be64(ops[done].key);
+}
+
 /*
  * Flush one frozen memtable slot (pinned by the caller).
  */
@@ -68,6 +155,9 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 	LsmManifestEdit edit;
 	LsmJobResult res;
 	int			job;
+	uint64		carry_lo;
+	uint64		carry_hi;
+	uint64		carried;
 
 	Assert(slot->state == LSM_SLOT_FROZEN && slot->refcount > 0);
 	job = lsm_job_start(rel, true, -1, 0, false, NULL, 0, slot->mt.num_entries,
@@ -81,6 +171,8 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 	 */
 	opts.zstd_level = Min(opts.zstd_level, 1);
 	/* one output: a memtable becomes one level-0 SSTable */
+	carry_tail(rel, st, slot, &allocator, &carry_lo, &carry_hi);
+	carried = 0;
 	lsm_sst_writer_init(&w, rel, st, "flush", &opts, cxt, 0, 0);
 	it = lsm_memtable_iter_new(&slot->mt, lsm_rel_comparator(rel), &allocator);
 	for (lsm_iter_seek_first(it); lsm_iter_valid(it); lsm_iter_next(it))
@@ -90,6 +182,12 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 		const char *k = lsm_iter_key(it, &klen);
 		const char *v = lsm_iter_value(it, &vlen);
 		LsmRowHeader hdr;
+
+		if (carry_lo != 0 && lsm_get_be64(k) >= carry_lo && lsm_get_be64(k) < carry_hi)
+		{
+			carried++;
+			continue;			/* in the active memtable now */
+		}
 
 		/* index entries carry no transaction: never aborted */
 		if (!st->is_index && vlen >= sizeof(LsmRowHeader))
@@ -123,7 +221,7 @@ flush_one(Relation rel, LsmRelState *st, int idx, const char *reason)
 	res.bytes_read_from = slot->mt.data_bytes;
 	res.bytes_written = w.bytes_written;
 	res.keys_in = slot->mt.num_entries;
-	res.keys_dropped = slot->mt.num_entries - w.entries;
+	res.keys_dropped = slot->mt.num_entries - w.entries - carried;
 	lsm_job_finish(job, rel, &res);
 
 	MemoryContextSwitchTo(old);

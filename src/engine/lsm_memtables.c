@@ -400,13 +400,13 @@ report_out_of_rowids(Relation rel)
 /*
  * Reserve count consecutive sequence numbers (row ids) for entries the
  * caller writes later with seq_preset (a write batch's new rows); returns
- * the first.  The reservation is logged before it returns
+ * the first, and in *epoch the table's seq_epoch at the reservation.  The reservation is logged before it returns
  * (lsm_manifest_log_next_seq), so a TID made of one of them that reaches
  * another index's WAL is never reused after a crash, whether or not the
  * row was ever written.
  */
 uint64
-lsm_memstore_reserve_seqs(Relation rel, uint32 count)
+lsm_memstore_reserve_seqs(Relation rel, uint32 count, uint64 *epoch)
 {
 	LsmRelState *st = lsm_memstore_open(rel);
 	uint64		lo;
@@ -421,6 +421,8 @@ lsm_memstore_reserve_seqs(Relation rel, uint32 count)
 	lo = st->next_seq;
 	st->next_seq += count;
 	lsm_manifest_log_next_seq(rel, st, count);
+	/* freezes move it under the lock */
+	*epoch = pg_atomic_read_u64(&st->seq_epoch);
 	LWLockRelease(&st->lock);
 	return lo;
 }
@@ -621,10 +623,37 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 void
 lsm_memstore_freeze_locked(LsmRelState *st)
 {
+	LsmMemSlot *slot;
+
 	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
 	Assert(st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN);
 	st->version++;
-	lsm_slot(st->active)->state = LSM_SLOT_FROZEN;
+	slot = lsm_slot(st->active);
+	slot->carry_from = 0;
+	if (!st->is_index)
+	{
+		/*
+		 * New rows written after this point have row ids at or above
+		 * next_seq, or at or above a pending slot's first id (held back
+		 * now), or come from a range reserved later: ranges reserved
+		 * before are not started after the epoch moves (lsm_batch_take_seq
+		 * publishes its slot, then reads the epoch; here the epoch moves,
+		 * then the slots are read).
+		 */
+		uint64		from = st->next_seq;
+		int			i;
+
+		pg_atomic_fetch_add_u64(&st->seq_epoch, 1);		/* a full barrier */
+		for (i = 0; i < LSM_MAX_PENDING; i++)
+		{
+			uint64		lo = pg_atomic_read_u64(&st->pending_lo[i]);
+
+			if (lo != 0 && lo < from)
+				from = lo;
+		}
+		slot->carry_from = from;
+	}
+	slot->state = LSM_SLOT_FROZEN;
 	st->frozen[st->nfrozen++] = st->active;
 	st->active = -1;
 	st->active_tail = InvalidBlockNumber;
@@ -912,9 +941,13 @@ splice_pin_get(Relation rel, LsmRelState *st)
  * key == NULL are new rows whose key is their sequence number, ops with
  * key_is_prev_seq (key = keybuf, 8 bytes) are keyed by the sequence
  * number of the op before them.
+ *
+ * With carry (lsm_memstore_carry) there is no backpressure and no
+ * waiting: it stops when the active memtable has no room.  Returns the
+ * number of ops written, a prefix of them.
  */
-void
-lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
+static int
+memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 {
 	LsmRelState *st = lsm_memstore_open(rel);
 	const lsm_comparator *cmp = lsm_rel_comparator(rel);
@@ -933,7 +966,8 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	for (i = 0; i < n; i++)
 		total += ops[i].vlen;
 	i = 0;
-	l0_backpressure(rel, st, total);
+	if (!carry)
+		l0_backpressure(rel, st, total);
 
 	/*
 	 * Index entries: find their places before taking the lock, all of a
@@ -1025,6 +1059,8 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 		if (r != ENSURE_OK)
 		{
 			LWLockRelease(&st->lock);
+			if (carry)
+				break;
 			wait_for_room(rel, st, r, &attempts);
 			continue;
 		}
@@ -1166,6 +1202,26 @@ lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 	pfree(data);
 	if (splices && splices != &splice)
 		pfree(splices);
+	return i;
+}
+
+void
+lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
+{
+	(void) memstore_write(rel, ops, n, false);
+}
+
+/*
+ * A table's flush carries entries of the memtable it flushes into the
+ * active one (engine/lsm_flush.c): ops with key, type, value and preset
+ * seq as they were.  No backpressure or waiting (the caller is the
+ * flush writers may wait for): returns how many were written, a prefix
+ * of ops (all unless the active memtable had no room).
+ */
+int
+lsm_memstore_carry(Relation rel, LsmWriteOp *ops, int n)
+{
+	return memstore_write(rel, ops, n, true);
 }
 
 /* ---------- redo support (startup process on a standby) ---------- */

@@ -57,6 +57,7 @@ typedef struct LsmStateCache
 
 extern LsmRelState *lsm_memstore_open(Relation rel);
 extern void lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n);
+extern int	lsm_memstore_carry(Relation rel, LsmWriteOp *ops, int n);
 extern void lsm_memstore_release_splice_pins(void);
 extern void lsm_memstore_unload(LsmRelState *st);
 extern bool lsm_memstore_freeze(LsmRelState *st);
@@ -69,7 +70,7 @@ extern void lsm_memstore_redo_flushed(LsmRelState *st, uint64 gen);
 extern uint64 lsm_memstore_entries(LsmRelState *st);
 extern uint64 lsm_memstore_next_seq(LsmRelState *st);
 extern uint64 lsm_memstore_take_seq(LsmRelState *st);
-extern uint64 lsm_memstore_reserve_seqs(Relation rel, uint32 count);
+extern uint64 lsm_memstore_reserve_seqs(Relation rel, uint32 count, uint64 *epoch);
 extern int	lsm_memstore_pending_begin(LsmRelState *st, uint64 lo);
 extern void lsm_memstore_pending_end(LsmRelState *st, int slot);
 extern bool lsm_memstore_rowid_pending(LsmRelState *st, uint64 rowid);

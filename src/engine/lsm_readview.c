@@ -614,7 +614,18 @@ lsm_view_get_row_upto(LsmReadView *view, uint64 rowid, LsmRowEntry **entries,
 	MemoryContextSwitchTo(old);
 	if (n > 1 && !lk.sorted)
 	{
+		int			j;
+
 		qsort(*entries, n, sizeof(LsmRowEntry), entry_seq_desc);
+		/*
+		 * One entry in two sources (a flush's carried copy until the flush
+		 * is done, or after a crash in between): keep one.
+		 */
+		for (i = 1, j = 1; i < n; i++)
+			if ((*entries)[i].seq != (*entries)[j - 1].seq ||
+				(*entries)[i].type != (*entries)[j - 1].type)
+				(*entries)[j++] = (*entries)[i];
+		n = j;
 		if (lk.stopped)
 			while (n > 0 && (*entries)[n - 1].seq < lk.cutoff)
 				n--;

@@ -368,6 +368,7 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		memset(st->pins, 0, sizeof(st->pins));
 		for (int k = 0; k < LSM_MAX_PENDING; k++)
 			pg_atomic_init_u64(&st->pending_lo[k], 0);
+		pg_atomic_init_u64(&st->seq_epoch, 0);
 		memset(st->compact_ptr_len, 0, sizeof(st->compact_ptr_len));
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
 		LWLockInitialize(&st->uniq_lock, lsm_shared->tranche_id);
@@ -475,6 +476,7 @@ lsm_slot_alloc(const RelFileNode *owner, uint64 gen)
 		slot->first_chunk = c;
 		slot->nchunks = 1;
 		slot->min_xid = InvalidTransactionId;
+		slot->carry_from = 0;
 		SpinLockRelease(&lsm_shared->pool_mutex);
 
 		lsm_memtable_init(&slot->mt);

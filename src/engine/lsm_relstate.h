@@ -64,6 +64,13 @@ typedef struct LsmMemSlot
 	int			first_chunk;	/* chain through pool->chunk_next */
 	int			nchunks;
 	TransactionId min_xid;		/* oldest xid written into it, or invalid */
+	/*
+	 * A table's memtable, frozen: every row id written into the table
+	 * after the freeze is at least this (new rows; updates and deletes of
+	 * older rows aside), so its flush may carry its own entries from here
+	 * up into the active memtable (engine/lsm_flush.c).  0: none.
+	 */
+	uint64		carry_from;
 	lsm_memtable mt;
 } LsmMemSlot;
 
@@ -128,6 +135,11 @@ typedef struct LsmRelState
 	 * (lsm_memstore_rowid_pending).  Set and cleared with atomics.
 	 */
 	pg_atomic_uint64 pending_lo[LSM_MAX_PENDING];
+	/*
+	 * Bumped at every freeze of a table's memtable: row-id ranges reserved
+	 * before it (lsm_memstore_reserve_seqs) are not started afterwards.
+	 */
+	pg_atomic_uint64 seq_epoch;
 	/* round-robin position per level: largest key last compacted from it */
 	uint8		compact_ptr_len[LSM_MAX_LEVELS];
 	char		compact_ptr[LSM_MAX_LEVELS][LSM_COMPACT_PTR_MAX];

@@ -391,6 +391,7 @@ typedef struct SeqRange
 	uint64		incarnation;	/* of the relation's shared state */
 	uint64		next;
 	uint64		end;
+	uint64		epoch;			/* the relation's seq_epoch when reserved */
 	uint32		grant;			/* size of the next reservation */
 } SeqRange;
 
@@ -426,22 +427,38 @@ lsm_batch_take_seq(Relation rel, uint64 *seq)
 		r->next = r->end = 0;
 		r->grant = SEQ_RANGE_MIN;
 	}
-	if (r->next >= r->end)
+	for (;;)
 	{
-		uint32		count = r->grant;
+		if (r->next >= r->end)
+		{
+			uint32		count = r->grant;
 
-		r->next = lsm_memstore_reserve_seqs(rel, count);
-		r->end = r->next + count;
-		r->incarnation = st->incarnation;
-		r->grant = Min(r->grant * 2, SEQ_RANGE_MAX);
-	}
-	if (b->pending_slot < 0)
-	{
+			r->next = lsm_memstore_reserve_seqs(rel, count, &r->epoch);
+			r->end = r->next + count;
+			r->incarnation = st->incarnation;
+			r->grant = Min(r->grant * 2, SEQ_RANGE_MAX);
+		}
+		if (b->pending_slot >= 0)
+			break;				/* published: every id handed out is above */
+
+		/*
+		 * The batch's first row: publish its id, then see whether a table
+		 * memtable was frozen since the range was reserved.  Each freeze
+		 * expects every later new row at or above what it found (next_seq,
+		 * the pending slots), so that its flush may carry what lies above
+		 * (lsm_memstore_freeze_locked: there the epoch moves, then the
+		 * slots are read; here the slot is set, then the epoch is read).
+		 * If one was, the rest of the range is given up.
+		 */
 		b->pending_slot = lsm_memstore_pending_begin(st, r->next);
 		if (b->pending_slot < 0)
 			return false;		/* every slot taken: write this row at once */
 		b->pending_st = st;
 		b->pending_incarnation = st->incarnation;
+		if (pg_atomic_read_u64(&st->seq_epoch) == r->epoch)
+			break;
+		end_pending(b);
+		r->next = r->end;
 	}
 	Assert(pg_atomic_read_u64(&st->pending_lo[b->pending_slot]) <= r->next);
 	*seq = r->next++;

@@ -335,7 +335,7 @@ test_l0_trigger(void)
 	CHECK_EQ_INT(p.nin, 4);
 	CHECK_EQ_INT(p.from_level, 0);
 	CHECK_EQ_INT(p.to_level, 1);
-	CHECK(!p.trivial_move);
+	CHECK(p.trivial_move);		/* disjoint, L1 empty */
 	CHECK(p.bottommost);
 	CHECK(p.score == 1.0);
 	CHECK_STR(p.reason, "L0 has 4 files (trigger 4)");
@@ -428,7 +428,18 @@ test_l0_overlap_l1(void)
 			}
 		}
 		CHECK_EQ_INT(p.nin, expect);
-		CHECK_EQ_INT(p.trivial_move, nl0 == 1 && expect == 1);
+		{
+			/* moved: nothing of L1 taken, the L0 SSTables pairwise disjoint */
+			bool		disjoint = true;
+			int			j;
+
+			for (i = 0; i < T.n; i++)
+				for (j = i + 1; j < T.n; j++)
+					if (T.s[i].level == 0 && T.s[j].level == 0 &&
+						ioverlap(T.lo[i], T.hi[i], T.lo[j], T.hi[j]))
+						disjoint = false;
+			CHECK_EQ_INT(p.trivial_move, expect == nl0 && disjoint);
+		}
 		done(&p);
 	}
 	CHECK_EQ_INT(test_alloc_st.live, 0);
@@ -461,14 +472,34 @@ test_trivial_move(void)
 	CHECK_EQ_INT(p.nin, 2);
 	done(&p);
 
-	/* several disjoint L0 SSTables: merged, never moved */
+	/* several pairwise disjoint L0 SSTables, nothing in L1 over them: moved */
 	o.l0_trigger = 2;
 	tset_reset(&T);
-	add(0, 0, 10, MiB);
 	add(0, 20, 30, MiB);
+	add(0, 0, 10, MiB);
+	add(0, 40, 50, MiB);
+	add(1, 60, 70, MiB);
+	CHECK(pick(&o, &p));
+	CHECK(p.trivial_move);
+	CHECK_EQ_INT(p.nin, 3);
+	CHECK_EQ_INT(p.to_level, 1);
+	done(&p);
+
+	/* two of them touching at one key: merged */
+	T.lo[2] = 30;
+	tset_fix_keys(&T, 2);
 	CHECK(pick(&o, &p));
 	CHECK(!p.trivial_move);
-	CHECK_EQ_INT(p.nin, 2);
+	CHECK_EQ_INT(p.nin, 3);
+	done(&p);
+
+	/* disjoint, but an L1 SSTable between them: merged with it */
+	T.lo[2] = 40;
+	tset_fix_keys(&T, 2);
+	add(1, 12, 18, MiB);
+	CHECK(pick(&o, &p));
+	CHECK(!p.trivial_move);
+	CHECK_EQ_INT(p.nin, 4);
 	done(&p);
 
 	/* Ln: one SSTable, nothing overlapping below: moved */
@@ -1386,7 +1417,19 @@ check_auto(const lsm_compaction_options *o, const tset *t, const int *ptr,
 			if (t->s[i].level > to && ioverlap(hlo, hhi, t->lo[i], t->hi[i]))
 				bottom = false;
 		}
-		CHECK_EQ_INT(p->trivial_move, nfrom == 1 && nto == 0);
+		{
+			/* moved: nothing of to_level taken, the inputs pairwise disjoint */
+			bool		disjoint = true;
+			int			a,
+						b;
+
+			for (a = 0; a < p->nin; a++)
+				for (b = a + 1; b < p->nin; b++)
+					if (ioverlap(t->lo[p->in[a]], t->hi[p->in[a]],
+								 t->lo[p->in[b]], t->hi[p->in[b]]))
+						disjoint = false;
+			CHECK_EQ_INT(p->trivial_move, nto == 0 && (nfrom == 1 || (from == 0 && disjoint)));
+		}
 		CHECK_EQ_INT(p->bottommost, bottom);
 		CHECK(p->score == scores[from]);
 		CHECK(p->score >= 1.0);
