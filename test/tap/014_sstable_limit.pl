@@ -118,9 +118,11 @@ sub failed_jobs
 
 # Insert batches of n rows into rel, one statement each, until one fails
 # (at most max).  Returns (committed rows, stderr of the failure or '').
+# Insert n rows per statement until one fails (at most max statements);
+# with also, more SQL in the same call.
 sub insert_until_error
 {
-	my ($rel, $n, $max) = @_;
+	my ($rel, $n, $max, $also) = @_;
 	my $rows = 0;
 	for my $i (0 .. $max - 1)
 	{
@@ -128,7 +130,8 @@ sub insert_until_error
 		my $hi = $lo + $n - 1;
 		my ($ret, $out, $err) = $node->psql(
 			'postgres',
-			"INSERT INTO $rel SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series($lo, $hi) g",
+			"INSERT INTO $rel SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series($lo, $hi) g"
+			  . ($also // ''),
 			timeout => $PostgreSQL::Test::Utils::timeout_default);
 		return ($rows, $err) if $ret != 0;
 		$rows += $n;
@@ -199,7 +202,12 @@ $log_offset = -s $node->logfile;
 $node->safe_psql('postgres',
 	"CREATE TABLE c (id bigint, v text) USING lsm WITH (target_file_size = 64, l0_compaction_trigger = 2)");
 set_limits(debug_max_sstables => 6);
+# (Rows of the first statement are updated all over their row ids before
+# the second: later level-0 SSTables overlap the earlier ones, and the
+# compaction must merge them; disjoint ones would move down without new
+# SSTables.)
 $bg = bg_start("INSERT INTO c SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 20000) g; "
+	  . "UPDATE c SET v = md5(v) WHERE id % 50 = 1; "
 	  . "INSERT INTO c SELECT g, md5(g::text) FROM generate_series(20001, 40000) g");
 ($rc, $err) = bg_finish_probing($bg, 'worker compaction');
 is($rc, 0, 'inserts into c commit') or diag($err);
@@ -241,7 +249,9 @@ probe_ok('refused manual compaction');
 $node->safe_psql('postgres',
 	"CREATE TABLE w (id bigint, v text) USING lsm WITH (target_file_size = 64, l0_compaction_trigger = 2)");
 set_limits(debug_max_sstables => 8, l0_slowdown_trigger => 3, l0_stop_trigger => 4);
-my ($w_rows, $werr) = insert_until_error('w', 12000, 40);
+# (each statement also updates a few earlier rows: overlapping level-0
+# SSTables, which the compaction merges)
+my ($w_rows, $werr) = insert_until_error('w', 12000, 40, "; UPDATE w SET v = md5(v) WHERE id % 500 = 1");
 like($werr, qr/ERROR:  lsm relation "w" would have too many SSTables.*\n.*DETAIL:  The compaction would replace/,
 	"a writer's own compaction at the stop trigger fails with a clear error ($w_rows rows committed)");
 probe_ok('refused writer compaction');
