@@ -129,6 +129,13 @@ carry_tail(Relation rel, LsmRelState *st, LsmMemSlot *slot, lsm_allocator *alloc
 	lsm_iter_destroy(it);
 	if (n < 0)
 		return;					/* too many: flush them all */
+
+	/*
+	 * Carried at most once: if this flush fails after (or while) writing
+	 * them, its retry flushes everything, and the copies in the active
+	 * memtable are in another source (never twice in one skiplist).
+	 */
+	slot->carry_from = 0;
 	done = n > 0 ? lsm_memstore_carry(rel, ops, n) : 0;
 	/* cut short: the flush keeps the rest (an entry of ops[done]'s row
 	 * carried before it is then in both, a harmless copy) */
