@@ -342,10 +342,25 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 		for (i = 0; i < cur_height; i++)
 			prev[i] = mt->tail[i];
 	}
-	else if (hint != NULL && hint->mt == mt)
-		splice_search(mt, cmp, p, klen, hint, cur_height, prev);
 	else
-		(void) find_greater_or_equal(mt, cmp, p, klen, prev);
+	{
+		lsm_memtable_node *next;
+
+		if (hint != NULL && hint->mt == mt)
+			splice_search(mt, cmp, p, klen, hint, cur_height, prev);
+		else
+			(void) find_greater_or_equal(mt, cmp, p, klen, prev);
+
+		/*
+		 * The same internal key again (an entry written twice: a retried
+		 * write, a flush's carried copy): it is there already.  Nothing
+		 * is allocated or linked, so the memtable holds each internal key
+		 * once, as SSTable builders require of what they are fed.
+		 */
+		next = load_next(mt, cur_height > 0 ? prev[0] : NULL, 0);
+		if (next != NULL && node_compare(cmp, next, p, klen) == 0)
+			return LSM_OK;
+	}
 
 	/* New levels above the current height start at the head. */
 	if (height > cur_height)

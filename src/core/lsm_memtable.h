@@ -83,6 +83,11 @@ extern lsm_status lsm_memtable_insert_spliced(lsm_memtable *mt, const lsm_compar
 											  uint64_t seq, lsm_entry_type type,
 											  const char *val, size_t vlen,
 											  lsm_memtable_splice *splice);
+/*
+ * Insert an entry.  An internal key (user key, seq, type) already present
+ * is left as it is (LSM_OK, nothing allocated): the memtable holds each
+ * internal key once.
+ */
 extern lsm_status lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 									  const char *ukey, size_t ulen,
 									  uint64_t seq, lsm_entry_type type,

@@ -138,8 +138,8 @@ get_batch(Relation rel)
  * Write b's entries into rel.  They stay in the batch until the write
  * returns: if it fails part way, a subtransaction's abort may leave the
  * transaction running, and the entries of its parent are still to be
- * written (an entry written twice is harmless: the newer copy of an
- * index's (key, TID) replaces the older).  While it runs, entries added
+ * written (an entry written twice is kept once: the memtable skips an
+ * internal key it holds already).  While it runs, entries added
  * to the same relation (by jobs the write runs under backpressure) are
  * written at once instead.
  */

@@ -687,6 +687,65 @@ test_stats(void)
 	free(chunk);
 }
 
+/*
+ * An internal key inserted again (plainly, with a splice, or as the
+ * smallest key) is kept once: same count, bytes and iteration; a new seq
+ * or type of the same user key is a new entry.
+ */
+static void
+test_duplicate_ikey(void)
+{
+	lsm_memtable mt;
+	lsm_memtable_splice sp;
+	char	   *chunk = malloc(1 << 16);
+	lsm_iter   *it;
+	size_t		left;
+	int			n = 0;
+	int			i;
+
+	lsm_memtable_init(&mt);
+	lsm_memtable_add_chunk(&mt, chunk, 1 << 16);
+	/* the smallest key into an empty list, then again */
+	CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, "m", 1, 5, LSM_TYPE_PUT, "v", 1), LSM_OK);
+	CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, "m", 1, 5, LSM_TYPE_PUT, "v", 1), LSM_OK);
+	CHECK_EQ_INT(mt.num_entries, 1);
+	for (i = 0; i < 50; i++)
+	{
+		char		k[2] = {(char) ('a' + i % 26), (char) ('a' + i / 26)};
+
+		CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, k, 2, 10 + i,
+										 LSM_TYPE_PUT, "x", 1), LSM_OK);
+	}
+	CHECK_EQ_INT(mt.num_entries, 51);
+	left = mt.chunk_left;
+	for (i = 0; i < 50; i++)
+	{
+		char		k[2] = {(char) ('a' + i % 26), (char) ('a' + i / 26)};
+
+		if (i % 2)
+		{
+			lsm_memtable_find_splice(&mt, &lsm_bytewise_comparator, k, 2, &sp);
+			CHECK_EQ_INT(lsm_memtable_insert_spliced(&mt, &lsm_bytewise_comparator, k, 2, 10 + i,
+													 LSM_TYPE_PUT, "x", 1, &sp), LSM_OK);
+		}
+		else
+			CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, k, 2, 10 + i,
+											 LSM_TYPE_PUT, "x", 1), LSM_OK);
+	}
+	CHECK_EQ_INT(mt.num_entries, 51);
+	CHECK_EQ_INT(mt.chunk_left, left);
+	/* same user key, another seq or type: new entries */
+	CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, "m", 1, 6, LSM_TYPE_PUT, "v", 1), LSM_OK);
+	CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, "m", 1, 5, LSM_TYPE_DELETE, "", 0), LSM_OK);
+	CHECK_EQ_INT(mt.num_entries, 53);
+	it = lsm_memtable_iter_new(&mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
+	for (lsm_iter_seek_first(it); lsm_iter_valid(it); lsm_iter_next(it))
+		n++;
+	lsm_iter_destroy(it);
+	CHECK_EQ_INT(n, 53);
+	free(chunk);
+}
+
 /* ----------------------------------------------------------------
  *		Concurrency: one writer, several lock-free readers
  * ----------------------------------------------------------------
@@ -1242,6 +1301,7 @@ main(void)
 	RUN(test_chunk_exhaustion);
 	RUN(test_entry_space);
 	RUN(test_stats);
+	RUN(test_duplicate_ikey);
 	RUN(test_concurrent_readers);
 	RUN(test_spliced_insert);
 	RUN(test_batch_splices);
