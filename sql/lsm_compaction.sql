@@ -56,7 +56,12 @@ CREATE TABLE comp_heap (id bigint, payload text);
 SELECT reloptions FROM pg_class WHERE oid = 'comp'::regclass;
 
 -- 150,000 rows: about 15 memtables of 1MB, flushed as level-0 SSTables.
+-- Written one by one (not held back in a write batch, whose rows enter
+-- the memtable at the batch's write and whose flushes do not always
+-- carry the tail: README Limitations), so in row-id order.
+SET lsm_am.write_batch_rows = off;
 INSERT INTO comp SELECT g, md5(g::text) FROM generate_series(1, 150000) g;
+RESET lsm_am.write_batch_rows;
 INSERT INTO comp_heap SELECT g, md5(g::text) FROM generate_series(1, 150000) g;
 SELECT lsm_am.flush('comp') >= 1 AS flushed;
 SELECT count(*) > 5 AS several_sstables, min(level) AS min_level, max(level) AS max_level,

@@ -119,7 +119,8 @@ sub failed_jobs
 # Insert batches of n rows into rel, one statement each, until one fails
 # (at most max).  Returns (committed rows, stderr of the failure or '').
 # Insert n rows per statement until one fails (at most max statements);
-# with also, more SQL in the same call.
+# with also, more SQL in the same transaction (psql runs the script's
+# statements one by one).
 sub insert_until_error
 {
 	my ($rel, $n, $max, $also) = @_;
@@ -130,8 +131,10 @@ sub insert_until_error
 		my $hi = $lo + $n - 1;
 		my ($ret, $out, $err) = $node->psql(
 			'postgres',
-			"INSERT INTO $rel SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series($lo, $hi) g"
-			  . ($also // ''),
+			defined $also
+			? "BEGIN; INSERT INTO $rel SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series($lo, $hi) g"
+			  . "$also; COMMIT;"
+			: "INSERT INTO $rel SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series($lo, $hi) g",
 			timeout => $PostgreSQL::Test::Utils::timeout_default);
 		return ($rows, $err) if $ret != 0;
 		$rows += $n;
