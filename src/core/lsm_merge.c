@@ -5,9 +5,16 @@
  *
  * A binary min-heap of child indexes, ordered by the children's current
  * internal keys and, on equal keys, by child index, so that the newest
- * child holding a key is on top.  After the top entry is consumed, every
+ * child holding a key is on top.  Before the top entry is consumed, every
  * other child positioned on the very same internal key is advanced past
- * it: that is how exact duplicates from older children are skipped.
+ * it: that is how exact duplicates from older children are skipped.  Those
+ * children sit right below the root (a child holding the smallest key has
+ * a parent holding it too), so only the root's two children are checked,
+ * bytewise: equal internal keys are the same entry, stored twice.
+ *
+ * Each child's current key is cached (ckey/clen, valid while the child is
+ * in the heap and has not moved) so that heap comparisons do not call
+ * through the child iterators.
  *
  * Only forward iteration is supported; seek_last and prev put the
  * iterator in status LSM_INVALID.
@@ -27,6 +34,8 @@ typedef struct merge_iter
 	int			nchildren;
 	int		   *heap;			/* child indexes; heap[0] is current */
 	int			heap_size;
+	const char **ckey;			/* current key of each child in the heap */
+	size_t	   *clen;
 	char	   *last_key;		/* copy of the key being stepped over */
 	size_t		last_cap;
 	lsm_status	status;
@@ -35,41 +44,51 @@ typedef struct merge_iter
 } merge_iter;
 
 /* True if child a should come out before child b. */
-static bool
-heap_less(merge_iter *mi, int a, int b)
+static inline bool
+heap_less(const merge_iter *mi, int a, int b)
 {
-	size_t		alen,
-				blen;
-	const char *ak = lsm_iter_key(mi->children[a], &alen);
-	const char *bk = lsm_iter_key(mi->children[b], &blen);
-	int			r = lsm_ikey_compare(&mi->cmp, ak, alen, bk, blen);
+	int			r = lsm_ikey_compare(&mi->cmp, mi->ckey[a], mi->clen[a],
+									 mi->ckey[b], mi->clen[b]);
 
 	if (r != 0)
 		return r < 0;
 	return a < b;
 }
 
+/* Cache child c's current key (it is valid). */
+static inline void
+load_key(merge_iter *mi, int c)
+{
+	mi->ckey[c] = lsm_iter_key(mi->children[c], &mi->clen[c]);
+}
+
+/*
+ * Restore the heap below position i, whose child's key grew: the hole
+ * moves down to where that child belongs (one comparison of the two
+ * children per level, one against the moving child).
+ */
 static void
 sift_down(merge_iter *mi, int i)
 {
+	int			moving = mi->heap[i];
+	int			size = mi->heap_size;
+
 	for (;;)
 	{
 		int			l = 2 * i + 1;
-		int			r = l + 1;
-		int			m = i;
-		int			tmp;
+		int			m;
 
-		if (l < mi->heap_size && heap_less(mi, mi->heap[l], mi->heap[m]))
-			m = l;
-		if (r < mi->heap_size && heap_less(mi, mi->heap[r], mi->heap[m]))
-			m = r;
-		if (m == i)
-			return;
-		tmp = mi->heap[i];
+		if (l >= size)
+			break;
+		m = l;
+		if (l + 1 < size && heap_less(mi, mi->heap[l + 1], mi->heap[l]))
+			m = l + 1;
+		if (!heap_less(mi, mi->heap[m], moving))
+			break;
 		mi->heap[i] = mi->heap[m];
-		mi->heap[m] = tmp;
 		i = m;
 	}
+	mi->heap[i] = moving;
 }
 
 static void
@@ -95,7 +114,10 @@ rebuild_heap(merge_iter *mi)
 		lsm_iter   *c = mi->children[i];
 
 		if (lsm_iter_valid(c))
+		{
+			load_key(mi, i);
 			mi->heap[mi->heap_size++] = i;
+		}
 		else if (lsm_iter_status(c) != LSM_OK)
 		{
 			set_error(mi, lsm_iter_status(c));
@@ -106,11 +128,16 @@ rebuild_heap(merge_iter *mi)
 		sift_down(mi, i);
 }
 
-/* Advance the child on top of the heap and restore the heap. */
+/*
+ * Advance the child at heap position pos, whose key is the smallest (pos
+ * 0) or equal to it (a root's child: no parent can hold a larger key than
+ * what replaces it), and restore the heap.
+ */
 static void
-advance_top(merge_iter *mi)
+advance_at(merge_iter *mi, int pos)
 {
-	lsm_iter   *c = mi->children[mi->heap[0]];
+	int			ci = mi->heap[pos];
+	lsm_iter   *c = mi->children[ci];
 
 	lsm_iter_next(c);
 	if (!lsm_iter_valid(c))
@@ -120,10 +147,20 @@ advance_top(merge_iter *mi)
 			set_error(mi, lsm_iter_status(c));
 			return;
 		}
-		mi->heap[0] = mi->heap[--mi->heap_size];
+		mi->heap[pos] = mi->heap[--mi->heap_size];
+		if (pos >= mi->heap_size)
+			return;
 	}
-	if (mi->heap_size > 0)
-		sift_down(mi, 0);
+	else
+		load_key(mi, ci);
+	sift_down(mi, pos);
+}
+
+/* Does child c sit on exactly the internal key k? */
+static inline bool
+same_key(const merge_iter *mi, int c, const char *k, size_t klen)
+{
+	return mi->clen[c] == klen && memcmp(mi->ckey[c], k, klen) == 0;
 }
 
 static bool
@@ -306,12 +343,13 @@ merge_next(lsm_iter *it)
 
 	if (!merge_valid(it))
 		return;
-	if (!save_key(mi, &klen))
-		return;
 	if (mi->backward)
 	{
 		/* turn around: every child to the first key after the current */
 		int			i;
+
+		if (!save_key(mi, &klen))
+			return;
 
 		for (i = 0; i < mi->nchildren; i++)
 		{
@@ -332,15 +370,25 @@ merge_next(lsm_iter *it)
 		return;
 	}
 
-	advance_top(mi);
-	while (mi->status == LSM_OK && mi->heap_size > 0)
+	/* the top child's key stays valid until the top child moves, last */
 	{
-		size_t		len;
-		const char *key = lsm_iter_key(mi->children[mi->heap[0]], &len);
+		const char *k = mi->ckey[mi->heap[0]];
 
-		if (lsm_ikey_compare(&mi->cmp, key, len, mi->last_key, klen) != 0)
-			break;
-		advance_top(mi);
+		klen = mi->clen[mi->heap[0]];
+		while (mi->status == LSM_OK)
+		{
+			int			pos;
+
+			if (mi->heap_size > 1 && same_key(mi, mi->heap[1], k, klen))
+				pos = 1;
+			else if (mi->heap_size > 2 && same_key(mi, mi->heap[2], k, klen))
+				pos = 2;
+			else
+				break;
+			advance_at(mi, pos);
+		}
+		if (mi->status == LSM_OK)
+			advance_at(mi, 0);
 	}
 }
 
@@ -379,6 +427,8 @@ merge_destroy(lsm_iter *it)
 		alloc->free(alloc->ctx, mi->last_key);
 	alloc->free(alloc->ctx, mi->children);
 	alloc->free(alloc->ctx, mi->heap);
+	alloc->free(alloc->ctx, (void *) mi->ckey);
+	alloc->free(alloc->ctx, mi->clen);
 	alloc->free(alloc->ctx, mi);
 }
 
@@ -414,12 +464,19 @@ lsm_merge_iter_new(const lsm_allocator *alloc, const lsm_comparator *cmp,
 	memset(mi, 0, sizeof(*mi));
 	mi->children = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(lsm_iter *));
 	mi->heap = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(int));
-	if (mi->children == NULL || mi->heap == NULL)
+	mi->ckey = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(const char *));
+	mi->clen = alloc->alloc(alloc->ctx, (n ? n : 1) * sizeof(size_t));
+	if (mi->children == NULL || mi->heap == NULL || mi->ckey == NULL ||
+		mi->clen == NULL)
 	{
 		if (mi->children)
 			alloc->free(alloc->ctx, mi->children);
 		if (mi->heap)
 			alloc->free(alloc->ctx, mi->heap);
+		if (mi->ckey)
+			alloc->free(alloc->ctx, (void *) mi->ckey);
+		if (mi->clen)
+			alloc->free(alloc->ctx, mi->clen);
 		alloc->free(alloc->ctx, mi);
 		goto fail;
 	}

@@ -35,7 +35,7 @@
 #include "utils/timestamp.h"
 
 /* GUC (registered by extension/lsm_am.c) */
-int			lsm_memtable_pool_kb = 128 * 1024;
+int			lsm_memtable_pool_kb = 256 * 1024;
 int			lsm_max_relations = 4096;
 
 /* set by _PG_init when loaded from shared_preload_libraries */

@@ -81,14 +81,14 @@ _PG_init(void)
 							"Size at which a memtable is frozen and flushed to an SSTable.",
 							NULL,
 							&lsm_memtable_size_kb,
-							16 * 1024, 256, INT_MAX / 2,
+							32 * 1024, 256, INT_MAX / 2,
 							PGC_SIGHUP, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("lsm_am.memtable_pool_size",
 							"Shared memory reserved for all memtables of all lsm relations.",
 							NULL,
 							&lsm_memtable_pool_kb,
-							128 * 1024, 4 * 1024, INT_MAX / 2,
+							256 * 1024, 4 * 1024, INT_MAX / 2,
 							PGC_POSTMASTER, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("lsm_am.max_frozen_memtables",

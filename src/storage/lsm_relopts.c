@@ -22,7 +22,7 @@
 #include "storage/lsm_keys.h"
 #include "storage/lsm_relopts.h"
 
-int			lsm_memtable_size_kb = 16 * 1024;
+int			lsm_memtable_size_kb = 32 * 1024;
 int			lsm_block_size = 4096;
 int			lsm_zstd_level = 3;
 double		lsm_bloom_fp_rate = 0.01;
