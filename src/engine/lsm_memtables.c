@@ -960,6 +960,7 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	lsm_memtable_splice splice;
 	lsm_memtable_splice *splices = NULL;
 	int			splice_slot = -1;
+	uint64		splice_gen = 0; /* the memtable the splices were found in */
 	bool		searchable = st->is_index;
 	bool		run = n > 0;
 
@@ -1002,6 +1003,7 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 			lsm_memtable_find_splice(&lsm_slot(p->slot)->mt, cmp, first,
 									 LSM_ROWKEY_LEN, &splice);
 			splice_slot = p->slot;
+			splice_gen = lsm_slot(p->slot)->gen;
 		}
 	}
 	else if (searchable && n > 0)
@@ -1029,6 +1031,7 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 				pfree(klens);
 			}
 			splice_slot = p->slot;
+			splice_gen = lsm_slot(p->slot)->gen;
 		}
 	}
 
@@ -1176,7 +1179,13 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 
 				if (!lsm_logitem_decode(data + off, lens[j], &v))
 					elog(ERROR, "lsm log item encoding failed");
-				if (splice_slot == st->active && sp->mt == &slot->mt)
+				/*
+				 * Only into the memtable the splices were found in: once a
+				 * write outlives it (frozen, flushed, its slot reused by a
+				 * newer active memtable), they point into freed memory.
+				 */
+				if (splice_slot == st->active && slot->gen == splice_gen &&
+					sp->mt == &slot->mt)
 					s = lsm_memtable_insert_spliced(&slot->mt, cmp,
 													v.key, v.keylen, v.seq, v.type,
 													v.value, v.vlen, sp);
@@ -1209,6 +1218,13 @@ void
 lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n)
 {
 	(void) memstore_write(rel, ops, n, false);
+}
+
+/* The level-0 backpressure of a write of bytes that bypasses the memtable. */
+void
+lsm_memstore_backpressure(Relation rel, Size bytes)
+{
+	l0_backpressure(rel, lsm_memstore_open(rel), bytes);
 }
 
 /*

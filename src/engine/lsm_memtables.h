@@ -57,6 +57,7 @@ typedef struct LsmStateCache
 
 extern LsmRelState *lsm_memstore_open(Relation rel);
 extern void lsm_memstore_write(Relation rel, LsmWriteOp *ops, int n);
+extern void lsm_memstore_backpressure(Relation rel, Size bytes);
 extern int	lsm_memstore_carry(Relation rel, LsmWriteOp *ops, int n);
 extern void lsm_memstore_release_splice_pins(void);
 extern void lsm_memstore_unload(LsmRelState *st);

@@ -14,7 +14,13 @@
  *	- at pre-commit and pre-prepare (engine/lsm_xact.c), and in the SQL
  *	  functions that flush, compact or show memtables;
  *	- when a relation's batch reaches lsm_am.write_batch_size entries or
- *	  BATCH_MAX_BYTES.
+ *	  BATCH_MAX_BYTES; or, for a bulk load, lsm_am.bulk_write_size.
+ * Bulk loads: once a transaction has filled a relation's batch
+ * BULK_AFTER_WRITES times, the batch of that relation grows to
+ * lsm_am.bulk_write_size (counting the ops' own memory) and is written as
+ * a level-0 SSTable of its own (engine/lsm_ingest.c), skipping the
+ * memtable and its log; what is left at the end (less than a quarter of
+ * that) goes to the memtable as usual, so that no tiny SSTables appear.
  * When they are dropped unwritten: at abort; at a subtransaction's abort,
  * the entries it (or its children) added, which are a suffix of the batch
  * (subtransaction ids grow, and while a subtransaction runs only it and
@@ -37,14 +43,22 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "engine/lsm_ingest.h"
 #include "engine/lsm_writebatch.h"
 
 int			lsm_write_batch_size = 1000;
 bool		lsm_write_batch_rows = true;
+int			lsm_bulk_write_size_kb = 32 * 1024;
 bool		lsm_batch_nonempty = false;
 
 /* a batch holds at most this many key and value bytes */
 #define BATCH_MAX_BYTES (4 * 1024 * 1024)
+
+/* full batches of one relation in a transaction that make it a bulk load */
+#define BULK_AFTER_WRITES 8
+
+/* memory of a held op besides its key and value */
+#define OP_OVERHEAD (sizeof(LsmWriteOp) + sizeof(SubTransactionId))
 
 typedef struct Batch
 {
@@ -57,6 +71,8 @@ typedef struct Batch
 	Size		bytes;
 	MemoryContext cxt;			/* ops' keys and values */
 	bool		writing;
+	int			nfull;			/* times it was written for being full */
+	bool		bulk;			/* a bulk load: grows to bulk_write_size */
 	/* new rows with row ids handed out: their lsm_memstore_pending_begin */
 	int			pending_slot;	/* -1: none */
 	LsmRelState *pending_st;
@@ -143,9 +159,18 @@ get_batch(Relation rel)
  * to the same relation (by jobs the write runs under backpressure) are
  * written at once instead.
  */
-static void
-write_batch(Batch *b, Relation rel)
+/* Memory the batch's entries take. */
+static Size
+batch_mem(const Batch *b)
 {
+	return b->bytes + (Size) b->n * OP_OVERHEAD;
+}
+
+static void
+write_batch(Batch *b, Relation rel, bool full)
+{
+	bool		ingested = false;
+
 	if (b->n == 0 || b->writing)
 		return;
 	Assert(RelationGetRelid(rel) == b->relid);
@@ -167,7 +192,10 @@ write_batch(Batch *b, Relation rel)
 	b->writing = true;
 	PG_TRY();
 	{
-		lsm_memstore_write(rel, b->ops, b->n);
+		if (b->bulk && batch_mem(b) >= (Size) lsm_bulk_write_size_kb * 1024 / 4)
+			ingested = lsm_ingest_ops(rel, b->ops, b->n);
+		if (!ingested)
+			lsm_memstore_write(rel, b->ops, b->n);
 	}
 	PG_CATCH();
 	{
@@ -177,6 +205,9 @@ write_batch(Batch *b, Relation rel)
 	PG_END_TRY();
 	b->writing = false;
 	clear_batch(b);
+	if (full && !b->bulk && lsm_bulk_write_size_kb > 0 &&
+		++b->nfull >= BULK_AFTER_WRITES)
+		b->bulk = true;
 	recompute_nonempty();
 }
 
@@ -227,8 +258,9 @@ lsm_batch_add(Relation rel, const LsmWriteOp *op)
 	b->n++;
 	b->bytes += op->keylen + op->vlen;
 	lsm_batch_nonempty = true;
-	if (b->n >= lsm_write_batch_size || b->bytes >= BATCH_MAX_BYTES)
-		write_batch(b, rel);
+	if (b->bulk ? batch_mem(b) >= (Size) lsm_bulk_write_size_kb * 1024 :
+		(b->n >= lsm_write_batch_size || b->bytes >= BATCH_MAX_BYTES))
+		write_batch(b, rel, true);
 }
 
 void
@@ -242,7 +274,7 @@ lsm_batch_apply(Relation rel)
 	for (b = current_batches(); b; b = b->next)
 		if (b->relid == relid)
 		{
-			write_batch(b, rel);
+			write_batch(b, rel, false);
 			return;
 		}
 }
@@ -279,7 +311,7 @@ lsm_batch_apply_all(void)
 			clear_batch(b);
 			continue;
 		}
-		write_batch(b, rel);
+		write_batch(b, rel, false);
 		relation_close(rel, NoLock);
 	}
 	if (pushed)

@@ -33,6 +33,9 @@ extern int	lsm_write_batch_size;
 /* GUC lsm_am.write_batch_rows: new table rows are held back too */
 extern bool lsm_write_batch_rows;
 
+/* GUC lsm_am.bulk_write_size (kB): a bulk load's batch, written as an SSTable; 0 = never */
+extern int	lsm_bulk_write_size_kb;
+
 /* true while any batch holds entries (a cheap test for the hooks) */
 extern bool lsm_batch_nonempty;
 

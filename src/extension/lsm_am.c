@@ -238,6 +238,13 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("lsm_am.bulk_write_size",
+							"Size of a bulk load's write batch per relation, written as a level-0 SSTable of its own.",
+							"A transaction that has filled a relation's write batch 8 times holds back up to this much (entries and their bookkeeping) and writes it as an SSTable, skipping the memtable and its log; 0 writes every batch into the memtable.",
+							&lsm_bulk_write_size_kb,
+							32 * 1024, 0, 256 * 1024,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lsm_am");
 
 	prev_shmem_request_hook = shmem_request_hook;
