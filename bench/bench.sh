@@ -22,7 +22,8 @@
 #   sst B/row    (lsm) sum(size_bytes) of its SSTableMeta rows / ROWS
 # and the lsm/heap ratio of rows/s, WAL (load + persist) and disk size.
 # Settings: BENCH_MEMTABLE_SIZE (lsm_am.memtable_size, default: the
-# engine's), BENCH_SHARED_BUFFERS (default 256MB).  The cluster runs with a
+# engine's), BENCH_SHARED_BUFFERS (default 256MB), BENCH_EXTRA_CONF
+# (postgresql.conf lines separated by ';').  The cluster runs with a
 # large max_wal_size so that no checkpoint starts during a load.
 set -euo pipefail
 
@@ -41,6 +42,10 @@ lsm_cluster_cleanup_on_exit "$base" BENCH_KEEP
 conf=("shared_buffers = '${BENCH_SHARED_BUFFERS:-256MB}'"
 	"max_wal_size = '16GB'" "checkpoint_timeout = '1h'" "autovacuum = off")
 [ -n "${BENCH_MEMTABLE_SIZE:-}" ] && conf+=("lsm_am.memtable_size = '$BENCH_MEMTABLE_SIZE'")
+if [ -n "${BENCH_EXTRA_CONF:-}" ]; then
+	IFS=';' read -r -a extra <<<"$BENCH_EXTRA_CONF"
+	conf+=("${extra[@]}")
+fi
 lsm_log "starting a throwaway cluster in $base (port $port)"
 lsm_cluster_start "$base" "$port" "${conf[@]}"
 
