@@ -106,9 +106,13 @@ lsm_ingest_ops(Relation rel, LsmWriteOp *ops, int n)
 	int			i;
 
 	Assert(n > 0);
-	/* leave the manifest's room to flushes and compactions */
-	if (st->nssts >= lsm_manifest_max_ssts() / 2)
-		return false;
+	/* leave a quarter of the manifest's room to flushes and compactions */
+	{
+		int			max = lsm_manifest_max_ssts();
+
+		if (st->nssts + 1 > max - Max(max / 4, 8))
+			return false;
+	}
 
 	for (i = 0; i < n; i++)
 	{

@@ -411,11 +411,14 @@ lsm_batch_init(void)
  * transactions: a range is durable once reserved, so what is left of it
  * stays unused by anyone else and may be handed out later.  Ranges grow
  * from SEQ_RANGE_MIN to SEQ_RANGE_MAX as a backend keeps inserting into
- * the relation; a backend's exit gives up at most one range per relation.
+ * the relation (to SEQ_RANGE_BULK_MAX in a bulk load, whose every
+ * reservation logs a metapage image); a backend's exit gives up at most
+ * one range per relation.
  */
 #define SEQ_RANGES 8
 #define SEQ_RANGE_MIN 32
 #define SEQ_RANGE_MAX 1024
+#define SEQ_RANGE_BULK_MAX 65536
 
 typedef struct SeqRange
 {
@@ -468,7 +471,7 @@ lsm_batch_take_seq(Relation rel, uint64 *seq)
 			r->next = lsm_memstore_reserve_seqs(rel, count, &r->epoch);
 			r->end = r->next + count;
 			r->incarnation = st->incarnation;
-			r->grant = Min(r->grant * 2, SEQ_RANGE_MAX);
+			r->grant = Min(r->grant * 2, b->bulk ? SEQ_RANGE_BULK_MAX : SEQ_RANGE_MAX);
 		}
 		if (b->pending_slot >= 0)
 			break;				/* published: every id handed out is above */
