@@ -192,7 +192,8 @@ write_batch(Batch *b, Relation rel, bool full)
 	b->writing = true;
 	PG_TRY();
 	{
-		if (b->bulk && batch_mem(b) >= (Size) lsm_bulk_write_size_kb * 1024 / 4)
+		if (b->bulk && lsm_bulk_write_size_kb > 0 &&
+			batch_mem(b) >= (Size) lsm_bulk_write_size_kb * 1024 / 4)
 			ingested = lsm_ingest_ops(rel, b->ops, b->n);
 		if (!ingested)
 			lsm_memstore_write(rel, b->ops, b->n);
@@ -258,7 +259,8 @@ lsm_batch_add(Relation rel, const LsmWriteOp *op)
 	b->n++;
 	b->bytes += op->keylen + op->vlen;
 	lsm_batch_nonempty = true;
-	if (b->bulk ? batch_mem(b) >= (Size) lsm_bulk_write_size_kb * 1024 :
+	if (b->bulk && lsm_bulk_write_size_kb > 0 ?
+		batch_mem(b) >= (Size) lsm_bulk_write_size_kb * 1024 :
 		(b->n >= lsm_write_batch_size || b->bytes >= BATCH_MAX_BYTES))
 		write_batch(b, rel, true);
 }
