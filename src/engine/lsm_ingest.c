@@ -150,7 +150,10 @@ lsm_ingest_ops(Relation rel, LsmWriteOp *ops, int n)
 	PG_TRY();
 	{
 		lsm_rel_sst_options(rel, &opts);
-		/* level 0, rewritten by the next compaction: as flushes do */
+		/*
+		 * zstd's fastest level, as flushes use: index SSTables are merged
+		 * soon; a table's (row ids growing) move down unrewritten and keep it
+		 */
 		opts.zstd_level = Min(opts.zstd_level, 1);
 		lsm_sst_writer_init(&w, rel, st, "bulk load", &opts, cxt, 0, 0);
 		for (i = 0; i < n; i++)

@@ -39,13 +39,8 @@ lsm_sst_writer_init(LsmSstWriter *w, Relation rel, LsmRelState *st, const char *
 	w->min_xid = InvalidTransactionId;
 	w->maxouts = 8;
 	w->outs = MemoryContextAlloc(cxt, sizeof(LsmSstEntry) * w->maxouts);
-	/*
-	 * It grows as needed: small for one-output writers (flushes); for cut
-	 * outputs the target plus room for the last block, so that no output
-	 * is copied while it grows (pages are touched only as they fill).
-	 */
-	lsm_bufsink_init(&w->buf, target == 0 ? 65536 :
-					 (Size) Min(target + 1024 * 1024, 256 * 1024 * 1024));
+	/* it grows as needed: start small for one-output writers (flushes) */
+	lsm_bufsink_init(&w->buf, target == 0 ? 65536 : (Size) Min(target, 1024 * 1024));
 }
 
 void

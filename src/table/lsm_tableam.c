@@ -973,9 +973,6 @@ lsmam_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 				   CommandId cid, int options, struct BulkInsertStateData *bistate)
 {
 	LsmWriteOp *ops = palloc0(sizeof(LsmWriteOp) * nslots);
-	LsmWriteOp **now = palloc(sizeof(LsmWriteOp *) * nslots);
-	LsmWriteOp *direct = NULL;
-	int			nnow = 0;
 	bool		batchable = rows_batchable(rel);
 	int			i;
 
@@ -985,25 +982,18 @@ lsmam_multi_insert(Relation rel, TupleTableSlot **slots, int nslots,
 		ops[i].type = LSM_TYPE_PUT;
 		ops[i].value = lsm_form_row_value(rel, slots[i], cid, options, NULL, &ops[i].vlen);
 		/* held back as tuple_insert's rows are (a COPY becomes a bulk load) */
-		if (batchable && lsm_batch_take_seq(rel, &ops[i].seq))
+		if (!batchable)
+			continue;
+		if (lsm_batch_take_seq(rel, &ops[i].seq))
 		{
 			ops[i].seq_preset = true;
 			lsm_batch_add(rel, &ops[i]);
 		}
 		else
-			now[nnow++] = &ops[i];
+			lsm_memstore_write(rel, &ops[i], 1);
 	}
-	if (nnow > 0)
-	{
-		direct = palloc0(sizeof(LsmWriteOp) * nnow);
-		for (i = 0; i < nnow; i++)
-			direct[i] = *now[i];
-		lsm_memstore_write(rel, direct, nnow);
-		for (i = 0; i < nnow; i++)
-			now[i]->seq = direct[i].seq;
-		pfree(direct);
-	}
-	pfree(now);
+	if (!batchable)
+		lsm_memstore_write(rel, ops, nslots);
 	for (i = 0; i < nslots; i++)
 	{
 		lsm_stamp_slot(rel, slots[i], ops[i].seq, cid);
