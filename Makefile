@@ -58,11 +58,11 @@ $(OBJS): $(wildcard src/*/*.h)
 # Engine-core unit tests: plain C, no server.
 CORE_TESTS = $(sort $(wildcard src/core/test/test_*.c))
 CORE_BINS = $(patsubst src/core/test/%.c,src/core/test/build/%,$(CORE_TESTS))
-CORE_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Isrc/core -Isrc/core/test
+CORE_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -DLSM_CORE_ASSERTS -pthread -Isrc/core -Isrc/core/test
 
 src/core/test/build/%: src/core/test/%.c $(CORE_SRCS) $(wildcard src/core/*.h) src/core/test/lsm_test.h
 	@mkdir -p src/core/test/build
-	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) -lzstd -lxxhash -lm
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) -lzstd -lxxhash -lm -lpthread
 
 .PHONY: core-check
 core-check: $(CORE_BINS)

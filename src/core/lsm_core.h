@@ -28,6 +28,17 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/*
+ * Invariants of the core, checked in the unit tests (CORE_CFLAGS define
+ * LSM_CORE_ASSERTS) and in the server's ASSERTS=1 build.
+ */
+#if defined(LSM_CORE_ASSERTS) || defined(USE_ASSERT_CHECKING)
+#include <assert.h>
+#define LSM_ASSERT(c) assert(c)
+#else
+#define LSM_ASSERT(c) ((void) 0)
+#endif
+
 /* Status codes returned by core functions.  0 is success. */
 typedef enum lsm_status
 {

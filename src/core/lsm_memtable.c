@@ -2,7 +2,8 @@
  *
  * lsm_memtable.c
  *	  The memtable: a LevelDB-style skiplist of internal keys in memory
- *	  handed over by the caller, with one writer and lock-free readers.
+ *	  handed over by the caller, with lock-free readers and either one
+ *	  exclusive writer or concurrent writers linking nodes by CAS.
  *
  * Node layout, 8-byte aligned within a chunk:
  *
@@ -25,9 +26,16 @@
  * unlinked or freed while the memtable lives, so a reader holding a node
  * pointer can always follow it.
  *
+ * Concurrent writers (lsm_memtable_insert_concurrent) reserve their nodes'
+ * space with a CAS on chunk_used and link each level with a CAS on the
+ * predecessor's link, which publishes the node as the release store does;
+ * a failed CAS means someone linked a node in between, and the writer
+ * moves forward from the same predecessor.  Level tails are hints for them
+ * (checked against the key before use).
+ *
  * Statistics (num_entries, num_deletes, data_bytes, min_seq, max_seq) are
- * plain fields written by the writer; read them under the writer lock.
- * min_seq and max_seq are 0 while the memtable is empty.
+ * atomic counters; they are exact once writers are done.  min_seq and
+ * max_seq are 0 while the memtable is empty.
  *
  *-------------------------------------------------------------------------
  */
@@ -232,41 +240,59 @@ lsm_memtable_init(lsm_memtable *mt)
 void
 lsm_memtable_add_chunk(lsm_memtable *mt, void *mem, size_t size)
 {
-	mt->chunk_ptr = (char *) mem;
-	mt->chunk_left = size;
+	size_t		pad = (size_t) (-(uintptr_t) mem) & (NODE_ALIGN - 1);
+
+	/* nodes start 8-byte aligned: a misaligned chunk loses its first bytes */
+	mt->chunk_base = (char *) mem + pad;
+	mt->chunk_size = size > pad ? size - pad : 0;
+	__atomic_store_n(&mt->chunk_used, 0, __ATOMIC_RELAXED);
 	mt->chunk_bytes += size;
+}
+
+/* Chunk bytes a node takes: its size rounded up to NODE_ALIGN. */
+static inline size_t
+node_space(int height, size_t klen, size_t vlen)
+{
+	return (node_size(height, klen, vlen) + NODE_ALIGN - 1) & ~((size_t) NODE_ALIGN - 1);
 }
 
 /*
  * Upper bound of the chunk space one insert takes: a node of maximum
- * height plus the worst alignment padding.  A chunk of this size, at any
+ * height plus the worst alignment loss.  A chunk of this size, at any
  * address, is guaranteed to hold the entry.
  */
 size_t
 lsm_memtable_entry_space(size_t ukey_len, size_t val_len)
 {
 	return (NODE_ALIGN - 1) +
-		node_size(LSM_SKIPLIST_MAX_HEIGHT, ukey_len + LSM_TRAILER_SIZE, val_len);
+		node_space(LSM_SKIPLIST_MAX_HEIGHT, ukey_len + LSM_TRAILER_SIZE, val_len);
 }
 
-/*
- * Insert one entry.  The node is built in place in the chunk before any
- * link to it exists, then linked bottom-up with release stores, so a
- * concurrent reader finds either no node or a complete one.  All checks
- * that can fail come before anything is written to the memtable, even
- * the rng state, so LSM_NOMEM leaves it exactly as it was and a retry
- * after add_chunk draws the same height.
- */
+size_t
+lsm_memtable_node_space(int height, size_t ulen, size_t vlen)
+{
+	return node_space(height, ulen + LSM_TRAILER_SIZE, vlen);
+}
+
+int
+lsm_memtable_random_height(uint32_t *rng)
+{
+	if (*rng == 0)
+		*rng = 0x2545F491;
+	return random_height(rng);
+}
+
 /*
  * Fill prev[] for key (as find_greater_or_equal does) starting at each
  * level from the splice's node (before key), or from where the level
  * above ended when the splice has none (levels the list grew since, or
- * the head).  REQUIRES: the writer lock.
+ * the head).  With check_hint, a hint node is used only if it is before
+ * key (tails read by concurrent writers may be stale in any direction).
  */
 static void
 splice_search(const lsm_memtable *mt, const lsm_comparator *cmp, const char *key,
-			  size_t klen, const lsm_memtable_splice *hint, int cur_height,
-			  lsm_memtable_node **prev)
+			  size_t klen, lsm_memtable_node *const *hint, int hint_height,
+			  bool check_hint, int cur_height, lsm_memtable_node **prev)
 {
 	lsm_memtable_node *x = NULL;
 	int			level;
@@ -275,8 +301,9 @@ splice_search(const lsm_memtable *mt, const lsm_comparator *cmp, const char *key
 	{
 		lsm_memtable_node *next;
 
-		if (level < hint->height && hint->prev[level] != NULL)
-			x = hint->prev[level];
+		if (level < hint_height && hint[level] != NULL && hint[level] != x &&
+			(!check_hint || node_compare(cmp, hint[level], key, klen) < 0))
+			x = hint[level];
 		for (;;)
 		{
 			next = load_next(mt, x, level);
@@ -289,6 +316,79 @@ splice_search(const lsm_memtable *mt, const lsm_comparator *cmp, const char *key
 	}
 }
 
+/* Build a node in mem (not yet reachable). */
+static lsm_memtable_node *
+build_node(char *mem, int height, const char *ukey, size_t ulen, uint64_t seq,
+		   lsm_entry_type type, const char *val, size_t vlen)
+{
+	lsm_memtable_node *node = (lsm_memtable_node *) mem;
+	size_t		klen = ulen + LSM_TRAILER_SIZE;
+	char	   *p;
+	int			i;
+
+	node->klen = (uint32_t) klen;
+	node->vlen = (uint32_t) vlen;
+	node->height = (uint32_t) height;
+	node->pad = 0;
+	for (i = 0; i < height; i++)
+		node->next[i] = NULL;
+	p = (char *) (node->next + height);
+	if (ulen > 0)
+		memcpy(p, ukey, ulen);
+	lsm_trailer_encode(p + ulen, seq, type);
+	if (vlen > 0)
+		memcpy(p + klen, val, vlen);
+	return node;
+}
+
+/* Statistics of a linked node (atomic: concurrent writers add to them). */
+static void
+note_stats(lsm_memtable *mt, uint64_t seq, lsm_entry_type type, size_t bytes)
+{
+	uint64_t	cur;
+
+	cur = __atomic_load_n(&mt->min_seq, __ATOMIC_RELAXED);
+	while ((cur == 0 || seq < cur) &&
+		   !__atomic_compare_exchange_n(&mt->min_seq, &cur, seq, false,
+										__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	cur = __atomic_load_n(&mt->max_seq, __ATOMIC_RELAXED);
+	while (seq > cur &&
+		   !__atomic_compare_exchange_n(&mt->max_seq, &cur, seq, false,
+										__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	if (type == LSM_TYPE_DELETE)
+		__atomic_fetch_add(&mt->num_deletes, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&mt->data_bytes, bytes, __ATOMIC_RELAXED);
+	/* last: a reader that sees the count sees the rest */
+	__atomic_fetch_add(&mt->num_entries, 1, __ATOMIC_RELEASE);
+}
+
+/* The splice fits any key after node's now. */
+static void
+advance_splice(lsm_memtable_splice *hint, const lsm_memtable *mt,
+			   lsm_memtable_node *node, int height, int cur_height,
+			   lsm_memtable_node *const *prev)
+{
+	int			top = (cur_height > height) ? cur_height : height;
+	int			i;
+
+	for (i = 0; i < top; i++)
+		hint->prev[i] = (i < height) ? node : prev[i];
+	for (; i < LSM_SKIPLIST_MAX_HEIGHT; i++)
+		hint->prev[i] = NULL;
+	hint->height = top;
+	hint->mt = mt;
+}
+
+/*
+ * Insert one entry (the exclusive writer).  The node is built in place in
+ * the chunk before any link to it exists, then linked bottom-up with
+ * release stores, so a concurrent reader finds either no node or a
+ * complete one.  All checks that can fail come before anything is written
+ * to the memtable, even the rng state, so LSM_NOMEM leaves it exactly as
+ * it was and a retry after add_chunk draws the same height.
+ */
 static lsm_status
 memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 				const char *ukey, size_t ulen,
@@ -299,7 +399,6 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 	lsm_memtable_node *node;
 	uint32_t	rng = mt->rng;
 	size_t		klen = ulen + LSM_TRAILER_SIZE;
-	size_t		pad;
 	size_t		need;
 	int			height;
 	int			cur_height;
@@ -311,25 +410,16 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 		return LSM_INVALID;
 
 	height = random_height(&rng);
-	if (mt->chunk_ptr == NULL)
+	if (mt->chunk_base == NULL)
 		return LSM_NOMEM;
-	pad = (size_t) (-(uintptr_t) mt->chunk_ptr) & (NODE_ALIGN - 1);
-	need = node_size(height, klen, vlen);
-	if (mt->chunk_left < pad || mt->chunk_left - pad < need)
+	need = node_space(height, klen, vlen);
+	if (lsm_memtable_chunk_left(mt) < need)
 		return LSM_NOMEM;
 
 	/* Build the node while it is still invisible to readers. */
-	node = (lsm_memtable_node *) (mt->chunk_ptr + pad);
-	node->klen = (uint32_t) klen;
-	node->vlen = (uint32_t) vlen;
-	node->height = (uint32_t) height;
-	node->pad = 0;
+	node = build_node(mt->chunk_base + mt->chunk_used, height, ukey, ulen,
+					  seq, type, val, vlen);
 	p = (char *) (node->next + height);
-	if (ulen > 0)
-		memcpy(p, ukey, ulen);
-	lsm_trailer_encode(p + ulen, seq, type);
-	if (vlen > 0)
-		memcpy(p + klen, val, vlen);
 
 	/*
 	 * Appending past the largest key (the common case: row ids only grow)
@@ -347,7 +437,8 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 		lsm_memtable_node *next;
 
 		if (hint != NULL && hint->mt == mt)
-			splice_search(mt, cmp, p, klen, hint, cur_height, prev);
+			splice_search(mt, cmp, p, klen, hint->prev, hint->height, false,
+						  cur_height, prev);
 		else
 			(void) find_greater_or_equal(mt, cmp, p, klen, prev);
 
@@ -390,29 +481,135 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 	 * at the node's levels, the old predecessors above.
 	 */
 	if (hint != NULL)
-	{
-		int			top = (cur_height > height) ? cur_height : height;
-
-		for (i = 0; i < top; i++)
-			hint->prev[i] = (i < height) ? node : prev[i];
-		for (; i < LSM_SKIPLIST_MAX_HEIGHT; i++)
-			hint->prev[i] = NULL;
-		hint->height = top;
-		hint->mt = mt;
-	}
+		advance_splice(hint, mt, node, height, cur_height, prev);
 
 	/* Commit the allocation and the statistics. */
 	mt->rng = rng;
-	mt->chunk_ptr += pad + need;
-	mt->chunk_left -= pad + need;
-	if (mt->num_entries == 0 || seq < mt->min_seq)
-		mt->min_seq = seq;
-	if (mt->num_entries == 0 || seq > mt->max_seq)
-		mt->max_seq = seq;
-	mt->num_entries++;
-	if (type == LSM_TYPE_DELETE)
-		mt->num_deletes++;
-	mt->data_bytes += klen + vlen;
+	__atomic_store_n(&mt->chunk_used, mt->chunk_used + need, __ATOMIC_RELAXED);
+	note_stats(mt, seq, type, klen + vlen);
+	return LSM_OK;
+}
+
+/*
+ * Reserve chunk space for the longest prefix of n nodes (sizes from
+ * lsm_memtable_node_space) that fits into the current chunk; *mem is where
+ * the first goes, each next one right after the one before.  Returns how
+ * many fit (0: the chunk is full).  Lock-free (compare-and-swap on
+ * chunk_used); chunks change only under the exclusive writer.
+ */
+int
+lsm_memtable_reserve(lsm_memtable *mt, const size_t *sizes, int n, char **mem)
+{
+	uint64_t	used = __atomic_load_n(&mt->chunk_used, __ATOMIC_RELAXED);
+
+	if (mt->chunk_base == NULL)
+		return 0;
+	for (;;)
+	{
+		uint64_t	total = 0;
+		int			fit = 0;
+
+		while (fit < n && used + total + sizes[fit] <= mt->chunk_size)
+			total += sizes[fit++];
+		if (fit == 0)
+			return 0;
+		if (__atomic_compare_exchange_n(&mt->chunk_used, &used, used + total, false,
+										__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		{
+			*mem = mt->chunk_base + used;
+			return fit;
+		}
+		/* another writer took some: used is its new value, try again */
+	}
+}
+
+/*
+ * Insert one entry next to concurrent writers.  The search (from the
+ * splice, else from the level tails when the key is past them, else from
+ * the head) gives a predecessor at every level; the node is linked bottom
+ * up, each link by compare-and-swap on the predecessor's link.  A failed
+ * swap means another writer linked a node there: the search resumes from
+ * the same predecessor at that level (nodes are never removed, so it is
+ * still before the key).  Levels above the list height start at the head;
+ * the height is raised by compare-and-swap first.
+ */
+lsm_status
+lsm_memtable_insert_concurrent(lsm_memtable *mt, const lsm_comparator *cmp,
+							   const char *ukey, size_t ulen,
+							   uint64_t seq, lsm_entry_type type,
+							   const char *val, size_t vlen,
+							   int height, char *mem,
+							   lsm_memtable_splice *hint)
+{
+	lsm_memtable_node *prev[LSM_SKIPLIST_MAX_HEIGHT];
+	lsm_memtable_node *node;
+	size_t		klen = ulen + LSM_TRAILER_SIZE;
+	int			cur_height;
+	int			i;
+	const char *p;
+
+	if (seq > LSM_MAX_SEQ || ulen > UINT32_MAX - LSM_TRAILER_SIZE ||
+		vlen > UINT32_MAX || height < 1 || height > LSM_SKIPLIST_MAX_HEIGHT)
+		return LSM_INVALID;
+	LSM_ASSERT(((uintptr_t) mem & (NODE_ALIGN - 1)) == 0);
+	node = build_node(mem, height, ukey, ulen, seq, type, val, vlen);
+	p = node_key(node);
+
+	cur_height = load_height(mt);
+	while (height > cur_height &&
+		   !__atomic_compare_exchange_n(&mt->height, &cur_height, height, false,
+										__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;						/* cur_height reloaded */
+	if (height > cur_height)
+		cur_height = height;
+
+	if (hint != NULL && hint->mt == mt)
+		splice_search(mt, cmp, p, klen, hint->prev, hint->height, false,
+					  cur_height, prev);
+	else
+	{
+		lsm_memtable_node *tails[LSM_SKIPLIST_MAX_HEIGHT];
+		lsm_memtable_node *t0 = __atomic_load_n(&mt->tail[0], __ATOMIC_ACQUIRE);
+
+		if (t0 != NULL && node_compare(cmp, t0, p, klen) < 0)
+		{
+			for (i = 0; i < cur_height; i++)
+				tails[i] = __atomic_load_n(&mt->tail[i], __ATOMIC_ACQUIRE);
+			splice_search(mt, cmp, p, klen, tails, cur_height, true,
+						  cur_height, prev);
+		}
+		else
+			splice_search(mt, cmp, p, klen, NULL, 0, false, cur_height, prev);
+	}
+
+	for (i = 0; i < height; i++)
+	{
+		for (;;)
+		{
+			lsm_memtable_node **link = link_of(mt, prev[i], i);
+			lsm_memtable_node *next = __atomic_load_n(link, __ATOMIC_ACQUIRE);
+
+			if (next != NULL && node_compare(cmp, next, p, klen) < 0)
+			{
+				prev[i] = next;	/* linked since the search: move on */
+				continue;
+			}
+			if (i == 0 && next != NULL && node_compare(cmp, next, p, klen) == 0)
+				return LSM_OK;	/* the same internal key is there */
+			__atomic_store_n(&node->next[i], next, __ATOMIC_RELAXED);
+			if (__atomic_compare_exchange_n(link, &next, node, false,
+											__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			{
+				if (next == NULL)
+					__atomic_store_n(&mt->tail[i], node, __ATOMIC_RELEASE);
+				break;
+			}
+		}
+	}
+
+	if (hint != NULL)
+		advance_splice(hint, mt, node, height, cur_height, prev);
+	note_stats(mt, seq, type, klen + vlen);
 	return LSM_OK;
 }
 

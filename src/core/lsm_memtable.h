@@ -4,13 +4,19 @@
  *	  The memtable: a skiplist of entries keyed by internal key, living in
  *	  memory the caller provides (PostgreSQL shared memory in the server).
  *
- * Concurrency contract: at most one writer at a time (the caller holds an
- * exclusive lock around lsm_memtable_insert), any number of concurrent
- * readers without locks.  A node is fully written before it is linked,
- * with release stores on links and acquire loads on traversal, so readers
- * see either the old or the new list, never a half-built node.  Nodes are
- * never removed: a memtable is discarded whole after it has been flushed
- * and its last reader is gone (the caller tracks that).
+ * Concurrency contract: any number of concurrent readers without locks,
+ * and writers of one of two kinds, never both at once: one exclusive
+ * writer (lsm_memtable_insert, lsm_memtable_insert_spliced,
+ * lsm_memtable_add_chunk: the caller holds an exclusive lock), or any
+ * number of concurrent writers (lsm_memtable_reserve and
+ * lsm_memtable_insert_concurrent: the caller holds a shared lock that
+ * excludes the exclusive writer), which link nodes with compare-and-swap
+ * as RocksDB's concurrent memtable inserts do.  A node is fully written
+ * before it is linked, with release stores (or CAS) on links and acquire
+ * loads on traversal, so readers see either the old or the new list,
+ * never a half-built node.  Nodes are never removed: a memtable is
+ * discarded whole after it has been flushed and its last reader is gone
+ * (the caller tracks that).
  *
  * Memory: the memtable never allocates.  The caller hands it chunks with
  * lsm_memtable_add_chunk; when the current chunk cannot hold an entry,
@@ -39,9 +45,12 @@ typedef struct lsm_memtable
 														 * level (writer only) */
 	int			height;			/* current max height (read atomically) */
 	uint32_t	rng;			/* xorshift state for node heights */
-	char	   *chunk_ptr;		/* free space in the current chunk */
-	size_t		chunk_left;
+	char	   *chunk_base;		/* the current chunk (8-byte aligned) */
+	uint64_t	chunk_size;
+	uint64_t	chunk_used;		/* bytes of it taken (atomic; a multiple
+								 * of 8; may exceed chunk_size) */
 	uint64_t	chunk_bytes;	/* total bytes of chunks added */
+	/* statistics: atomic counters (relaxed) */
 	uint64_t	num_entries;
 	uint64_t	num_deletes;
 	uint64_t	data_bytes;		/* key + value bytes inserted */
@@ -49,8 +58,27 @@ typedef struct lsm_memtable
 	uint64_t	max_seq;
 } lsm_memtable;
 
+/* Free bytes left in the current chunk. */
+static inline size_t
+lsm_memtable_chunk_left(const lsm_memtable *mt)
+{
+	uint64_t	used = __atomic_load_n(&mt->chunk_used, __ATOMIC_RELAXED);
+
+	return used >= mt->chunk_size ? 0 : (size_t) (mt->chunk_size - used);
+}
+
+/* Entries inserted so far (any writer may be running). */
+static inline uint64_t
+lsm_memtable_num_entries(const lsm_memtable *mt)
+{
+	return __atomic_load_n(&mt->num_entries, __ATOMIC_RELAXED);
+}
+
 extern void lsm_memtable_init(lsm_memtable *mt);
-/* REQUIRES: writer lock held.  Previous chunk's unused tail is abandoned. */
+/*
+ * REQUIRES: exclusive writer.  Previous chunk's unused tail is abandoned;
+ * nodes start 8-byte aligned (a misaligned chunk loses up to 7 bytes).
+ */
 extern void lsm_memtable_add_chunk(lsm_memtable *mt, void *mem, size_t size);
 /* Bytes of chunk space an entry needs at most (to size chunks). */
 extern size_t lsm_memtable_entry_space(size_t ukey_len, size_t val_len);
@@ -102,5 +130,27 @@ extern lsm_status lsm_memtable_insert(lsm_memtable *mt, const lsm_comparator *cm
 extern lsm_iter *lsm_memtable_iter_new(const lsm_memtable *mt,
 									   const lsm_comparator *cmp,
 									   const lsm_allocator *alloc);
+
+/*
+ * Concurrent writers.  A writer draws each node's height from its own rng
+ * state (lsm_memtable_random_height), sizes it (lsm_memtable_node_space),
+ * reserves the chunk space of a run of nodes at once (lsm_memtable_reserve:
+ * a prefix of them, those that fit in the current chunk; 0 means the chunk
+ * is full and an exclusive writer must add one), and inserts each into its
+ * reserved space.  An internal key already present is left as it is
+ * (LSM_OK; its reserved space stays unused).  The splice, if given, is
+ * one found by lsm_memtable_find_splice (or left by an earlier call) for a
+ * key not greater than this one; stale splices are corrected.
+ */
+extern int	lsm_memtable_random_height(uint32_t *rng);
+extern size_t lsm_memtable_node_space(int height, size_t ulen, size_t vlen);
+extern int	lsm_memtable_reserve(lsm_memtable *mt, const size_t *sizes, int n,
+								 char **mem);
+extern lsm_status lsm_memtable_insert_concurrent(lsm_memtable *mt, const lsm_comparator *cmp,
+												 const char *ukey, size_t ulen,
+												 uint64_t seq, lsm_entry_type type,
+												 const char *val, size_t vlen,
+												 int height, char *mem,
+												 lsm_memtable_splice *splice);
 
 #endif							/* LSM_MEMTABLE_H */

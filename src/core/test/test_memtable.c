@@ -683,7 +683,7 @@ test_stats(void)
 	CHECK_EQ_INT(mt.data_bytes, bytes);
 	CHECK_EQ_INT(mt.min_seq, 7);
 	CHECK_EQ_INT(mt.max_seq, 901);
-	CHECK(mt.chunk_left < (size_t) (1 << 16));
+	CHECK(lsm_memtable_chunk_left(&mt) < (size_t) (1 << 16));
 	free(chunk);
 }
 
@@ -717,7 +717,7 @@ test_duplicate_ikey(void)
 										 LSM_TYPE_PUT, "x", 1), LSM_OK);
 	}
 	CHECK_EQ_INT(mt.num_entries, 51);
-	left = mt.chunk_left;
+	left = lsm_memtable_chunk_left(&mt);
 	for (i = 0; i < 50; i++)
 	{
 		char		k[2] = {(char) ('a' + i % 26), (char) ('a' + i / 26)};
@@ -733,7 +733,7 @@ test_duplicate_ikey(void)
 											 LSM_TYPE_PUT, "x", 1), LSM_OK);
 	}
 	CHECK_EQ_INT(mt.num_entries, 51);
-	CHECK_EQ_INT(mt.chunk_left, left);
+	CHECK_EQ_INT(lsm_memtable_chunk_left(&mt), left);
 	/* same user key, another seq or type: new entries */
 	CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, "m", 1, 6, LSM_TYPE_PUT, "v", 1), LSM_OK);
 	CHECK_EQ_INT(lsm_memtable_insert(&mt, &lsm_bytewise_comparator, "m", 1, 5, LSM_TYPE_DELETE, "", 0), LSM_OK);
@@ -1020,6 +1020,333 @@ test_concurrent_readers(void)
 	free(sh);
 }
 
+/* ----------------------------------------------------------------
+ *		Concurrency: several writers (CAS inserts) and a reader
+ * ----------------------------------------------------------------
+ */
+
+#define CW_WRITERS 4
+#define CW_PER_WRITER 60000
+#define CW_DUPS 500				/* internal keys every writer inserts */
+#define CW_CHUNK (64 * 1024)
+#define CW_MAX_CHUNKS CONC_MAX_CHUNKS
+
+typedef struct cw_shared
+{
+	conc_shared base;			/* memtable, done flag, chunks */
+	pthread_rwlock_t lock;		/* writers shared, chunk change exclusive */
+	uint64_t	next_seq;		/* atomic */
+	int			writers_done;	/* atomic */
+	int			chunk_adds;
+} cw_shared;
+
+typedef struct cw_writer
+{
+	cw_shared  *sh;
+	int			id;
+	int			nkeys;
+	char	  (*ikeys)[32];		/* internal keys this writer inserted */
+	uint8_t    *klens;
+	int			errors;
+	int			cas_runs;
+} cw_writer;
+
+static void
+cw_key(char *ikey, size_t *ulen, uint64_t k, uint64_t seq, lsm_entry_type type)
+{
+	lsm_put_be64(ikey, k);
+	*ulen = 8 + k % 9;
+	memset(ikey + 8, (int) ('a' + k % 26), *ulen - 8);
+	lsm_trailer_encode(ikey + *ulen, seq, type);
+}
+
+/* Chunk full: add one as the exclusive writer (if nobody did meanwhile). */
+static void
+cw_add_chunk(cw_shared *sh, size_t need)
+{
+	pthread_rwlock_wrlock(&sh->lock);
+	if (lsm_memtable_chunk_left(&sh->base.mt) < need &&
+		sh->base.nchunks < CW_MAX_CHUNKS)
+	{
+		sh->base.chunks[sh->base.nchunks] = malloc(CW_CHUNK);
+		lsm_memtable_add_chunk(&sh->base.mt, sh->base.chunks[sh->base.nchunks], CW_CHUNK);
+		sh->base.nchunks++;
+		sh->chunk_adds++;
+	}
+	pthread_rwlock_unlock(&sh->lock);
+}
+
+/*
+ * Insert a run of n internal keys: reserve their space, then insert each,
+ * with one splice along the run (ascending keys) or a splice per key.
+ */
+static void
+cw_insert_run(cw_writer *w, uint32_t *rng, char (*keys)[32], const size_t *ulens,
+			  int n, bool ascending)
+{
+	cw_shared  *sh = w->sh;
+	size_t		sizes[64];
+	int			heights[64];
+	char		vals[64][32];
+	size_t		vlens[64];
+	int			i = 0;
+	int			j;
+
+	for (j = 0; j < n; j++)
+	{
+		heights[j] = lsm_memtable_random_height(rng);
+		vlens[j] = conc_value(keys[j], ulens[j] + LSM_TRAILER_SIZE, vals[j]);
+		sizes[j] = lsm_memtable_node_space(heights[j], ulens[j], vlens[j]);
+	}
+	while (i < n)
+	{
+		lsm_memtable_splice sp;
+		char	   *mem;
+		int			fit;
+
+		pthread_rwlock_rdlock(&sh->lock);
+		fit = lsm_memtable_reserve(&sh->base.mt, sizes + i, n - i, &mem);
+		if (fit == 0)
+		{
+			pthread_rwlock_unlock(&sh->lock);
+			cw_add_chunk(sh, sizes[i]);
+			if (sh->base.nchunks >= CW_MAX_CHUNKS)
+			{
+				w->errors++;
+				return;
+			}
+			continue;
+		}
+		sp.mt = NULL;
+		if (ascending)
+			lsm_memtable_find_splice(&sh->base.mt, &lsm_bytewise_comparator,
+									 keys[i], ulens[i], &sp);
+		for (j = i; j < i + fit; j++)
+		{
+			lsm_entry_type type;
+			uint64_t	seq;
+			size_t		ul;
+
+			lsm_ikey_decode(keys[j], ulens[j] + LSM_TRAILER_SIZE, &ul, &seq, &type);
+			if (!ascending)
+				lsm_memtable_find_splice(&sh->base.mt, &lsm_bytewise_comparator,
+										 keys[j], ulens[j], &sp);
+			if (lsm_memtable_insert_concurrent(&sh->base.mt, &lsm_bytewise_comparator,
+											   keys[j], ulens[j], seq, type,
+											   vals[j], vlens[j], heights[j], mem,
+											   (j % 3 == 0 && !ascending) ? NULL : &sp) != LSM_OK)
+				w->errors++;
+			mem += sizes[j];
+		}
+		pthread_rwlock_unlock(&sh->lock);
+		i += fit;
+	}
+}
+
+static void *
+cw_writer_main(void *arg)
+{
+	cw_writer  *w = arg;
+	cw_shared  *sh = w->sh;
+	uint32_t	r = 2463534242u + (uint32_t) w->id * 7919u;
+	int			dup = 0;
+
+	while (w->nkeys < CW_PER_WRITER)
+	{
+		char		keys[64][32];
+		size_t		ulens[64];
+		int			n;
+		int			j;
+		bool		ascending;
+
+		r ^= r << 13;
+		r ^= r >> 17;
+		r ^= r << 5;
+		n = 1 + (int) (r % 40);
+		if (n > CW_PER_WRITER - w->nkeys)
+			n = CW_PER_WRITER - w->nkeys;
+		/* like a table's new rows: ascending row ids, taken as a range */
+		ascending = (r >> 8) % 2 == 0;
+		if (ascending)
+		{
+			uint64_t	lo = __atomic_fetch_add(&sh->next_seq, (uint64_t) n, __ATOMIC_RELAXED);
+
+			for (j = 0; j < n; j++)
+				cw_key(keys[j], &ulens[j], 1000000 + lo + j, lo + j, LSM_TYPE_PUT);
+		}
+		else
+		{
+			/* like an index's entries: random keys, several versions each */
+			for (j = 0; j < n; j++)
+			{
+				uint64_t	seq = __atomic_fetch_add(&sh->next_seq, 1, __ATOMIC_RELAXED);
+
+				r ^= r << 13;
+				r ^= r >> 17;
+				r ^= r << 5;
+				cw_key(keys[j], &ulens[j], r % 20000, seq,
+					   (r >> 3) % 4 == 0 ? LSM_TYPE_DELETE : LSM_TYPE_PUT);
+			}
+		}
+		cw_insert_run(w, &r, keys, ulens, n, ascending);
+		for (j = 0; j < n; j++)
+		{
+			memcpy(w->ikeys[w->nkeys], keys[j], ulens[j] + LSM_TRAILER_SIZE);
+			w->klens[w->nkeys++] = (uint8_t) (ulens[j] + LSM_TRAILER_SIZE);
+		}
+		/* every writer inserts the same internal keys too: each kept once */
+		if (dup < CW_DUPS && (r >> 12) % 8 == 0)
+		{
+			char		dk[1][32];
+			size_t		dl;
+
+			cw_key(dk[0], &dl, 500000 + (uint64_t) dup, ((uint64_t) 1 << 40) + dup,
+				   LSM_TYPE_PUT);
+			cw_insert_run(w, &r, dk, &dl, 1, false);
+			dup++;
+		}
+		if (w->nkeys % 5000 < 40)
+			sched_yield();
+	}
+	/* the rest of the duplicates, so every writer inserted all of them */
+	for (; dup < CW_DUPS; dup++)
+	{
+		char		dk[1][32];
+		size_t		dl;
+
+		cw_key(dk[0], &dl, 500000 + (uint64_t) dup, ((uint64_t) 1 << 40) + dup,
+			   LSM_TYPE_PUT);
+		cw_insert_run(w, &r, dk, &dl, 1, false);
+	}
+	if (__atomic_add_fetch(&sh->writers_done, 1, __ATOMIC_ACQ_REL) == CW_WRITERS)
+		__atomic_store_n(&sh->base.done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int
+cw_cmp(const void *a, const void *b)
+{
+	const char *x = a;
+	const char *y = b;
+
+	return lsm_ikey_compare(&lsm_bytewise_comparator, x + 1, (uint8_t) x[0],
+							y + 1, (uint8_t) y[0]);
+}
+
+/*
+ * Writers insert concurrently (runs of ascending row-id keys and of random
+ * keys with splices, chunks added under an exclusive lock as the server
+ * does) while a reader scans: afterwards the memtable holds exactly the
+ * union of what they inserted, each internal key once, in order.
+ */
+static void
+test_concurrent_writers(void)
+{
+	cw_shared  *sh = calloc(1, sizeof(cw_shared));
+	cw_writer	w[CW_WRITERS];
+	reader_result res;
+	pthread_t	wt[CW_WRITERS];
+	pthread_t	rt;
+	char	   *all;
+	long		total = 0;
+	long		n = 0;
+	long		mismatches = 0;
+	lsm_iter   *it;
+	int			i;
+
+	lsm_memtable_init(&sh->base.mt);
+	pthread_rwlock_init(&sh->lock, NULL);
+	sh->next_seq = 1;
+	memset(&res, 0, sizeof(res));
+	res.sh = &sh->base;
+	CHECK(pthread_create(&rt, NULL, conc_reader, &res) == 0);
+	for (i = 0; i < CW_WRITERS; i++)
+	{
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].sh = sh;
+		w[i].id = i;
+		w[i].ikeys = malloc(sizeof(char[32]) * CW_PER_WRITER);
+		w[i].klens = malloc(CW_PER_WRITER);
+		CHECK(pthread_create(&wt[i], NULL, cw_writer_main, &w[i]) == 0);
+	}
+	for (i = 0; i < CW_WRITERS; i++)
+		pthread_join(wt[i], NULL);
+	pthread_join(rt, NULL);
+
+	/* the model: every writer's keys, sorted, plus the duplicates once */
+	all = malloc((size_t) (CW_WRITERS * CW_PER_WRITER + CW_DUPS) * 33);
+	for (i = 0; i < CW_WRITERS; i++)
+	{
+		int			j;
+
+		CHECK_EQ_INT(w[i].errors, 0);
+		for (j = 0; j < w[i].nkeys; j++)
+		{
+			all[total * 33] = (char) w[i].klens[j];
+			memcpy(all + total * 33 + 1, w[i].ikeys[j], w[i].klens[j]);
+			total++;
+		}
+	}
+	for (i = 0; i < CW_DUPS; i++)
+	{
+		size_t		dl;
+
+		cw_key(all + total * 33 + 1, &dl, 500000 + (uint64_t) i,
+			   ((uint64_t) 1 << 40) + i, LSM_TYPE_PUT);
+		all[total * 33] = (char) (dl + LSM_TRAILER_SIZE);
+		total++;
+	}
+	qsort(all, (size_t) total, 33, cw_cmp);
+
+	it = lsm_memtable_iter_new(&sh->base.mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
+	for (lsm_iter_seek_first(it); lsm_iter_valid(it); lsm_iter_next(it), n++)
+	{
+		size_t		kl;
+		const char *k = lsm_iter_key(it, &kl);
+
+		if (n >= total || kl != (uint8_t) all[n * 33] ||
+			memcmp(k, all + n * 33 + 1, kl) != 0)
+			mismatches++;
+	}
+	lsm_iter_destroy(it);
+	printf("     %d writers: %ld entries, %d chunks added, reader %ld scans (%ld during writes)\n",
+		   CW_WRITERS, n, sh->chunk_adds, res.scans, res.mid_scans);
+	CHECK_EQ_INT(n, total);
+	CHECK_EQ_INT(mismatches, 0);
+	CHECK_EQ_INT(lsm_memtable_num_entries(&sh->base.mt), total);
+	CHECK_EQ_INT(res.order_errors, 0);
+	CHECK_EQ_INT(res.format_errors, 0);
+	CHECK_EQ_INT(res.backward_errors, 0);
+	CHECK_EQ_INT(res.final_count, total);
+	CHECK(sh->chunk_adds > 10);
+	/* every level is ordered: seeks land on the model's keys */
+	for (i = 0; i < total; i += 997)
+	{
+		size_t		kl;
+
+		it = lsm_memtable_iter_new(&sh->base.mt, &lsm_bytewise_comparator, &lsm_malloc_allocator);
+		lsm_iter_seek(it, all + i * 33 + 1, (uint8_t) all[i * 33]);
+		CHECK(lsm_iter_valid(it));
+		if (lsm_iter_valid(it))
+		{
+			const char *k = lsm_iter_key(it, &kl);
+
+			CHECK(kl == (uint8_t) all[i * 33] && memcmp(k, all + i * 33 + 1, kl) == 0);
+		}
+		lsm_iter_destroy(it);
+	}
+	free(all);
+	for (i = 0; i < CW_WRITERS; i++)
+	{
+		free(w[i].ikeys);
+		free(w[i].klens);
+	}
+	for (i = 0; i < sh->base.nchunks; i++)
+		free(sh->base.chunks[i]);
+	pthread_rwlock_destroy(&sh->lock);
+	free(sh);
+}
+
 /*
  * The memtable holds exactly the model's n entries (sorted here), in
  * order, and seeks to every step-th of them land on it: every level is
@@ -1303,6 +1630,7 @@ main(void)
 	RUN(test_stats);
 	RUN(test_duplicate_ikey);
 	RUN(test_concurrent_readers);
+	RUN(test_concurrent_writers);
 	RUN(test_spliced_insert);
 	RUN(test_batch_splices);
 	RUN(test_splice_run);
