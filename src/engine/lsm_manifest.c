@@ -253,7 +253,7 @@ lsm_manifest_log_next_seq(Relation rel, LsmRelState *st, uint32 count)
 	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
 	meta = meta_copy(metabuf);
-	meta->next_seq = Max(meta->next_seq, st->next_seq);
+	meta->next_seq = Max(meta->next_seq, pg_atomic_read_u64(&st->next_seq));
 	memset(&xlrec, 0, sizeof(xlrec));
 	xlrec.kind = LSM_META_NEXT_SEQ;
 	xlrec.start = 0;
@@ -459,7 +459,7 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 		memmove(&meta->loggens[g], &meta->loggens[g + 1],
 				(meta->nloggens - g - 1) * sizeof(LsmLogGen));
 		meta->nloggens--;
-		meta->next_seq = Max(meta->next_seq, st->next_seq);
+		meta->next_seq = Max(meta->next_seq, pg_atomic_read_u64(&st->next_seq));
 	}
 
 	/* the new manifest */
@@ -477,7 +477,7 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 	{
 		/* sequence numbers grow: every new SSTable's are already handed out */
 		for (i = 0; i < edit->nadd; i++)
-			Assert(edit->add[i].max_seq < st->next_seq);
+			Assert(edit->add[i].max_seq < pg_atomic_read_u64(&st->next_seq));
 		memmove(&meta->ssts[edit->nadd], &meta->ssts[0], meta->nssts * sizeof(LsmSstEntry));
 		memcpy(&meta->ssts[0], edit->add, edit->nadd * sizeof(LsmSstEntry));
 		meta->nssts += edit->nadd;

@@ -15,12 +15,23 @@
  * frozen memtable as an SSTable and, in one manifest change, adds the
  * SSTable and frees that memtable's log pages.
  *
- * Locking: a writer holds its relation state's LWLock exclusively while it
- * takes a sequence number, appends to the active memtable's tail log page
- * (buffer lock), logs it and inserts into the skiplist; so entries enter
- * a memtable in sequence order and one writer at a time touches the
- * skiplist.  Readers take the state lock shared only to pin the memtable
- * slots and copy the manifest, then read the skiplists without locks.
+ * Concurrent writers (README "Locking rules").  A writer holds its
+ * relation state's LWLock shared while it writes a run of entries into the
+ * active memtable: it locks the buffer of one of the memtable's open log
+ * pages (a lane, LSM_LOG_LANES of them: the first whose buffer lock it
+ * gets without waiting, else its own), reserves the entries' skiplist
+ * space (a compare-and-swap on the chunk), takes their sequence numbers
+ * (an atomic add), appends them to the page, logs it, unlocks the page and
+ * links the entries into the skiplist with compare-and-swap
+ * (lsm_memtable_insert_concurrent).  What changes the memtable list
+ * (freezing the active memtable, starting one, adding a chunk) takes the
+ * state lock exclusively, so it waits for writers in flight and no writer
+ * ever writes into a frozen memtable.  A lane's full page is replaced under
+ * log_lock: a new page linked into the memtable's one page chain right
+ * after the full one.  Entries of concurrent writers enter the skiplist in
+ * any order (it sorts them; nothing relies on sequence order of arrival).
+ * Readers take the state lock shared only to pin the memtable slots and
+ * copy the manifest, then read the skiplists without locks.
  *
  *-------------------------------------------------------------------------
  */
@@ -113,7 +124,9 @@ rebuild(Relation rel, LsmRelState *st)
 
 	st->active = -1;
 	st->nfrozen = 0;
-	st->next_seq = LSM_FIRST_SEQ;
+	pg_atomic_write_u64(&st->next_seq, LSM_FIRST_SEQ);
+	for (g = 0; g < LSM_LOG_LANES; g++)
+		st->tails[g] = InvalidBlockNumber;
 	st->is_index = lsm_rel_is_index(rel);
 
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
@@ -144,7 +157,7 @@ rebuild(Relation rel, LsmRelState *st)
 			else if (g == meta->nloggens - 1)
 			{
 				st->active = idx;
-				st->active_tail = lg->tail;
+				st->tails[0] = lg->tail;
 			}
 			else
 			{
@@ -196,7 +209,7 @@ rebuild(Relation rel, LsmRelState *st)
 	}
 	PG_END_TRY();
 
-	st->next_seq = max_seq + 1;
+	pg_atomic_write_u64(&st->next_seq, max_seq + 1);
 	st->version++;
 	if (!RecoveryInProgress())
 	{
@@ -309,9 +322,9 @@ lsm_memstore_entries(LsmRelState *st)
 
 	LWLockAcquire(&st->lock, LW_SHARED);
 	if (st->active >= 0)
-		n += lsm_slot(st->active)->mt.num_entries;
+		n += lsm_memtable_num_entries(&lsm_slot(st->active)->mt);
 	for (i = 0; i < st->nfrozen; i++)
-		n += lsm_slot(st->frozen[i])->mt.num_entries;
+		n += lsm_memtable_num_entries(&lsm_slot(st->frozen[i])->mt);
 	LWLockRelease(&st->lock);
 	return n;
 }
@@ -337,7 +350,7 @@ lsm_memstore_oldest_xid(Relation rel, TransactionId start)
 
 	LWLockAcquire(&st->lock, LW_SHARED);
 	if (st->active >= 0)
-		LOWER(lsm_slot(st->active)->min_xid);
+		LOWER(__atomic_load_n(&lsm_slot(st->active)->min_xid, __ATOMIC_RELAXED));
 	for (i = 0; i < st->nfrozen; i++)
 		LOWER(lsm_slot(st->frozen[i])->min_xid);
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
@@ -359,16 +372,15 @@ lsm_memstore_oldest_xid(Relation rel, TransactionId start)
 	return min;
 }
 
-/* The next sequence number to be handed out (scans stop below it). */
+/*
+ * The next sequence number to be handed out (scans stop below it).  Every
+ * entry below it is in a memtable or SSTable, or is being written by a
+ * transaction still in progress, or is held back (pending_lo).
+ */
 uint64
 lsm_memstore_next_seq(LsmRelState *st)
 {
-	uint64		seq;
-
-	LWLockAcquire(&st->lock, LW_SHARED);
-	seq = st->next_seq;
-	LWLockRelease(&st->lock);
-	return seq;
+	return pg_atomic_read_u64(&st->next_seq);
 }
 
 /* Take a sequence number for entries written outside the memtables (index builds). */
@@ -377,8 +389,9 @@ lsm_memstore_take_seq(LsmRelState *st)
 {
 	uint64		seq;
 
-	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	seq = st->next_seq++;
+	/* shared: next_seq does not move under the lock held exclusively */
+	LWLockAcquire(&st->lock, LW_SHARED);
+	seq = pg_atomic_fetch_add_u64(&st->next_seq, 1);
 	LWLockRelease(&st->lock);
 	return seq;
 }
@@ -413,13 +426,13 @@ lsm_memstore_reserve_seqs(Relation rel, uint32 count, uint64 *epoch)
 
 	Assert(count > 0);
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	if (st->next_seq + count - 1 > LSM_MAX_ROWID)
+	lo = pg_atomic_read_u64(&st->next_seq);
+	if (lo + count - 1 > LSM_MAX_ROWID)
 	{
 		LWLockRelease(&st->lock);
 		report_out_of_rowids(rel);
 	}
-	lo = st->next_seq;
-	st->next_seq += count;
+	pg_atomic_write_u64(&st->next_seq, lo + count);
 	lsm_manifest_log_next_seq(rel, st, count);
 	/* freezes move it under the lock */
 	*epoch = pg_atomic_read_u64(&st->seq_epoch);
@@ -522,26 +535,31 @@ lsm_memstore_list(LsmRelState *st, LsmMemtableInfo *out, int max)
 }
 
 /*
- * Allocate a log page for the active memtable and link it after prev (or
- * start a new memtable generation if prev is invalid).  Returns the block
- * and sets *gen.  REQUIRES: st->lock exclusive.
+ * Allocate a log page for the active memtable and link it into its page
+ * chain right after page `after` (any page of the chain: the lane's full
+ * page, or another lane's), or start a new memtable generation if after is
+ * invalid.  Returns the block and sets *gen.  REQUIRES: st->lock exclusive,
+ * or st->lock shared and log_lock; after's buffer not locked by us.
  *
  * The metapage change is logged as a delta (lsm_meta_add_logpage redoes
  * it), not as a full image: this happens every few dozen rows, and the
  * metapage grows with the SSTable list.
  */
 static BlockNumber
-new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
+new_logpage(Relation rel, LsmRelState *st, BlockNumber after, uint64 *gen)
 {
 	Buffer		metabuf;
 	Buffer		newbuf;
 	Buffer		prevbuf = InvalidBuffer;
 	LsmMetaData *meta;
 	BlockNumber blk;
+	BlockNumber next = InvalidBlockNumber;
 	xl_lsm_new_logpage xlrec;
 	XLogRecPtr	recptr;
-	bool		newgen = !BlockNumberIsValid(prev);
+	bool		newgen = !BlockNumberIsValid(after);
 
+	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE) ||
+		   (LWLockHeldByMe(&st->lock) && LWLockHeldByMeInMode(&st->log_lock, LW_EXCLUSIVE)));
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
 	meta = LsmPageGetMeta(BufferGetPage(metabuf));
 
@@ -561,7 +579,7 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 	}
 	else
 	{
-		Assert(meta->nloggens > 0 && meta->loggens[meta->nloggens - 1].tail == prev);
+		Assert(meta->nloggens > 0);
 		*gen = meta->loggens[meta->nloggens - 1].gen;
 	}
 
@@ -574,16 +592,25 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 	newbuf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_ZERO_AND_LOCK, NULL);
 	if (!newgen)
 	{
-		prevbuf = ReadBuffer(rel, prev);
+		LsmLogPageOpaque *op;
+
+		prevbuf = ReadBuffer(rel, after);
 		LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
+		op = (LsmLogPageOpaque *) PageGetSpecialPointer(BufferGetPage(prevbuf));
+		if (op->page_id != LSM_LOGPAGE_ID || op->gen != *gen)
+			elog(ERROR, "lsm log page %u of relation \"%s\" is not of memtable generation " UINT64_FORMAT,
+				 after, RelationGetRelationName(rel), *gen);
+		next = op->next;
 	}
 
 	xlrec.gen = *gen;
 	xlrec.blkno = blk;
-	xlrec.prev = prev;
+	xlrec.prev = after;
+	xlrec.next = next;
 
 	START_CRIT_SECTION();
 	lsm_logpage_init(BufferGetPage(newbuf), *gen);
+	((LsmLogPageOpaque *) PageGetSpecialPointer(BufferGetPage(newbuf)))->next = next;
 	MarkBufferDirty(newbuf);
 	if (prevbuf != InvalidBuffer)
 	{
@@ -593,7 +620,7 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 		op->next = blk;
 		MarkBufferDirty(prevbuf);
 	}
-	lsm_meta_add_logpage(BufferGetPage(metabuf), *gen, blk, newgen);
+	lsm_meta_add_logpage(BufferGetPage(metabuf), *gen, blk, after);
 	MarkBufferDirty(metabuf);
 
 	XLogBeginInsert();
@@ -617,6 +644,27 @@ new_logpage(Relation rel, BlockNumber prev, uint64 *gen)
 }
 
 /*
+ * Give lane its next log page: the lane's page was full_blk (or the lane
+ * had none: full_blk invalid).  Nothing happens if another writer replaced
+ * it meanwhile.  REQUIRES: st->lock shared (not exclusive), no buffer lock.
+ */
+static void
+lane_new_page(Relation rel, LsmRelState *st, int lane, BlockNumber full_blk)
+{
+	LWLockAcquire(&st->log_lock, LW_EXCLUSIVE);
+	if (st->active >= 0 && st->tails[lane] == full_blk)
+	{
+		uint64		gen;
+		BlockNumber after = BlockNumberIsValid(full_blk) ? full_blk : st->tails[0];
+
+		Assert(BlockNumberIsValid(after));
+		st->tails[lane] = new_logpage(rel, st, after, &gen);
+		Assert(gen == lsm_slot(st->active)->gen);
+	}
+	LWLockRelease(&st->log_lock);
+}
+
+/*
  * Move the active memtable to the frozen list and ask for its flush.
  * REQUIRES: st->lock exclusive.
  */
@@ -624,6 +672,7 @@ void
 lsm_memstore_freeze_locked(LsmRelState *st)
 {
 	LsmMemSlot *slot;
+	int			i;
 
 	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
 	Assert(st->active >= 0 && st->nfrozen < LSM_MAX_FROZEN);
@@ -640,8 +689,7 @@ lsm_memstore_freeze_locked(LsmRelState *st)
 		 * publishes its slot, then reads the epoch; here the epoch moves,
 		 * then the slots are read).
 		 */
-		uint64		from = st->next_seq;
-		int			i;
+		uint64		from = pg_atomic_read_u64(&st->next_seq);
 
 		pg_atomic_fetch_add_u64(&st->seq_epoch, 1);		/* a full barrier */
 		for (i = 0; i < LSM_MAX_PENDING; i++)
@@ -656,7 +704,8 @@ lsm_memstore_freeze_locked(LsmRelState *st)
 	slot->state = LSM_SLOT_FROZEN;
 	st->frozen[st->nfrozen++] = st->active;
 	st->active = -1;
-	st->active_tail = InvalidBlockNumber;
+	for (i = 0; i < LSM_LOG_LANES; i++)
+		st->tails[i] = InvalidBlockNumber;
 	lsm_request_flush(st);
 }
 
@@ -670,7 +719,7 @@ lsm_memstore_freeze(LsmRelState *st)
 	bool		frozen = false;
 
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	if (st->active >= 0 && lsm_slot(st->active)->mt.num_entries > 0 &&
+	if (st->active >= 0 && lsm_memtable_num_entries(&lsm_slot(st->active)->mt) > 0 &&
 		st->nfrozen < LSM_MAX_FROZEN)
 	{
 		lsm_memstore_freeze_locked(st);
@@ -701,14 +750,14 @@ ensure_active(Relation rel, LsmRelState *st, Size need)
 	{
 		LsmMemSlot *slot = lsm_slot(st->active);
 
-		if (slot->mt.chunk_left >= need)
+		if (lsm_memtable_chunk_left(&slot->mt) >= need)
 			return ENSURE_OK;
 		if (slot->mt.chunk_bytes + LSM_CHUNK_SIZE <= limit &&
 			lsm_slot_add_chunk(st->active))
 			return ENSURE_OK;
 		if (st->nfrozen >= Min(lsm_max_frozen_memtables, LSM_MAX_FROZEN))
 			return ENSURE_WAIT_FLUSH;
-		if (slot->mt.num_entries == 0)
+		if (lsm_memtable_num_entries(&slot->mt) == 0)
 			return ENSURE_WAIT_POOL;
 		lsm_memstore_freeze_locked(st);
 	}
@@ -722,7 +771,7 @@ ensure_active(Relation rel, LsmRelState *st, Size need)
 			return ENSURE_WAIT_POOL;
 		PG_TRY();
 		{
-			st->active_tail = new_logpage(rel, InvalidBlockNumber, &gen);
+			st->tails[0] = new_logpage(rel, st, InvalidBlockNumber, &gen);
 		}
 		PG_CATCH();
 		{
@@ -935,6 +984,23 @@ splice_pin_get(Relation rel, LsmRelState *st)
 	return p;
 }
 
+/* This backend's skiplist node heights (concurrent writers draw their own). */
+static uint32 height_rng = 0;
+
+/* Lower a memtable's oldest xid to xid (concurrent writers: a CAS loop). */
+static void
+lower_min_xid(TransactionId *target, TransactionId xid)
+{
+	TransactionId cur = __atomic_load_n(target, __ATOMIC_RELAXED);
+
+	while (!TransactionIdIsValid(cur) || TransactionIdPrecedes(xid, cur))
+	{
+		if (__atomic_compare_exchange_n(target, &cur, xid, false,
+										__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			break;
+	}
+}
+
 /*
  * Write entries into the relation's active memtable: log pages first
  * (WAL), then the skiplist.  Each op gets a sequence number; ops with
@@ -954,8 +1020,11 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	int			i = 0;
 	int			attempts = 0;
 	uint16	   *lens = palloc(sizeof(uint16) * MaxOffsetNumber);
+	int		   *heights = palloc(sizeof(int) * MaxOffsetNumber);
+	size_t	   *sizes = palloc(sizeof(size_t) * MaxOffsetNumber);
 	char	   *data = palloc(BLCKSZ);
 	Size		total = 0;
+	int			my_lane = MyProc->pgprocno % LSM_LOG_LANES;
 
 	lsm_memtable_splice splice;
 	lsm_memtable_splice *splices = NULL;
@@ -964,6 +1033,8 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	bool		searchable = st->is_index;
 	bool		run = n > 0;
 
+	if (height_rng == 0)
+		height_rng = ((uint32) MyProcPid * 2654435761u) | 1;
 	for (i = 0; i < n; i++)
 		total += ops[i].vlen;
 	i = 0;
@@ -1039,16 +1110,24 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	{
 		EnsureResult r;
 		LsmMemSlot *slot;
-		Buffer		buf;
+		Buffer		buf = InvalidBuffer;
 		Page		page;
 		int			k;
-		Size		space = 0;
+		int			t;
+		int			lane = -1;
+		int			nnew = 0;
+		BlockNumber blk = InvalidBlockNumber;
 		Size		datalen = 0;
 		Size		pagefree;
+		Size		need;
 		OffsetNumber firstoff;
+		char	   *mem = NULL;
+		uint64		lo = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+		need = lsm_memtable_entry_space(ops[i].key ? ops[i].keylen : LSM_ROWKEY_LEN,
+										ops[i].vlen);
+		LWLockAcquire(&st->lock, LW_SHARED);
 		if (!st->loaded)
 		{
 			/* unloaded under us (standby redo trouble); reopen */
@@ -1056,83 +1135,136 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 			st = lsm_memstore_open(rel);
 			continue;
 		}
-		r = ensure_active(rel, st,
-						  lsm_memtable_entry_space(ops[i].key ? ops[i].keylen : LSM_ROWKEY_LEN,
-												   ops[i].vlen));
-		if (r != ENSURE_OK)
+		if (st->active < 0 || lsm_memtable_chunk_left(&lsm_slot(st->active)->mt) < need)
 		{
+			/* a chunk to add or a memtable to switch: the list changes */
 			LWLockRelease(&st->lock);
-			if (carry)
-				break;
-			wait_for_room(rel, st, r, &attempts);
+			LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+			r = st->loaded ? ensure_active(rel, st, need) : ENSURE_OK;
+			LWLockRelease(&st->lock);
+			if (r != ENSURE_OK)
+			{
+				if (carry)
+					break;
+				wait_for_room(rel, st, r, &attempts);
+			}
 			continue;
 		}
 		slot = lsm_slot(st->active);
+		Assert(BlockNumberIsValid(st->tails[0]));
 
-		buf = ReadBuffer(rel, st->active_tail);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		/*
+		 * A lane: the first open log page whose buffer lock comes without
+		 * waiting, starting with this backend's own lane; if all are busy,
+		 * our lane (given a page first if it has none), waiting for it.
+		 */
+		for (t = 0; t < LSM_LOG_LANES && lane < 0; t++)
+		{
+			int			l = (my_lane + t) % LSM_LOG_LANES;
+
+			blk = ((volatile LsmRelState *) st)->tails[l];
+			if (!BlockNumberIsValid(blk))
+				continue;
+			buf = ReadBuffer(rel, blk);
+			if (ConditionalLockBuffer(buf))
+			{
+				if (((volatile LsmRelState *) st)->tails[l] == blk)
+				{
+					lane = l;
+					break;
+				}
+				UnlockReleaseBuffer(buf);	/* replaced meanwhile */
+			}
+			else
+				ReleaseBuffer(buf);
+		}
+		if (lane < 0)
+		{
+			blk = ((volatile LsmRelState *) st)->tails[my_lane];
+			if (!BlockNumberIsValid(blk))
+			{
+				lane_new_page(rel, st, my_lane, InvalidBlockNumber);
+				LWLockRelease(&st->lock);
+				continue;
+			}
+			buf = ReadBuffer(rel, blk);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			if (((volatile LsmRelState *) st)->tails[my_lane] != blk)
+			{
+				UnlockReleaseBuffer(buf);
+				LWLockRelease(&st->lock);
+				continue;
+			}
+			lane = my_lane;
+		}
 		page = BufferGetPage(buf);
 		pagefree = PageGetFreeSpace(page);
 
-		/* how many ops fit into this page and the memtable's chunk */
+		/* how many ops fit into this page, and their skiplist nodes */
 		for (k = 0; i + k < n; k++)
 		{
 			LsmWriteOp *op = &ops[i + k];
 			Size		klen = op->key ? op->keylen : LSM_ROWKEY_LEN;
 			Size		isz = lsm_logitem_size(op->key, op->keylen, op->vlen);
-			Size		need = MAXALIGN(isz) + sizeof(ItemIdData);
-			Size		mspace = lsm_memtable_entry_space(klen, op->vlen);
+			Size		pneed = MAXALIGN(isz) + sizeof(ItemIdData);
 
-			if (need > pagefree || space + mspace > slot->mt.chunk_left ||
-				datalen + isz > BLCKSZ)
+			if (pneed > pagefree || datalen + isz > BLCKSZ)
 				break;
-			pagefree -= need;
-			space += mspace;
+			pagefree -= pneed;
 			datalen += isz;
+			heights[k] = lsm_memtable_random_height(&height_rng);
+			sizes[k] = lsm_memtable_node_space(heights[k], klen, op->vlen);
 		}
 		if (k == 0)
 		{
-			/* page full (the chunk was checked by ensure_active) */
-			BlockNumber newblk;
-			uint64		gen;
-
+			/* the lane's page is full: the lane gets a new one */
 			UnlockReleaseBuffer(buf);
-			newblk = new_logpage(rel, st->active_tail, &gen);
-			st->active_tail = newblk;
+			lane_new_page(rel, st, lane, blk);
+			LWLockRelease(&st->lock);
+			continue;
+		}
+		/* their skiplist space: as many as the chunk holds */
+		k = lsm_memtable_reserve(&slot->mt, sizes, k, &mem);
+		if (k == 0)
+		{
+			/* others filled the chunk meanwhile: add one (above) */
+			UnlockReleaseBuffer(buf);
 			LWLockRelease(&st->lock);
 			continue;
 		}
 
-		/* assign sequence numbers and build the items */
-		datalen = 0;
+		/* sequence numbers for those that have none, and the items */
+		for (t = 0; t < k; t++)
+			if (!ops[i + t].seq_preset)
+				nnew++;
+		if (nnew > 0)
 		{
-			int			j;
+			lo = pg_atomic_fetch_add_u64(&st->next_seq, nnew);
+			if (lo + nnew - 1 > LSM_MAX_ROWID)
+				report_out_of_rowids(rel);
+		}
+		datalen = 0;
+		for (t = 0; t < k; t++)
+		{
+			LsmWriteOp *op = &ops[i + t];
 
-			for (j = 0; j < k; j++)
+			if (op->seq_preset)
 			{
-				LsmWriteOp *op = &ops[i + j];
-
-				if (op->seq_preset)
-				{
-					/* reserved by lsm_memstore_reserve_seqs */
-					Assert(op->seq >= LSM_FIRST_SEQ && op->seq < st->next_seq);
-				}
-				else
-				{
-					if (st->next_seq > LSM_MAX_ROWID)
-						report_out_of_rowids(rel);
-					op->seq = st->next_seq++;
-				}
-				if (op->key_is_prev_seq)
-				{
-					Assert(i + j > 0 && op->key == op->keybuf && op->keylen == 8);
-					lsm_put_be64(op->keybuf, ops[i + j - 1].seq);
-				}
-				lens[j] = lsm_logitem_encode(data + datalen, op->seq, op->type,
-											 op->key, op->keylen,
-											 op->value, op->vlen);
-				datalen += lens[j];
+				/* reserved by lsm_memstore_reserve_seqs */
+				Assert(op->seq >= LSM_FIRST_SEQ &&
+					   op->seq < pg_atomic_read_u64(&st->next_seq));
 			}
+			else
+				op->seq = lo++;
+			if (op->key_is_prev_seq)
+			{
+				Assert(i + t > 0 && op->key == op->keybuf && op->keylen == 8);
+				lsm_put_be64(op->keybuf, ops[i + t - 1].seq);
+			}
+			lens[t] = lsm_logitem_encode(data + datalen, op->seq, op->type,
+										 op->key, op->keylen,
+										 op->value, op->vlen);
+			datalen += lens[t];
 		}
 
 		firstoff = OffsetNumberNext(PageGetMaxOffsetNumber(page));
@@ -1141,15 +1273,13 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 			xl_lsm_insert xlrec;
 			XLogRecPtr	recptr;
 			Size		off = 0;
-			int			j;
 
-			for (j = 0; j < k; j++)
+			for (t = 0; t < k; t++)
 			{
-				if (PageAddItem(page, data + off, lens[j], firstoff + j,
-								false, false) != firstoff + j)
-					elog(PANIC, "lsm log page %u: failed to add item",
-						 st->active_tail);
-				off += lens[j];
+				if (PageAddItem(page, data + off, lens[t], firstoff + t,
+								false, false) != firstoff + t)
+					elog(PANIC, "lsm log page %u: failed to add item", blk);
+				off += lens[t];
 			}
 			MarkBufferDirty(buf);
 
@@ -1164,43 +1294,54 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 			PageSetLSN(page, recptr);
 		}
 		END_CRIT_SECTION();
+		/* logged: the lane is free for the next writer */
+		UnlockReleaseBuffer(buf);
 
-		/* now the skiplist; the space was checked above */
+		/*
+		 * Now the skiplist, into the space reserved above.  A table's
+		 * oldest xid is lowered first, so whoever finds an entry finds its
+		 * xid counted (lsm_memstore_oldest_xid).
+		 */
+		if (!st->is_index)
+		{
+			TransactionId bx = InvalidTransactionId;
+
+			for (t = 0; t < k; t++)
+				lsm_note_xid(&bx, ops[i + t].value, ops[i + t].vlen);
+			if (TransactionIdIsValid(bx))
+				lower_min_xid(&slot->min_xid, bx);
+		}
 		{
 			Size		off = 0;
-			int			j;
 
-			for (j = 0; j < k; j++)
+			for (t = 0; t < k; t++)
 			{
 				LsmLogItemView v;
 				lsm_status	s;
+				lsm_memtable_splice *sp = splices ? &splices[i + t] : &splice;
 
-				lsm_memtable_splice *sp = splices ? &splices[i + j] : &splice;
-
-				if (!lsm_logitem_decode(data + off, lens[j], &v))
+				if (!lsm_logitem_decode(data + off, lens[t], &v))
 					elog(ERROR, "lsm log item encoding failed");
+				Assert(lsm_memtable_node_space(heights[t], v.keylen, v.vlen) == sizes[t]);
+
 				/*
-				 * Only into the memtable the splices were found in: once a
+				 * Splices only into the memtable they were found in: once a
 				 * write outlives it (frozen, flushed, its slot reused by a
 				 * newer active memtable), they point into freed memory.
 				 */
-				if (splice_slot == st->active && slot->gen == splice_gen &&
-					sp->mt == &slot->mt)
-					s = lsm_memtable_insert_spliced(&slot->mt, cmp,
-													v.key, v.keylen, v.seq, v.type,
-													v.value, v.vlen, sp);
-				else
-					s = lsm_memtable_insert(&slot->mt, cmp,
-											v.key, v.keylen, v.seq, v.type,
-											v.value, v.vlen);
-				if (!st->is_index)
-					lsm_note_xid(&slot->min_xid, v.value, v.vlen);
+				if (!(splice_slot == st->active && slot->gen == splice_gen &&
+					  sp->mt == &slot->mt))
+					sp = NULL;
+				s = lsm_memtable_insert_concurrent(&slot->mt, cmp,
+												   v.key, v.keylen, v.seq, v.type,
+												   v.value, v.vlen,
+												   heights[t], mem, sp);
 				if (s != LSM_OK)
 					lsm_report_core_error(rel, "memtable insert", s);
-				off += lens[j];
+				mem += sizes[t];
+				off += lens[t];
 			}
 		}
-		UnlockReleaseBuffer(buf);
 		if (searchable || run)
 			splice_pin_active(rel, st);
 		LWLockRelease(&st->lock);
@@ -1209,6 +1350,8 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	}
 	pfree(lens);
 	pfree(data);
+	pfree(heights);
+	pfree(sizes);
 	if (splices && splices != &splice)
 		pfree(splices);
 	return i;
@@ -1287,8 +1430,8 @@ lsm_memstore_redo_items(LsmRelState *st, Page page, OffsetNumber first, int nite
 		lsm_memstore_unload(st);
 		return;
 	}
-	if (max_seq >= st->next_seq)
-		st->next_seq = max_seq + 1;
+	if (max_seq >= pg_atomic_read_u64(&st->next_seq))
+		pg_atomic_write_u64(&st->next_seq, max_seq + 1);
 }
 
 void

@@ -6,11 +6,13 @@
  * Records (see storage/lsm_xlog.h and README "Design"):
  *	XLOG_LSM_INSERT       block 0: log page; data: item lengths; block
  *	                      data: the items, added at offnum.. on redo.
- *	XLOG_LSM_NEW_LOGPAGE  block 0: the new log page (initialized on redo),
- *	                      block 1: metapage (the new tail or generation
- *	                      and the block taken off the free list, redone
- *	                      by lsm_meta_add_logpage), block 2: the previous
- *	                      tail page, whose next link is set.
+ *	XLOG_LSM_NEW_LOGPAGE  block 0: the new log page (initialized on redo,
+ *	                      linked to xlrec.next), block 1: metapage (the
+ *	                      new generation, or the new tail if it follows
+ *	                      the tail, and the block taken off the free list,
+ *	                      redone by lsm_meta_add_logpage), block 2: the
+ *	                      page it follows in the chain, whose next link
+ *	                      is set.
  *	XLOG_LSM_FLUSH        block 0: metapage (full image) listing the new
  *	                      SSTable, whose pages were logged as full-page
  *	                      images before this record.
@@ -144,12 +146,13 @@ redo_new_logpage(XLogReaderState *record)
 	if (XLogReadBufferForRedo(record, 1, &metabuf) == BLK_NEEDS_REDO)
 	{
 		lsm_meta_add_logpage(BufferGetPage(metabuf), xlrec->gen, xlrec->blkno,
-							 !BlockNumberIsValid(xlrec->prev));
+							 xlrec->prev);
 		PageSetLSN(BufferGetPage(metabuf), record->EndRecPtr);
 		MarkBufferDirty(metabuf);
 	}
 	newbuf = XLogInitBufferForRedo(record, 0);
 	lsm_logpage_init(BufferGetPage(newbuf), xlrec->gen);
+	((LsmLogPageOpaque *) PageGetSpecialPointer(BufferGetPage(newbuf)))->next = xlrec->next;
 	PageSetLSN(BufferGetPage(newbuf), record->EndRecPtr);
 	MarkBufferDirty(newbuf);
 	if (XLogRecHasBlockRef(record, 2) &&

@@ -372,9 +372,12 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		memset(st->compact_ptr_len, 0, sizeof(st->compact_ptr_len));
 		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
 		LWLockInitialize(&st->uniq_lock, lsm_shared->tranche_id);
+		LWLockInitialize(&st->log_lock, lsm_shared->tranche_id);
 		st->is_index = false;
-		st->next_seq = LSM_FIRST_SEQ;
+		pg_atomic_init_u64(&st->next_seq, LSM_FIRST_SEQ);
 		st->active = -1;
+		for (int k = 0; k < LSM_LOG_LANES; k++)
+			st->tails[k] = InvalidBlockNumber;
 		st->nfrozen = 0;
 		ConditionVariableInit(&st->cv);
 		st->flushes = 0;

@@ -9,9 +9,10 @@
  * Locking (README "Locking rules"): lsm_shared->hash_lock guards the hash
  * (shared for lookups, exclusive to create or remove an entry); pool_mutex
  * (a spinlock) guards the chunk free list, slot states, slot refcounts
- * and job slots' in_use; each LsmRelState's lock guards its memtable list,
- * next_seq and manifest-derived fields (REQUIRES: held exclusively to
- * change them, at least shared to read them, after hash_lock if both).
+ * and job slots' in_use; each LsmRelState's lock guards its memtable list
+ * and manifest-derived fields (REQUIRES: held exclusively to change them,
+ * at least shared to read them, after hash_lock if both); memtable writers
+ * hold it shared (engine/lsm_memtables.c says what they share).
  * Claims are atomics, taken and released without any lock.
  *
  *-------------------------------------------------------------------------
@@ -45,6 +46,13 @@ extern void lsm_check_preloaded(void);
 
 
 #define LSM_MAX_FROZEN 8
+
+/*
+ * Log-page lanes of an active memtable: writers append to one of this many
+ * open log pages, so that concurrent writers of a relation do not queue on
+ * one buffer lock (engine/lsm_memtables.c).
+ */
+#define LSM_LOG_LANES 4
 #define LSM_MAX_DB_WORKERS 8
 
 typedef enum LsmSlotState
@@ -117,12 +125,25 @@ typedef struct LsmRelState
 	int			l0_files;		/* level-0 SSTables (for backpressure) */
 	uint64		version;		/* bumped at every memtable list or manifest change */
 	int			nssts;			/* SSTables in the manifest */
-	LWLock		lock;			/* memtable list, seq; see README */
+	LWLock		lock;			/* memtable list; see README */
 	LWLock		uniq_lock;		/* unique indexes: check + insert of a key */
+	LWLock		log_lock;		/* a lane's log page is replaced */
 	bool		is_index;		/* an lsm index (keys need its comparator) */
-	uint64		next_seq;
+	/*
+	 * The next sequence number: taken by writers with an atomic add under
+	 * the state lock held shared (or exclusive), so it never moves while
+	 * the lock is held exclusively.
+	 */
+	pg_atomic_uint64 next_seq;
 	int			active;			/* slot index or -1 */
-	BlockNumber active_tail;	/* last log page of the active memtable */
+	/*
+	 * The active memtable's open log page per lane (InvalidBlockNumber: the
+	 * lane has none yet).  Changed under log_lock with the state lock held
+	 * shared and the old page's buffer locked by nobody, or under the state
+	 * lock held exclusively; a writer reads it, locks that page's buffer
+	 * and checks that it still is the lane's page.
+	 */
+	BlockNumber tails[LSM_LOG_LANES];
 	int			nfrozen;
 	int			frozen[LSM_MAX_FROZEN];		/* slot indexes, oldest first */
 	ConditionVariable cv;		/* memtable flushed, compaction done */

@@ -32,8 +32,8 @@ lsm_desc(StringInfo buf, XLogReaderState *record)
 			{
 				xl_lsm_new_logpage *x = (xl_lsm_new_logpage *) rec;
 
-				appendStringInfo(buf, "gen " UINT64_FORMAT " blk %u prev %d",
-								 x->gen, x->blkno, (int) x->prev);
+				appendStringInfo(buf, "gen " UINT64_FORMAT " blk %u prev %d next %d",
+								 x->gen, x->blkno, (int) x->prev, (int) x->next);
 				break;
 			}
 		case XLOG_LSM_FLUSH:

@@ -336,18 +336,19 @@ lsm_logitem_decode(const char *item, Size len, LsmLogItemView *v)
 }
 
 /*
- * Record in the metapage that blk became the tail log page of memtable
- * generation gen (its first page if newgen), and take blk off the free
- * list if it was there.  Used by the write path and by redo, so that both
+ * Record in the metapage that log page blk joined the chain of memtable
+ * generation gen right after page `after` (the generation's first page if
+ * after is invalid; its tail if it follows the tail), and take blk off the
+ * free list if it was there.  Used by the write path and by redo, so that both
  * produce the same page.
  */
 void
-lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, bool newgen)
+lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, BlockNumber after)
 {
 	LsmMetaData *meta = LsmPageGetMeta(metapage);
 	int			i;
 
-	if (newgen)
+	if (!BlockNumberIsValid(after))
 	{
 		LsmLogGen  *lg;
 
@@ -365,7 +366,8 @@ lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, bool newgen)
 	{
 		LsmLogGen  *lg = &meta->loggens[meta->nloggens - 1];
 
-		lg->tail = blk;
+		if (lg->tail == after)
+			lg->tail = blk;
 		lg->npages++;
 	}
 	for (i = 0; i < meta->nfree; i++)

@@ -27,7 +27,7 @@
 extern Buffer lsm_meta_read(Relation rel, int lockmode, bool create);
 extern void lsm_meta_init_page(Page page);
 extern void lsm_meta_set_lower(Page page);
-extern void lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, bool newgen);
+extern void lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, BlockNumber after);
 
 /*
  * Assert the metapage's invariants (assert-enabled builds; a no-op

@@ -42,7 +42,9 @@ typedef struct xl_lsm_new_logpage
 {
 	uint64		gen;
 	BlockNumber blkno;
-	BlockNumber prev;			/* previous tail, or InvalidBlockNumber */
+	BlockNumber prev;			/* the page it follows in the chain, or
+								 * InvalidBlockNumber: a new generation */
+	BlockNumber next;			/* the page it precedes, or InvalidBlockNumber */
 } xl_lsm_new_logpage;
 
 typedef struct xl_lsm_flush

@@ -136,7 +136,7 @@ lsmam_scan_begin(Relation rel, Snapshot snapshot, int nkeys, ScanKey key,
 		snapshot = RegisterSnapshot(GetTransactionSnapshot());
 		flags |= SO_TEMP_SNAPSHOT;
 		scan->an_nblocks = RelationGetNumberOfBlocks(rel);
-		scan->an_end_rowid = lsm_memstore_open(rel)->next_seq;
+		scan->an_end_rowid = lsm_memstore_next_seq(lsm_memstore_open(rel));
 	}
 	scan->rs_base.rs_rd = rel;
 	scan->rs_base.rs_snapshot = snapshot;
@@ -1843,7 +1843,7 @@ lsmam_scan_sample_next_block(TableScanDesc sscan, struct SampleScanState *scanst
 
 	if (scan->ts_rows == NULL)
 	{
-		uint64		end = lsm_memstore_open(rel)->next_seq;
+		uint64		end = lsm_memstore_next_seq(lsm_memstore_open(rel));
 
 		scan->ts_nblocks = (BlockNumber) ((end + LSM_TIDS_PER_BLOCK - 1) / LSM_TIDS_PER_BLOCK);
 		scan->ts_block = InvalidBlockNumber;
