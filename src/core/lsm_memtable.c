@@ -27,7 +27,7 @@
  * pointer can always follow it.
  *
  * Concurrent writers (lsm_memtable_insert_concurrent) reserve their nodes'
- * space with a CAS on chunk_used and link each level with a CAS on the
+ * space with a CAS on chunk_state and link each level with a CAS on the
  * predecessor's link, which publishes the node as the release store does;
  * a failed CAS means someone linked a node in between, and the writer
  * moves forward from the same predecessor.  Level tails are hints for them
@@ -241,12 +241,23 @@ void
 lsm_memtable_add_chunk(lsm_memtable *mt, void *mem, size_t size)
 {
 	size_t		pad = (size_t) (-(uintptr_t) mem) & (NODE_ALIGN - 1);
+	uint64_t	w = __atomic_load_n(&mt->chunk_state, __ATOMIC_RELAXED);
+	uint64_t	num = (w >> LSM_CHUNK_USED_BITS) + 1;
 
-	/* nodes start 8-byte aligned: a misaligned chunk loses its first bytes */
-	mt->chunk_base = (char *) mem + pad;
-	mt->chunk_size = size > pad ? size - pad : 0;
-	__atomic_store_n(&mt->chunk_used, 0, __ATOMIC_RELAXED);
-	mt->chunk_bytes += size;
+	/*
+	 * The new chunk gets the next number and the other base/size pair; a
+	 * writer still reserving in the old chunk fails its CAS (the state
+	 * changes) and retries in the new one, and one that loads the new state
+	 * (acquire) sees the new pair (stored before, release).  The number
+	 * wraps at 2^16: a writer would have to sleep through 65536 chunk
+	 * additions between its load and its CAS to be fooled.
+	 */
+	__atomic_store_n(&mt->chunk_base[num & 1], (char *) mem + pad, __ATOMIC_RELAXED);
+	__atomic_store_n(&mt->chunk_size[num & 1], (uint64_t) (size > pad ? size - pad : 0),
+					 __ATOMIC_RELAXED);
+	__atomic_store_n(&mt->chunk_state, (num & 0xFFFF) << LSM_CHUNK_USED_BITS,
+					 __ATOMIC_RELEASE);
+	__atomic_fetch_add(&mt->chunk_bytes, (uint64_t) size, __ATOMIC_RELAXED);
 }
 
 /* Chunk bytes a node takes: its size rounded up to NODE_ALIGN. */
@@ -410,15 +421,14 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 		return LSM_INVALID;
 
 	height = random_height(&rng);
-	if (mt->chunk_base == NULL)
-		return LSM_NOMEM;
 	need = node_space(height, klen, vlen);
 	if (lsm_memtable_chunk_left(mt) < need)
 		return LSM_NOMEM;
 
 	/* Build the node while it is still invisible to readers. */
-	node = build_node(mt->chunk_base + mt->chunk_used, height, ukey, ulen,
-					  seq, type, val, vlen);
+	node = build_node(mt->chunk_base[(mt->chunk_state >> LSM_CHUNK_USED_BITS) & 1] +
+					  (mt->chunk_state & LSM_CHUNK_USED_MASK),
+					  height, ukey, ulen, seq, type, val, vlen);
 	p = (char *) (node->next + height);
 
 	/*
@@ -485,7 +495,7 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
 
 	/* Commit the allocation and the statistics. */
 	mt->rng = rng;
-	__atomic_store_n(&mt->chunk_used, mt->chunk_used + need, __ATOMIC_RELAXED);
+	__atomic_store_n(&mt->chunk_state, mt->chunk_state + need, __ATOMIC_RELAXED);
 	note_stats(mt, seq, type, klen + vlen);
 	return LSM_OK;
 }
@@ -494,32 +504,34 @@ memtable_insert(lsm_memtable *mt, const lsm_comparator *cmp,
  * Reserve chunk space for the longest prefix of n nodes (sizes from
  * lsm_memtable_node_space) that fits into the current chunk; *mem is where
  * the first goes, each next one right after the one before.  Returns how
- * many fit (0: the chunk is full).  Lock-free (compare-and-swap on
- * chunk_used); chunks change only under the exclusive writer.
+ * many fit (0: the chunk is full).  Lock-free: a compare-and-swap on
+ * chunk_state, which also fails if a chunk was added meanwhile.
  */
 int
 lsm_memtable_reserve(lsm_memtable *mt, const size_t *sizes, int n, char **mem)
 {
-	uint64_t	used = __atomic_load_n(&mt->chunk_used, __ATOMIC_RELAXED);
+	uint64_t	w = __atomic_load_n(&mt->chunk_state, __ATOMIC_ACQUIRE);
 
-	if (mt->chunk_base == NULL)
-		return 0;
 	for (;;)
 	{
+		int			idx = (int) ((w >> LSM_CHUNK_USED_BITS) & 1);
+		char	   *base = __atomic_load_n(&mt->chunk_base[idx], __ATOMIC_RELAXED);
+		uint64_t	size = __atomic_load_n(&mt->chunk_size[idx], __ATOMIC_RELAXED);
+		uint64_t	used = w & LSM_CHUNK_USED_MASK;
 		uint64_t	total = 0;
 		int			fit = 0;
 
-		while (fit < n && used + total + sizes[fit] <= mt->chunk_size)
+		while (base != NULL && fit < n && used + total + sizes[fit] <= size)
 			total += sizes[fit++];
 		if (fit == 0)
 			return 0;
-		if (__atomic_compare_exchange_n(&mt->chunk_used, &used, used + total, false,
-										__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&mt->chunk_state, &w, w + total, false,
+										__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		{
-			*mem = mt->chunk_base + used;
+			*mem = base + used;
 			return fit;
 		}
-		/* another writer took some: used is its new value, try again */
+		/* another writer took some, or a chunk was added: w is new; again */
 	}
 }
 

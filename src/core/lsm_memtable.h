@@ -6,12 +6,13 @@
  *
  * Concurrency contract: any number of concurrent readers without locks,
  * and writers of one of two kinds, never both at once: one exclusive
- * writer (lsm_memtable_insert, lsm_memtable_insert_spliced,
- * lsm_memtable_add_chunk: the caller holds an exclusive lock), or any
- * number of concurrent writers (lsm_memtable_reserve and
- * lsm_memtable_insert_concurrent: the caller holds a shared lock that
- * excludes the exclusive writer), which link nodes with compare-and-swap
- * as RocksDB's concurrent memtable inserts do.  A node is fully written
+ * writer (lsm_memtable_insert, lsm_memtable_insert_spliced: the caller
+ * holds an exclusive lock), or any number of concurrent writers
+ * (lsm_memtable_reserve and lsm_memtable_insert_concurrent: the caller
+ * holds a shared lock that excludes the exclusive writer), which link
+ * nodes with compare-and-swap as RocksDB's concurrent memtable inserts do.
+ * lsm_memtable_add_chunk may run beside concurrent writers, one call at a
+ * time (the caller serializes them).  A node is fully written
  * before it is linked, with release stores (or CAS) on links and acquire
  * loads on traversal, so readers see either the old or the new list,
  * never a half-built node.  Nodes are never removed: a memtable is
@@ -45,11 +46,17 @@ typedef struct lsm_memtable
 														 * level (writer only) */
 	int			height;			/* current max height (read atomically) */
 	uint32_t	rng;			/* xorshift state for node heights */
-	char	   *chunk_base;		/* the current chunk (8-byte aligned) */
-	uint64_t	chunk_size;
-	uint64_t	chunk_used;		/* bytes of it taken (atomic; a multiple
-								 * of 8; may exceed chunk_size) */
-	uint64_t	chunk_bytes;	/* total bytes of chunks added */
+	/*
+	 * The current chunk: chunk_state (atomic) is the chunk's number in
+	 * the high 16 bits and the bytes taken of it (a multiple of 8) in the
+	 * low 48; the chunk's start (8-byte aligned) and size are in
+	 * chunk_base/chunk_size[number % 2], so a chunk can be added while
+	 * writers reserve space in the one before (lsm_memtable_reserve).
+	 */
+	uint64_t	chunk_state;
+	char	   *chunk_base[2];
+	uint64_t	chunk_size[2];
+	uint64_t	chunk_bytes;	/* total bytes of chunks added (atomic) */
 	/* statistics: atomic counters (relaxed) */
 	uint64_t	num_entries;
 	uint64_t	num_deletes;
@@ -58,13 +65,26 @@ typedef struct lsm_memtable
 	uint64_t	max_seq;
 } lsm_memtable;
 
+#define LSM_CHUNK_USED_BITS 48
+#define LSM_CHUNK_USED_MASK ((UINT64_C(1) << LSM_CHUNK_USED_BITS) - 1)
+
 /* Free bytes left in the current chunk. */
 static inline size_t
 lsm_memtable_chunk_left(const lsm_memtable *mt)
 {
-	uint64_t	used = __atomic_load_n(&mt->chunk_used, __ATOMIC_RELAXED);
+	uint64_t	w = __atomic_load_n(&mt->chunk_state, __ATOMIC_ACQUIRE);
+	uint64_t	size = __atomic_load_n(&mt->chunk_size[(w >> LSM_CHUNK_USED_BITS) & 1],
+									   __ATOMIC_RELAXED);
+	uint64_t	used = w & LSM_CHUNK_USED_MASK;
 
-	return used >= mt->chunk_size ? 0 : (size_t) (mt->chunk_size - used);
+	return used >= size ? 0 : (size_t) (size - used);
+}
+
+/* Total bytes of the chunks added. */
+static inline uint64_t
+lsm_memtable_chunk_bytes(const lsm_memtable *mt)
+{
+	return __atomic_load_n(&mt->chunk_bytes, __ATOMIC_RELAXED);
 }
 
 /* Entries inserted so far (any writer may be running). */
@@ -76,8 +96,10 @@ lsm_memtable_num_entries(const lsm_memtable *mt)
 
 extern void lsm_memtable_init(lsm_memtable *mt);
 /*
- * REQUIRES: exclusive writer.  Previous chunk's unused tail is abandoned;
- * nodes start 8-byte aligned (a misaligned chunk loses up to 7 bytes).
+ * Make mem the current chunk.  REQUIRES: no other add_chunk at the same
+ * time (concurrent writers may be running).  Previous chunk's unused tail
+ * is abandoned; nodes start 8-byte aligned (a misaligned chunk loses up to
+ * 7 bytes).
  */
 extern void lsm_memtable_add_chunk(lsm_memtable *mt, void *mem, size_t size);
 /* Bytes of chunk space an entry needs at most (to size chunks). */

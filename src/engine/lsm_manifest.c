@@ -122,6 +122,15 @@ lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n)
 			pg_atomic_fetch_sub_u32(&st->pins[idx[i]].refs, 1);
 }
 
+static int
+blocknumber_cmp(const void *a, const void *b)
+{
+	BlockNumber x = *(const BlockNumber *) a;
+	BlockNumber y = *(const BlockNumber *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 /*
  * Move unread zombies' blocks to the free list of meta (the caller's
  * working copy, which it logs).  Returns whether meta changed.
@@ -205,34 +214,42 @@ meta_write(Relation rel, Buffer metabuf, const LsmMetaData *meta, uint8 info,
 /*
  * Reserve nblocks contiguous blocks for an SSTable about to be written:
  * first fit on the free list (after reclaiming unread zombies), else by
- * extending the relation.
+ * extending the relation.  The extension happens after the state lock and
+ * the metapage are released, under the relation extension lock only:
+ * writers of the relation (which need the state lock) go on meanwhile.
  */
 BlockNumber
 lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks)
 {
 	Buffer		metabuf;
 	LsmMetaData *meta;
-	BlockNumber start;
+	BlockNumber start = InvalidBlockNumber;
 	int			i;
 	bool		from_free = false;
+	bool		reclaimed;
 	xl_lsm_meta xlrec;
 
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
 	meta = meta_copy(metabuf);
-	(void) reclaim_zombies(st, meta);
+	reclaimed = reclaim_zombies(st, meta);
 	for (i = 0; i < meta->nfree; i++)
 		if (meta->free[i].count >= nblocks)
 			from_free = true;
-	start = lsm_alloc_blocks(rel, from_free ? meta : NULL, nblocks);
-	xlrec.kind = LSM_META_RESERVE;
-	xlrec.start = start;
-	xlrec.nblocks = nblocks;
-	/* logged even when extending: reclaimed zombies changed the free list */
-	meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+	if (from_free)
+		start = lsm_alloc_blocks(rel, meta, nblocks);
+	if (from_free || reclaimed)
+	{
+		xlrec.kind = from_free ? LSM_META_RESERVE : LSM_META_SWEEP;
+		xlrec.start = from_free ? start : 0;
+		xlrec.nblocks = from_free ? nblocks : 0;
+		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+	}
 	UnlockReleaseBuffer(metabuf);
 	LWLockRelease(&st->lock);
 	pfree(meta);
+	if (!from_free)
+		start = lsm_alloc_blocks(rel, NULL, nblocks);
 	return start;
 }
 
@@ -454,8 +471,21 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 				break;
 		Assert(g < meta->nloggens);
 		Assert(logpages != NULL);
-		for (i = 0; i < nlogpages; i++)
-			lsm_free_blocks(meta, logpages[i], 1);
+		/*
+		 * In block order, as runs: the chain interleaves the pages of its
+		 * lanes, and freed one by one in chain order they would make more
+		 * separate extents than the free list holds (the rest forgotten).
+		 */
+		qsort(logpages, nlogpages, sizeof(BlockNumber), blocknumber_cmp);
+		for (i = 0; i < nlogpages;)
+		{
+			int			j = i + 1;
+
+			while (j < nlogpages && logpages[j] == logpages[j - 1] + 1)
+				j++;
+			lsm_free_blocks(meta, logpages[i], (uint32) (j - i));
+			i = j;
+		}
 		memmove(&meta->loggens[g], &meta->loggens[g + 1],
 				(meta->nloggens - g - 1) * sizeof(LsmLogGen));
 		meta->nloggens--;

@@ -515,7 +515,7 @@ lsm_memstore_list(LsmRelState *st, LsmMemtableInfo *out, int max)
 		out[n].entries = slot->mt.num_entries;
 		out[n].deletes = slot->mt.num_deletes;
 		out[n].data_bytes = slot->mt.data_bytes;
-		out[n].chunk_bytes = slot->mt.chunk_bytes;
+		out[n].chunk_bytes = lsm_memtable_chunk_bytes(&slot->mt);
 		n++;
 	}
 	for (i = st->nfrozen - 1; i >= 0 && n < max; i--)
@@ -527,7 +527,7 @@ lsm_memstore_list(LsmRelState *st, LsmMemtableInfo *out, int max)
 		out[n].entries = slot->mt.num_entries;
 		out[n].deletes = slot->mt.num_deletes;
 		out[n].data_bytes = slot->mt.data_bytes;
-		out[n].chunk_bytes = slot->mt.chunk_bytes;
+		out[n].chunk_bytes = lsm_memtable_chunk_bytes(&slot->mt);
 		n++;
 	}
 	LWLockRelease(&st->lock);
@@ -752,7 +752,7 @@ ensure_active(Relation rel, LsmRelState *st, Size need)
 
 		if (lsm_memtable_chunk_left(&slot->mt) >= need)
 			return ENSURE_OK;
-		if (slot->mt.chunk_bytes + LSM_CHUNK_SIZE <= limit &&
+		if (lsm_memtable_chunk_bytes(&slot->mt) + LSM_CHUNK_SIZE <= limit &&
 			lsm_slot_add_chunk(st->active))
 			return ENSURE_OK;
 		if (st->nfrozen >= Min(lsm_max_frozen_memtables, LSM_MAX_FROZEN))
@@ -784,6 +784,27 @@ ensure_active(Relation rel, LsmRelState *st, Size need)
 		st->version++;
 	}
 	return ENSURE_OK;
+}
+
+/*
+ * Give the active memtable a new chunk beside concurrent writers, unless
+ * it has reached its size (a freeze is due: ensure_active) or the pool has
+ * none free.  Returns whether the active memtable now has `need` bytes.
+ * REQUIRES: st->lock shared, st->active valid.
+ */
+static bool
+add_chunk_shared(Relation rel, LsmRelState *st, Size need)
+{
+	LsmMemSlot *slot = lsm_slot(st->active);
+	bool		ok;
+
+	Assert(LWLockHeldByMeInMode(&st->lock, LW_SHARED));
+	LWLockAcquire(&st->log_lock, LW_EXCLUSIVE);
+	ok = lsm_memtable_chunk_left(&slot->mt) >= need ||
+		(lsm_memtable_chunk_bytes(&slot->mt) + LSM_CHUNK_SIZE <= lsm_rel_memtable_limit(rel) &&
+		 lsm_slot_add_chunk(st->active));
+	LWLockRelease(&st->log_lock);
+	return ok && lsm_memtable_chunk_left(&slot->mt) >= need;
 }
 
 /*
@@ -1137,7 +1158,13 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 		}
 		if (st->active < 0 || lsm_memtable_chunk_left(&lsm_slot(st->active)->mt) < need)
 		{
-			/* a chunk to add or a memtable to switch: the list changes */
+			/* the chunk is full: a new one, beside the other writers */
+			if (st->active >= 0 && add_chunk_shared(rel, st, need))
+			{
+				LWLockRelease(&st->lock);
+				continue;
+			}
+			/* a memtable to switch (or no memory): the list changes */
 			LWLockRelease(&st->lock);
 			LWLockAcquire(&st->lock, LW_EXCLUSIVE);
 			r = st->loaded ? ensure_active(rel, st, need) : ENSURE_OK;

@@ -57,6 +57,8 @@ lsm_check_preloaded(void)
 }
 
 LsmShared  *lsm_shared = NULL;
+static void register_tranches(void);
+
 static HTAB *lsm_state_hash = NULL;
 
 /* Backend-local record of pins, released at abort/exit. */
@@ -238,6 +240,9 @@ lsm_shmem_startup(void)
 
 		memset(lsm_shared, 0, sizeof(LsmShared));
 		lsm_shared->tranche_id = LWLockNewTrancheId();
+		lsm_shared->tranche_state = LWLockNewTrancheId();
+		lsm_shared->tranche_unique = LWLockNewTrancheId();
+		lsm_shared->tranche_log = LWLockNewTrancheId();
 		LWLockInitialize(&lsm_shared->hash_lock, lsm_shared->tranche_id);
 		SpinLockInit(&lsm_shared->pool_mutex);
 		ConditionVariableInit(&lsm_shared->pool_cv);
@@ -273,7 +278,22 @@ lsm_shmem_startup(void)
 								   &info, HASH_ELEM | HASH_BLOBS);
 
 	LWLockRelease(AddinShmemInitLock);
+	register_tranches();
+}
+
+/*
+ * Wait event names (pg_stat_activity, wait_event_type LWLock): lsm_am is
+ * the hash of relation states, lsm_am_state a relation's state lock,
+ * lsm_am_unique a unique index's check-and-insert lock, lsm_am_log a
+ * relation's log-lane page switches.
+ */
+static void
+register_tranches(void)
+{
 	LWLockRegisterTranche(lsm_shared->tranche_id, "lsm_am");
+	LWLockRegisterTranche(lsm_shared->tranche_state, "lsm_am_state");
+	LWLockRegisterTranche(lsm_shared->tranche_unique, "lsm_am_unique");
+	LWLockRegisterTranche(lsm_shared->tranche_log, "lsm_am_log");
 }
 
 static void
@@ -283,7 +303,7 @@ ensure_shmem(void)
 	if (lsm_shared == NULL)
 		elog(ERROR, "lsm_am shared memory is not initialized");
 	/* tranche names are per backend */
-	LWLockRegisterTranche(lsm_shared->tranche_id, "lsm_am");
+	register_tranches();
 }
 
 /*
@@ -370,9 +390,9 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 			pg_atomic_init_u64(&st->pending_lo[k], 0);
 		pg_atomic_init_u64(&st->seq_epoch, 0);
 		memset(st->compact_ptr_len, 0, sizeof(st->compact_ptr_len));
-		LWLockInitialize(&st->lock, lsm_shared->tranche_id);
-		LWLockInitialize(&st->uniq_lock, lsm_shared->tranche_id);
-		LWLockInitialize(&st->log_lock, lsm_shared->tranche_id);
+		LWLockInitialize(&st->lock, lsm_shared->tranche_state);
+		LWLockInitialize(&st->uniq_lock, lsm_shared->tranche_unique);
+		LWLockInitialize(&st->log_lock, lsm_shared->tranche_log);
 		st->is_index = false;
 		pg_atomic_init_u64(&st->next_seq, LSM_FIRST_SEQ);
 		st->active = -1;

@@ -127,7 +127,7 @@ typedef struct LsmRelState
 	int			nssts;			/* SSTables in the manifest */
 	LWLock		lock;			/* memtable list; see README */
 	LWLock		uniq_lock;		/* unique indexes: check + insert of a key */
-	LWLock		log_lock;		/* a lane's log page is replaced */
+	LWLock		log_lock;		/* lane page switches, chunk additions */
 	bool		is_index;		/* an lsm index (keys need its comparator) */
 	/*
 	 * The next sequence number: taken by writers with an atomic add under
@@ -213,7 +213,10 @@ typedef struct LsmShared
 	LsmJob		jobs[LSM_MAX_JOBS];	/* pool_mutex for in_use */
 	pg_atomic_uint64 next_incarnation;
 	ConditionVariable pool_cv;	/* a chunk or slot was freed */
-	int			tranche_id;
+	int			tranche_id;		/* hash_lock */
+	int			tranche_state;	/* LsmRelState.lock */
+	int			tranche_unique; /* LsmRelState.uniq_lock */
+	int			tranche_log;	/* LsmRelState.log_lock */
 	char	   *chunk_base;
 	int		   *chunk_next;
 	LsmMemSlot *slots;

@@ -15,6 +15,7 @@
 #include "access/xloginsert.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/smgr.h"
 #include "storage/lmgr.h"
 #include "core/lsm_core.h"
 #include "storage/lsm_format.h"
@@ -148,14 +149,20 @@ lsm_alloc_blocks(Relation rel, LsmMetaData *meta, uint32 n)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("cannot extend lsm relation \"%s\" beyond %u blocks",
 						RelationGetRelationName(rel), MaxBlockNumber)));
-	for (i = 0; i < (int) n; i++)
+	/*
+	 * Zero blocks written straight to the file (as hash indexes extend by
+	 * whole bucket ranges): no buffer is taken for them, so extending by
+	 * an SSTable's worth of blocks does not evict dirty buffers one by one
+	 * while others wait for the extension lock.  The callers fill them
+	 * through the buffer manager (RBM_ZERO_AND_LOCK) and log them.
+	 */
 	{
-		Buffer		buf = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+		PGAlignedBlock zero;
+		SMgrRelation smgr = RelationGetSmgr(rel);
 
-		if (BufferGetBlockNumber(buf) != first + i)
-			elog(ERROR, "lsm relation \"%s\" extended concurrently",
-				 RelationGetRelationName(rel));
-		ReleaseBuffer(buf);
+		memset(zero.data, 0, BLCKSZ);
+		for (i = 0; i < (int) n; i++)
+			smgrextend(smgr, MAIN_FORKNUM, first + i, zero.data, false);
 	}
 	UnlockRelationForExtension(rel, ExclusiveLock);
 	return first;
