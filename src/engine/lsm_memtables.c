@@ -875,10 +875,32 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 {
 	static Size slow_bytes = 0;
 	int			waited = 0;
+	int			slowdown;
+	int			stop;
 
 	if (st->l0_files < lsm_l0_slowdown_trigger)
 		return;
-	if (st->l0_files < lsm_l0_stop_trigger)
+
+	/*
+	 * Never below the relation's own compaction trigger (as RocksDB
+	 * sanitizes its options): with the triggers above it, level 0 would
+	 * stop writers before it is due for compaction, and nothing would pick
+	 * it.
+	 */
+	{
+		lsm_compaction_options copts;
+		uint64		target;
+		int			trigger;
+
+		lsm_rel_compaction_options(rel, &copts, &target);
+		trigger = copts.style == LSM_COMPACTION_TIERED ?
+			copts.tier_min_threshold : copts.l0_trigger;
+		slowdown = Max(lsm_l0_slowdown_trigger, trigger);
+		stop = Max(lsm_l0_stop_trigger, slowdown);
+	}
+	if (st->l0_files < slowdown)
+		return;
+	if (st->l0_files < stop)
 	{
 		slow_bytes += bytes;
 		if (slow_bytes >= 16384)
@@ -893,7 +915,7 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 		}
 		return;
 	}
-	while (st->l0_files >= lsm_l0_stop_trigger)
+	while (st->l0_files >= stop)
 	{
 		st->compact_requested = true;
 		lsm_wake_launcher();
@@ -912,11 +934,11 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 }
 
 /*
- * Searching outside the lock.  A writer of one index entry looks for its
- * place in the active memtable before it takes the state lock (a splice,
- * lsm_memtable_find_splice) and corrects it under the lock
- * (lsm_memtable_insert_spliced), so the writer lock covers a few steps
- * instead of the whole skiplist search.  The memtable searched must stay
+ * Searching ahead.  A writer of index entries looks for their places in
+ * the active memtable before it writes them (splices, found together by
+ * lsm_memtable_find_splices, their memory accesses overlapping), and the
+ * inserts start from them (lsm_memtable_insert_concurrent corrects a stale
+ * splice by moving forward).  The memtable searched must stay
  * allocated while unlocked: each backend keeps a pin, for its transaction,
  * on the active memtable of the indexes it last wrote (taken under the
  * state lock, moved when the active memtable changes).
