@@ -680,13 +680,8 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 void
 lsm_maybe_request_compaction(Relation rel, LsmRelState *st)
 {
-	lsm_compaction_options copts;
-	uint64		target;
-
-	lsm_rel_compaction_options(rel, &copts, &target);
 	/* deeper levels are handled by the same run: it loops until calm */
-	if (st->l0_files >= (copts.style == LSM_COMPACTION_TIERED ?
-						 copts.tier_min_threshold : copts.l0_trigger) ||
+	if (st->l0_files >= lsm_rel_l0_trigger(rel) ||
 		st->nssts > lsm_manifest_max_ssts() / 2)
 	{
 		st->compact_requested = true;

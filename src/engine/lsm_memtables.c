@@ -24,10 +24,11 @@
  * (an atomic add), appends them to the page, logs it, unlocks the page and
  * links the entries into the skiplist with compare-and-swap
  * (lsm_memtable_insert_concurrent).  What changes the memtable list
- * (freezing the active memtable, starting one, adding a chunk) takes the
- * state lock exclusively, so it waits for writers in flight and no writer
- * ever writes into a frozen memtable.  A lane's full page is replaced under
- * log_lock: a new page linked into the memtable's one page chain right
+ * (freezing the active memtable, starting one) takes the state lock
+ * exclusively, so it waits for writers in flight and no writer ever
+ * writes into a frozen memtable.  Under log_lock, beside the other
+ * writers, a full chunk gets a successor and a lane's full page is
+ * replaced: a new page linked into the memtable's one page chain right
  * after the full one.  Entries of concurrent writers enter the skiplist in
  * any order (it sorts them; nothing relies on sequence order of arrival).
  * Readers take the state lock shared only to pin the memtable slots and
@@ -887,17 +888,8 @@ l0_backpressure(Relation rel, LsmRelState *st, Size bytes)
 	 * stop writers before it is due for compaction, and nothing would pick
 	 * it.
 	 */
-	{
-		lsm_compaction_options copts;
-		uint64		target;
-		int			trigger;
-
-		lsm_rel_compaction_options(rel, &copts, &target);
-		trigger = copts.style == LSM_COMPACTION_TIERED ?
-			copts.tier_min_threshold : copts.l0_trigger;
-		slowdown = Max(lsm_l0_slowdown_trigger, trigger);
-		stop = Max(lsm_l0_stop_trigger, slowdown);
-	}
+	slowdown = Max(lsm_l0_slowdown_trigger, lsm_rel_l0_trigger(rel));
+	stop = Max(lsm_l0_stop_trigger, slowdown);
 	if (st->l0_files < slowdown)
 		return;
 	if (st->l0_files < stop)

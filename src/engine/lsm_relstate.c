@@ -57,9 +57,9 @@ lsm_check_preloaded(void)
 }
 
 LsmShared  *lsm_shared = NULL;
-static void register_tranches(void);
-
 static HTAB *lsm_state_hash = NULL;
+
+static void register_tranches(void);
 
 /* Backend-local record of pins, released at abort/exit. */
 typedef struct LocalPin
@@ -285,7 +285,7 @@ lsm_shmem_startup(void)
  * Wait event names (pg_stat_activity, wait_event_type LWLock): lsm_am is
  * the hash of relation states, lsm_am_state a relation's state lock,
  * lsm_am_unique a unique index's check-and-insert lock, lsm_am_log a
- * relation's log-lane page switches.
+ * relation's log-lane page switches and memtable chunk additions.
  */
 static void
 register_tranches(void)

@@ -139,9 +139,9 @@ typedef struct LsmRelState
 	/*
 	 * The active memtable's open log page per lane (InvalidBlockNumber: the
 	 * lane has none yet).  Changed under log_lock with the state lock held
-	 * shared and the old page's buffer locked by nobody, or under the state
-	 * lock held exclusively; a writer reads it, locks that page's buffer
-	 * and checks that it still is the lane's page.
+	 * shared, or under the state lock held exclusively; a writer reads it,
+	 * locks that page's buffer and checks that it still is the lane's
+	 * page.
 	 */
 	BlockNumber tails[LSM_LOG_LANES];
 	int			nfrozen;

@@ -116,6 +116,17 @@ lsm_rel_compaction_options(Relation rel, lsm_compaction_options *o,
 	o->tier_min_threshold = o->l0_trigger;
 }
 
+/* Level-0 SSTables at which a relation is due for compaction (either style). */
+int
+lsm_rel_l0_trigger(Relation rel)
+{
+	lsm_compaction_options o;
+	uint64		target;
+
+	lsm_rel_compaction_options(rel, &o, &target);
+	return o.style == LSM_COMPACTION_TIERED ? o.tier_min_threshold : o.l0_trigger;
+}
+
 /*
  * Apply a table's stored lsm options to SSTable options.
  */

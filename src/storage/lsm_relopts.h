@@ -60,5 +60,6 @@ extern void lsm_reloptions_apply(Relation rel, lsm_sst_options *opts);
 extern void lsm_rel_compaction_options(Relation rel, lsm_compaction_options *o,
 									   uint64 *target_file_size);
 extern Size lsm_rel_memtable_limit(Relation rel);
+extern int	lsm_rel_l0_trigger(Relation rel);
 
 #endif							/* LSM_RELOPTS_H */
