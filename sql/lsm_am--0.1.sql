@@ -62,7 +62,7 @@ CREATE FUNCTION lsm_am.relation_stats(
 	OUT relation regclass, OUT sstables integer, OUT entries bigint,
 	OUT sstable_bytes bigint, OUT memtable_log_bytes bigint, OUT free_bytes bigint,
 	OUT relation_bytes bigint, OUT space_amplification float8,
-	OUT file_amplification float8)
+	OUT file_amplification float8, OUT manifest_bytes bigint)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'lsm_am_relation_stats' LANGUAGE C STRICT VOLATILE;
 

@@ -474,12 +474,13 @@ load_ssts(Relation rel, LsmRelState *st, const lsm_allocator *alloc,
 	if (metabuf != InvalidBuffer)
 	{
 		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
+		LsmSstEntry *all = lsm_meta_ssts(rel, meta, n);
 
-		*n = meta->nssts;
+		UnlockReleaseBuffer(metabuf);
 		ssts = palloc0(sizeof(SstInfo) * Max(1, *n));
 		for (i = 0; i < *n; i++)
-			ssts[i].e = meta->ssts[i];
-		UnlockReleaseBuffer(metabuf);
+			ssts[i].e = all[i];
+		pfree(all);
 	}
 	LWLockRelease(&st->lock);
 

@@ -13,13 +13,19 @@
  * the first backend to load the relation after a restart sweeps every
  * such block back onto the free list.
  *
+ * The manifest.  The metapage lists the manifest pages (its directory);
+ * they hold the SSTable entries, in no order.  An edit writes the pages
+ * it changes afresh to blocks off the free list and switches the
+ * directory in its metapage image, so a crash before the switch leaves
+ * the old manifest whole (and the new pages unreferenced, for the sweep).
+ *
  * SSTables replaced by a compaction cannot be reused at once: scans that
- * opened before the switch may still read them.  Every SSTable of the
- * manifest has a pin entry in the relation's shared state; a read view
- * bumps the refs of the SSTables it copied (under the state lock, shared,
- * together with the copy) and drops them when it closes.  The switch marks
- * its inputs zombie; a zombie's blocks return to the free list, in the
- * next logged metapage change, once its refs are zero.  As a safety net
+ * opened before the switch may still read them.  A read view registers
+ * the state version at which it copied the manifest (under the state
+ * lock, shared, together with the copy) and drops it when it closes.  The
+ * switch makes its inputs zombies stamped with the version it creates; a
+ * zombie's blocks return to the free list, in the next logged metapage
+ * change, once no registered version is older than its stamp.  As a safety net
  * (and on standbys, where the primary decides reuse), a view also refuses
  * any SSTable page whose LSN is newer than the view (storage/lsm_pages.c).
  *
@@ -42,84 +48,83 @@
 /* GUC (registered by extension/lsm_am.c) */
 int			lsm_debug_max_sstables = 0;
 
-/* ---------- pins ---------- */
-
-static int
-pin_find(LsmRelState *st, BlockNumber start)
-{
-	int			i;
-
-	for (i = 0; i < LSM_MAX_PINS; i++)
-		if (st->pins[i].in_use && st->pins[i].start == start)
-			return i;
-	return -1;
-}
-
-/* Give an SSTable a pin entry.  REQUIRES: st->lock exclusive. */
-static void
-pin_add(LsmRelState *st, BlockNumber start, uint32 nblocks)
-{
-	int			i;
-
-	if (pin_find(st, start) >= 0)
-		return;
-	for (i = 0; i < LSM_MAX_PINS; i++)
-	{
-		if (!st->pins[i].in_use)
-		{
-			st->pins[i].start = start;
-			st->pins[i].nblocks = nblocks;
-			pg_atomic_init_u32(&st->pins[i].refs, 0);
-			st->pins[i].zombie = false;
-			st->pins[i].in_use = true;
-			return;
-		}
-	}
-	/* callers check lsm_manifest_pins_free() first */
-	elog(ERROR, "lsm relation state has no free SSTable pin entry");
-}
-
-/* Free pin entries left.  REQUIRES: st->lock held. */
-int
-lsm_manifest_pins_free(LsmRelState *st)
-{
-	int			i;
-	int			n = 0;
-
-	for (i = 0; i < LSM_MAX_PINS; i++)
-		if (!st->pins[i].in_use)
-			n++;
-	return n;
-}
+/* ---------- view pins and zombies ---------- */
 
 /*
- * Pin the SSTables a view copied.  REQUIRES: st->lock held (shared is
- * enough: refs is atomic and entries do not move meanwhile).  idx[i] is
- * -1 for an SSTable without an entry (on a standby).
+ * Register a view that copied the manifest at st->version; returns its
+ * pin.  REQUIRES: st->lock held (shared is enough: the version changes
+ * only under it held exclusively).  When every pin slot holds another
+ * version, the view joins the oldest one, which holds back at least as
+ * much.
  */
-void
-lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx)
+int
+lsm_manifest_pin_view(LsmRelState *st)
 {
+	uint64		v = st->version;
 	int			i;
+	int			same = -1,
+				free_slot = -1,
+				oldest = -1;
 
 	Assert(LWLockHeldByMe(&st->lock));
-	for (i = 0; i < n; i++)
+	SpinLockAcquire(&st->pin_mutex);
+	for (i = 0; i < LSM_MAX_VIEW_PINS; i++)
 	{
-		idx[i] = pin_find(st, ssts[i].start);
-		if (idx[i] >= 0)
-			pg_atomic_fetch_add_u32(&st->pins[idx[i]].refs, 1);
+		LsmViewPin *p = &st->vpins[i];
+
+		if (p->refs == 0)
+		{
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (p->version == v)
+		{
+			same = i;
+			break;
+		}
+		if (oldest < 0 || p->version < st->vpins[oldest].version)
+			oldest = i;
 	}
+	if (same >= 0)
+		i = same;
+	else if (free_slot >= 0)
+	{
+		i = free_slot;
+		st->vpins[i].version = v;
+	}
+	else
+		i = oldest;
+	Assert(st->vpins[i].refs == 0 || st->vpins[i].version <= v);
+	st->vpins[i].refs++;
+	SpinLockRelease(&st->pin_mutex);
+	return i;
 }
 
-/* Drop a view's pins (no lock needed: its entries cannot go meanwhile). */
+/* Drop a view's pin (no lock needed). */
 void
-lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n)
+lsm_manifest_unpin_view(LsmRelState *st, int pin)
 {
+	Assert(pin >= 0 && pin < LSM_MAX_VIEW_PINS);
+	SpinLockAcquire(&st->pin_mutex);
+	Assert(st->vpins[pin].refs > 0);
+	st->vpins[pin].refs--;
+	SpinLockRelease(&st->pin_mutex);
+}
+
+/* The oldest version a view holds, or PG_UINT64_MAX. */
+static uint64
+oldest_pinned(LsmRelState *st)
+{
+	uint64		v = PG_UINT64_MAX;
 	int			i;
 
-	for (i = 0; i < n; i++)
-		if (idx[i] >= 0)
-			pg_atomic_fetch_sub_u32(&st->pins[idx[i]].refs, 1);
+	SpinLockAcquire(&st->pin_mutex);
+	for (i = 0; i < LSM_MAX_VIEW_PINS; i++)
+		if (st->vpins[i].refs > 0 && st->vpins[i].version < v)
+			v = st->vpins[i].version;
+	SpinLockRelease(&st->pin_mutex);
+	return v;
 }
 
 static int
@@ -132,47 +137,55 @@ blocknumber_cmp(const void *a, const void *b)
 }
 
 /*
- * Move unread zombies' blocks to the free list of meta (the caller's
- * working copy, which it logs).  Returns whether meta changed.
- * REQUIRES: st->lock exclusive.
+ * Move the blocks of zombies no view can read any more to the free list
+ * of meta (the caller's working copy, which it logs).  Returns whether
+ * meta changed.  REQUIRES: st->lock exclusive.
  */
 static bool
 reclaim_zombies(LsmRelState *st, LsmMetaData *meta)
 {
-	int			i;
+	uint64		oldest;
+	int			i,
+				k = 0;
 	bool		changed = false;
 
 	Assert(LWLockHeldByMeInMode(&st->lock, LW_EXCLUSIVE));
-	for (i = 0; i < LSM_MAX_PINS; i++)
+	if (st->nzombies == 0)
+		return false;
+	oldest = oldest_pinned(st);
+	for (i = 0; i < st->nzombies; i++)
 	{
-		LsmSstPin  *p = &st->pins[i];
+		LsmZombie  *z = &st->zombies[i];
 
-		if (p->in_use && p->zombie && pg_atomic_read_u32(&p->refs) == 0)
+		/* a view at version v reads what version v lists */
+		if (oldest >= z->removed)
 		{
-			lsm_free_blocks(meta, p->start, p->nblocks);
-			p->in_use = false;
+			lsm_free_blocks(meta, z->start, z->nblocks);
 			changed = true;
 		}
+		else
+			st->zombies[k++] = *z;
 	}
+	st->nzombies = k;
 	return changed;
 }
 
-/* Rebuild pin entries from the manifest (after a restart). */
+/* Zombie entries left.  REQUIRES: st->lock held. */
+int
+lsm_manifest_pins_free(LsmRelState *st)
+{
+	return LSM_MAX_ZOMBIES - st->nzombies;
+}
+
+/* Reset the state's manifest-derived fields from the metapage (after a restart). */
 void
 lsm_manifest_init_pins(LsmRelState *st, const LsmMetaData *meta)
 {
-	int			i;
+	int			nl0;
 
-	memset(st->pins, 0, sizeof(st->pins));
-	st->l0_files = 0;
-	for (i = 0; i < meta->nssts; i++)
-	{
-		if (i < LSM_MAX_PINS)
-			pin_add(st, meta->ssts[i].start, meta->ssts[i].nblocks);
-		if (meta->ssts[i].level == 0)
-			st->l0_files++;
-	}
-	st->nssts = meta->nssts;
+	st->nzombies = 0;
+	st->nssts = lsm_meta_nssts(meta, &nl0);
+	st->l0_files = nl0;
 }
 
 /* ---------- logged metapage changes ---------- */
@@ -197,10 +210,9 @@ meta_write(Relation rel, Buffer metabuf, const LsmMetaData *meta, uint8 info,
 {
 	XLogRecPtr	recptr;
 
-	lsm_meta_check(meta);
+	lsm_meta_check(meta, NULL, -1);
 	START_CRIT_SECTION();
-	memcpy(LsmPageGetMeta(BufferGetPage(metabuf)), meta,
-		   offsetof(LsmMetaData, ssts) + meta->nssts * sizeof(LsmSstEntry));
+	memcpy(LsmPageGetMeta(BufferGetPage(metabuf)), meta, lsm_meta_used(meta));
 	lsm_meta_set_lower(BufferGetPage(metabuf));
 	MarkBufferDirty(metabuf);
 	XLogBeginInsert();
@@ -280,24 +292,160 @@ lsm_manifest_log_next_seq(Relation rel, LsmRelState *st, uint32 count)
 	pfree(meta);
 }
 
-static int
-sst_index(const LsmMetaData *meta, BlockNumber start)
-{
-	int			i;
-
-	for (i = 0; i < meta->nssts; i++)
-		if (meta->ssts[i].start == start)
-			return i;
-	return -1;
-}
-
 /* SSTables a manifest may list (lsm_am.debug_max_sstables can lower it). */
 int
 lsm_manifest_max_ssts(void)
 {
 	if (lsm_debug_max_sstables > 0)
-		return Min(lsm_debug_max_sstables, (int) LSM_META_MAX_SSTS);
-	return (int) LSM_META_MAX_SSTS;
+		return Min(lsm_debug_max_sstables, LSM_META_MAX_SSTS);
+	return LSM_META_MAX_SSTS;
+}
+
+/*
+ * The manifest as an edit works on it: its pages (copies), which of them
+ * the edit changes, and new pages (blk invalid).
+ */
+typedef struct ManifestWork
+{
+	int			npages;
+	int			maxpages;
+	LsmMpageCopy *pages;
+	bool	   *dirty;
+	int			total;
+} ManifestWork;
+
+static int
+work_add_page(ManifestWork *w)
+{
+	int			i;
+
+	if (w->npages == w->maxpages)
+	{
+		w->maxpages = Max(8, w->maxpages * 2);
+		w->pages = repalloc(w->pages, sizeof(LsmMpageCopy) * w->maxpages);
+		w->dirty = repalloc(w->dirty, sizeof(bool) * w->maxpages);
+	}
+	i = w->npages++;
+	w->pages[i].blk = InvalidBlockNumber;
+	w->pages[i].n = 0;
+	w->pages[i].e = palloc(sizeof(LsmSstEntry) * LSM_MPAGE_MAX_ENTRIES);
+	w->dirty[i] = true;
+	return i;
+}
+
+/*
+ * Read the manifest for an edit.  A version-1 metapage's inline list
+ * becomes new pages (the edit converts the metapage to version 2).
+ * REQUIRES: the metapage locked exclusively.
+ */
+static void
+work_load(Relation rel, const LsmMetaData *meta, ManifestWork *w)
+{
+	int			i;
+
+	w->npages = 0;
+	w->maxpages = 8;
+	w->pages = palloc(sizeof(LsmMpageCopy) * w->maxpages);
+	w->dirty = palloc(sizeof(bool) * w->maxpages);
+	w->total = lsm_meta_nssts(meta, NULL);
+	if (meta->version == 1)
+	{
+		for (i = 0; i < w->total; i++)
+		{
+			int			pg = w->npages - 1;
+
+			if (pg < 0 || w->pages[pg].n == (int) LSM_MPAGE_MAX_ENTRIES)
+				pg = work_add_page(w);
+			w->pages[pg].e[w->pages[pg].n++] = LsmMetaV1Ssts(meta)[i];
+		}
+		return;
+	}
+	for (i = 0; i < (int) meta->nmpages; i++)
+	{
+		LsmMpageCopy mp;
+		int			pg;
+
+		lsm_mpage_read(rel, meta, i, &mp);
+		pg = work_add_page(w);
+		memcpy(w->pages[pg].e, mp.e, sizeof(LsmSstEntry) * mp.n);
+		w->pages[pg].n = mp.n;
+		w->pages[pg].blk = mp.blk;
+		w->dirty[pg] = false;
+		pfree(mp.e);
+	}
+}
+
+static bool
+work_find(const ManifestWork *w, BlockNumber start, int *pg, int *idx)
+{
+	int			p,
+				i;
+
+	for (p = 0; p < w->npages; p++)
+		for (i = 0; i < w->pages[p].n; i++)
+			if (w->pages[p].e[i].start == start)
+			{
+				*pg = p;
+				*idx = i;
+				return true;
+			}
+	return false;
+}
+
+/* Write a manifest page to block blk (a new page, logged as a full image). */
+static void
+write_mpage(Relation rel, BlockNumber blk, const LsmMpageCopy *mp, uint64 mversion)
+{
+	Buffer		buf;
+	Page		page;
+	LsmManifestPage *m;
+
+	Assert(mp->n > 0 && mp->n <= (int) LSM_MPAGE_MAX_ENTRIES);
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_ZERO_AND_LOCK, NULL);
+	page = BufferGetPage(buf);
+	START_CRIT_SECTION();
+	PageInit(page, BLCKSZ, 0);
+	m = (LsmManifestPage *) PageGetContents(page);
+	m->magic = LSM_MPAGE_MAGIC;
+	m->nentries = (uint16) mp->n;
+	m->reserved = 0;
+	m->mversion = mversion;
+	memcpy(m->entries, mp->e, sizeof(LsmSstEntry) * mp->n);
+	((PageHeader) page)->pd_lower = ((char *) &m->entries[mp->n]) - (char *) page;
+	MarkBufferDirty(buf);
+	log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+	UnlockReleaseBuffer(buf);
+}
+
+static int
+extent_cmp(const void *a, const void *b)
+{
+	const LsmFreeExtent *x = a;
+	const LsmFreeExtent *y = b;
+
+	return x->start < y->start ? -1 : (x->start > y->start ? 1 : 0);
+}
+
+/* Sort extents and merge adjacent ones (empty ones dropped); returns the count. */
+static int
+merge_extents(LsmFreeExtent *ext, int n)
+{
+	int			i,
+				k = 0;
+
+	if (n > 1)
+		qsort(ext, n, sizeof(LsmFreeExtent), extent_cmp);
+	for (i = 0; i < n; i++)
+	{
+		if (ext[i].count == 0)
+			continue;
+		if (k > 0 && ext[k - 1].start + ext[k - 1].count == ext[i].start)
+			ext[k - 1].count += ext[i].count;
+		else
+			ext[k++] = ext[i];
+	}
+	return k;
 }
 
 /* Why lsm_manifest_apply refuses an edit. */
@@ -307,7 +455,7 @@ typedef enum EditRejection
 	EDIT_SST_GONE,				/* an input is no longer listed */
 	EDIT_GEN_GONE,				/* the flushed generation is not listed */
 	EDIT_TOO_MANY,				/* the manifest would overflow */
-	EDIT_NO_PINS				/* no pin entries for the outputs */
+	EDIT_NO_PINS				/* no zombie entries for the inputs */
 } EditRejection;
 
 /*
@@ -316,20 +464,22 @@ typedef enum EditRejection
  * REQUIRES: st->lock exclusive, metapage locked.
  */
 static EditRejection
-edit_check(LsmRelState *st, const LsmMetaData *meta, const LsmManifestEdit *edit,
-		   int64 *bad)
+edit_check(LsmRelState *st, const LsmMetaData *meta, const ManifestWork *w,
+		   const LsmManifestEdit *edit, int nzext, int64 *bad)
 {
-	int			i;
-	int			after = meta->nssts - edit->nremove + edit->nadd;
+	int			i,
+				pg,
+				idx;
+	int			after = w->total - edit->nremove + edit->nadd;
 
 	for (i = 0; i < edit->nremove; i++)
-		if (sst_index(meta, edit->remove[i]) < 0)
+		if (!work_find(w, edit->remove[i], &pg, &idx))
 		{
 			*bad = edit->remove[i];
 			return EDIT_SST_GONE;
 		}
 	for (i = 0; i < edit->nmove; i++)
-		if (sst_index(meta, edit->move[i]) < 0)
+		if (!work_find(w, edit->move[i], &pg, &idx))
 		{
 			*bad = edit->move[i];
 			return EDIT_SST_GONE;
@@ -348,20 +498,98 @@ edit_check(LsmRelState *st, const LsmMetaData *meta, const LsmManifestEdit *edit
 		*bad = after;
 		return EDIT_TOO_MANY;
 	}
-	if (lsm_manifest_pins_free(st) < edit->nadd)
+	/* the inputs' blocks wait as zombies only while some view may read them */
+	if (nzext > 0 && oldest_pinned(st) <= st->version &&
+		lsm_manifest_pins_free(st) < nzext)
 		return EDIT_NO_PINS;
 	return EDIT_OK;
 }
 
 /*
+ * The edit's new manifest, in w: inputs out, moved SSTables relevelled,
+ * outputs placed (first on pages the edit rewrites anyway, then on the
+ * last page, then on new pages), and up to two sparse pages merged into
+ * rewritten pages with room, so that pages stay filled.
+ */
+static void
+work_edit(ManifestWork *w, const LsmManifestEdit *edit)
+{
+	int			i,
+				pg,
+				idx,
+				merges;
+
+	for (i = 0; i < edit->nremove; i++)
+	{
+		bool		found PG_USED_FOR_ASSERTS_ONLY = work_find(w, edit->remove[i], &pg, &idx);
+
+		Assert(found);
+		w->pages[pg].e[idx] = w->pages[pg].e[--w->pages[pg].n];
+		w->dirty[pg] = true;
+		w->total--;
+	}
+	for (i = 0; i < edit->nmove; i++)
+	{
+		bool		found PG_USED_FOR_ASSERTS_ONLY = work_find(w, edit->move[i], &pg, &idx);
+
+		Assert(found);
+		w->pages[pg].e[idx].level = (uint8) edit->move_level;
+		w->dirty[pg] = true;
+	}
+	for (i = 0; i < edit->nadd; i++)
+	{
+		int			dest = -1;
+
+		for (pg = 0; pg < w->npages && dest < 0; pg++)
+			if (w->dirty[pg] && w->pages[pg].n < (int) LSM_MPAGE_MAX_ENTRIES)
+				dest = pg;
+		if (dest < 0 && w->npages > 0 &&
+			w->pages[w->npages - 1].n < (int) LSM_MPAGE_MAX_ENTRIES)
+			dest = w->npages - 1;
+		if (dest < 0)
+			dest = work_add_page(w);
+		w->pages[dest].e[w->pages[dest].n++] = edit->add[i];
+		w->dirty[dest] = true;
+		w->total++;
+	}
+	for (merges = 0; merges < 2; merges++)
+	{
+		int			into = -1,
+					from = -1;
+
+		for (pg = 0; pg < w->npages; pg++)
+		{
+			if (w->dirty[pg] && w->pages[pg].n > 0 &&
+				(into < 0 || w->pages[pg].n < w->pages[into].n))
+				into = pg;
+			if (!w->dirty[pg] && (from < 0 || w->pages[pg].n < w->pages[from].n))
+				from = pg;
+		}
+		if (into < 0 || from < 0 ||
+			w->pages[into].n + w->pages[from].n > (int) LSM_MPAGE_MAX_ENTRIES)
+			break;
+		memcpy(&w->pages[into].e[w->pages[into].n], w->pages[from].e,
+			   sizeof(LsmSstEntry) * w->pages[from].n);
+		w->pages[into].n += w->pages[from].n;
+		w->pages[from].n = 0;
+		w->dirty[from] = true;
+	}
+}
+
+/*
  * Apply an edit to the manifest atomically: remove SSTables, move some to
  * another level, add new ones, drop a flushed memtable generation (its log
- * pages go to the free list), all in one logged metapage image.  Removed
- * SSTables become zombies.
+ * pages go to the free list).  The manifest pages the edit changes are
+ * written afresh to other blocks (each logged as a full page image, and
+ * referenced by nothing until the switch); then one logged metapage image
+ * switches the directory to them, frees the replaced pages and the log
+ * pages, and carries the counts.  Readers copy the manifest under the
+ * metapage's lock, so none reads a replaced page after the switch.
+ * Removed SSTables become zombies.
  *
  * An edit that cannot be applied (an SSTable to remove or move is no
- * longer listed, the manifest would overflow, no pin entry is free) is an
- * ERROR, raised only after an orderly exit: the blocks of the SSTables it
+ * longer listed, the manifest would overflow, no zombie entry is free) is
+ * an ERROR, raised only after an orderly exit: the blocks of the SSTables it
  * would have added go back to the free list (logged), both locks are
  * released, and the manifest is as before.  So a failed switch leaves
  * every other backend running, and the caller's cleanup may take any lock.
@@ -372,6 +600,7 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 {
 	Buffer		metabuf;
 	LsmMetaData *meta;
+	ManifestWork w;
 	int			i;
 	uint8		info;
 	char	   *rec;
@@ -380,6 +609,15 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 	int64		bad = 0;
 	BlockNumber *logpages = NULL;
 	int			nlogpages = 0;
+	BlockNumber *newblk;
+	int			nl0 = 0;
+	int			k;
+	bool		reclaimed;
+	LsmFreeExtent *zext;
+	int			nzext;
+	bool		zombies_wait;
+	uint64		entries = 0,
+				tombstones = 0;
 
 	Assert(!LWLockHeldByMe(&st->lock));
 
@@ -409,21 +647,36 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
 	meta = meta_copy(metabuf);
+	work_load(rel, meta, &w);
+	reclaimed = reclaim_zombies(st, meta);
+
+	/* the inputs' blocks as extents (adjacent SSTables merged) */
+	zext = palloc(sizeof(LsmFreeExtent) * Max(1, edit->nremove));
+	for (i = 0; i < edit->nremove; i++)
+	{
+		int			pg,
+					idx;
+
+		zext[i].start = edit->remove[i];
+		zext[i].count = work_find(&w, edit->remove[i], &pg, &idx) ?
+			w.pages[pg].e[idx].nblocks : 0;
+	}
+	nzext = merge_extents(zext, edit->nremove);
 
 	/* validate first: nothing may fail after the first change */
-	why = edit_check(st, meta, edit, &bad);
+	why = edit_check(st, meta, &w, edit, nzext, &bad);
 	if (why != EDIT_OK)
 	{
-		int			nssts = meta->nssts;
+		int			nssts = w.total;
 
-		if (edit->nadd > 0)
+		if (edit->nadd > 0 || reclaimed)
 		{
 			xl_lsm_meta xlrec;
 
 			for (i = 0; i < edit->nadd; i++)
 				lsm_free_blocks(meta, edit->add[i].start, edit->add[i].nblocks);
-			xlrec.kind = LSM_META_UNRESERVE;
-			xlrec.start = edit->add[0].start;
+			xlrec.kind = edit->nadd > 0 ? LSM_META_UNRESERVE : LSM_META_SWEEP;
+			xlrec.start = edit->nadd > 0 ? edit->add[0].start : 0;
 			xlrec.nblocks = edit->nadd;
 			meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
 		}
@@ -462,6 +715,28 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 		}
 	}
 
+	/* sequence numbers grow: every new SSTable's are already handed out */
+	for (i = 0; i < edit->nadd; i++)
+		Assert(edit->add[i].max_seq < pg_atomic_read_u64(&st->next_seq));
+
+	/*
+	 * The new manifest pages, on blocks taken before anything this edit
+	 * frees (the log pages, the replaced pages) is back on the free list:
+	 * until the switch those must stay as they are.
+	 */
+	work_edit(&w, edit);
+	meta->mversion++;
+	newblk = palloc(sizeof(BlockNumber) * Max(1, w.npages));
+	for (i = 0; i < w.npages; i++)
+	{
+		newblk[i] = w.pages[i].blk;
+		if (w.dirty[i] && w.pages[i].n > 0)
+		{
+			newblk[i] = lsm_alloc_blocks(rel, meta, 1);
+			write_mpage(rel, newblk[i], &w.pages[i], meta->mversion);
+		}
+	}
+
 	if (edit->flushed_gen != 0)
 	{
 		int			g;
@@ -492,38 +767,67 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 		meta->next_seq = Max(meta->next_seq, pg_atomic_read_u64(&st->next_seq));
 	}
 
-	/* the new manifest */
-	for (i = 0; i < edit->nremove; i++)
+	/* the directory: rewritten pages replace theirs, emptied pages leave */
+	k = 0;
+	for (i = 0; i < w.npages; i++)
 	{
-		int			k = sst_index(meta, edit->remove[i]);
+		int			j;
 
-		memmove(&meta->ssts[k], &meta->ssts[k + 1],
-				(meta->nssts - k - 1) * sizeof(LsmSstEntry));
-		meta->nssts--;
+		if (w.dirty[i] && BlockNumberIsValid(w.pages[i].blk))
+			lsm_free_blocks(meta, w.pages[i].blk, 1);
+		if (w.pages[i].n == 0)
+			continue;
+		for (j = 0; j < w.pages[i].n; j++)
+		{
+			if (w.pages[i].e[j].level == 0)
+				nl0++;
+			entries += w.pages[i].e[j].entries;
+			tombstones += w.pages[i].e[j].tombstones;
+		}
+		meta->mpages[k++] = newblk[i];
 	}
-	for (i = 0; i < edit->nmove; i++)
-		meta->ssts[sst_index(meta, edit->move[i])].level = edit->move_level;
-	if (edit->nadd > 0)
+	Assert(k <= (int) LSM_META_MAX_MPAGES);
+	meta->version = LSM_META_VERSION;
+	meta->nssts_v1 = 0;
+	meta->nmpages = k;
+	meta->nssts = w.total;
+	meta->nl0 = nl0;
+	meta->entries = entries;
+	meta->tombstones = tombstones;
+#ifdef USE_ASSERT_CHECKING
 	{
-		/* sequence numbers grow: every new SSTable's are already handed out */
-		for (i = 0; i < edit->nadd; i++)
-			Assert(edit->add[i].max_seq < pg_atomic_read_u64(&st->next_seq));
-		memmove(&meta->ssts[edit->nadd], &meta->ssts[0], meta->nssts * sizeof(LsmSstEntry));
-		memcpy(&meta->ssts[0], edit->add, edit->nadd * sizeof(LsmSstEntry));
-		meta->nssts += edit->nadd;
-	}
+		LsmSstEntry *all = palloc(sizeof(LsmSstEntry) * Max(1, w.total));
+		int			n = 0;
 
-	/* pins: inputs become zombies, outputs get entries */
-	for (i = 0; i < edit->nremove; i++)
+		for (i = 0; i < w.npages; i++)
+		{
+			memcpy(all + n, w.pages[i].e, sizeof(LsmSstEntry) * w.pages[i].n);
+			n += w.pages[i].n;
+		}
+		lsm_meta_check(meta, all, n);
+		pfree(all);
+	}
+#endif
+
+	/*
+	 * Inputs become zombies until no view can read them; with no view
+	 * registered at all, their blocks are free at once.
+	 */
+	zombies_wait = oldest_pinned(st) <= st->version;
+	for (i = 0; i < nzext; i++)
 	{
-		int			p = pin_find(st, edit->remove[i]);
+		if (zombies_wait)
+		{
+			LsmZombie  *z = &st->zombies[st->nzombies++];
 
-		if (p >= 0)
-			st->pins[p].zombie = true;
+			Assert(st->nzombies <= LSM_MAX_ZOMBIES);
+			z->start = zext[i].start;
+			z->nblocks = zext[i].count;
+			z->removed = st->version + 1;
+		}
+		else
+			lsm_free_blocks(meta, zext[i].start, zext[i].count);
 	}
-	for (i = 0; i < edit->nadd; i++)
-		pin_add(st, edit->add[i].start, edit->add[i].nblocks);
-	(void) reclaim_zombies(st, meta);
 
 	if (edit->flushed_gen != 0)
 	{
@@ -552,11 +856,8 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 	}
 	meta_write(rel, metabuf, meta, info, rec, reclen);
 
-	st->nssts = meta->nssts;
-	st->l0_files = 0;
-	for (i = 0; i < meta->nssts; i++)
-		if (meta->ssts[i].level == 0)
-			st->l0_files++;
+	st->nssts = w.total;
+	st->l0_files = nl0;
 	st->version++;
 
 	/* a flushed memtable leaves the memtable list in the same step */
@@ -649,6 +950,8 @@ lsm_manifest_sweep(Relation rel, LsmRelState *st, const BlockNumber *logpages,
 	BlockNumber run = InvalidBlockNumber;
 	uint32		freed = 0;
 	int			i;
+	LsmSstEntry *ssts;
+	int			nssts;
 
 	if (nblocks <= 1)
 		return;
@@ -660,10 +963,15 @@ lsm_manifest_sweep(Relation rel, LsmRelState *st, const BlockNumber *logpages,
 	if (metabuf == InvalidBuffer)
 		return;
 	meta = meta_copy(metabuf);
+	ssts = lsm_meta_ssts(rel, meta, &nssts);
 	MARK(LSM_METAPAGE_BLKNO);
-	for (i = 0; i < meta->nssts; i++)
-		for (b = meta->ssts[i].start; b < meta->ssts[i].start + meta->ssts[i].nblocks && b < nblocks; b++)
+	for (i = 0; i < nssts; i++)
+		for (b = ssts[i].start; b < ssts[i].start + ssts[i].nblocks && b < nblocks; b++)
 			MARK(b);
+	if (meta->version != 1)
+		for (i = 0; i < (int) meta->nmpages; i++)
+			if (meta->mpages[i] < nblocks)
+				MARK(meta->mpages[i]);
 	for (i = 0; i < meta->nfree; i++)
 		for (b = meta->free[i].start; b < meta->free[i].start + meta->free[i].count && b < nblocks; b++)
 			MARK(b);

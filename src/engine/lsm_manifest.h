@@ -1,15 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * lsm_manifest.h
- *	  The manifest: the set of SSTables of a relation, kept in its
- *	  metapage, changed by one WAL-logged edit per flush or compaction;
- *	  the pins that keep a replaced SSTable's blocks from reuse while
- *	  readers hold it; block reservation for new SSTables.
+ *	  The manifest: the set of SSTables of a relation, kept in manifest
+ *	  pages that its metapage lists, changed by one WAL-logged switch per
+ *	  flush or compaction; the view pins that keep a replaced SSTable's
+ *	  blocks from reuse while readers may read it; block reservation for
+ *	  new SSTables.
  *
  * REQUIRES: lsm_manifest_apply and lsm_manifest_reserve take the state's
  * lock and the metapage's content lock themselves (state lock first);
- * callers hold neither.  lsm_manifest_pin_view / _unpin_view with the
- * state's lock held (shared is enough).
+ * callers hold neither.  lsm_manifest_pin_view with the state's lock held
+ * (shared is enough), in the same hold as the manifest copy it pins;
+ * lsm_manifest_unpin_view needs no lock.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,7 +25,7 @@
 #include "engine/lsm_relstate.h"
 #include "storage/lsm_pages.h"
 
-extern int	lsm_debug_max_sstables;		/* 0: the metapage's capacity */
+extern int	lsm_debug_max_sstables;		/* 0: LSM_META_MAX_SSTS */
 
 
 typedef struct LsmManifestEdit
@@ -49,7 +51,7 @@ extern void lsm_manifest_init_pins(LsmRelState *st, const LsmMetaData *meta);
 extern BlockNumber lsm_manifest_take_free_tail(Relation rel, LsmRelState *st);
 extern int	lsm_manifest_pins_free(LsmRelState *st);
 extern int	lsm_manifest_max_ssts(void);
-extern void lsm_manifest_pin_view(LsmRelState *st, const LsmSstEntry *ssts, int n, int *idx);
-extern void lsm_manifest_unpin_view(LsmRelState *st, const int *idx, int n);
+extern int	lsm_manifest_pin_view(LsmRelState *st);
+extern void lsm_manifest_unpin_view(LsmRelState *st, int pin);
 
 #endif							/* LSM_MANIFEST_H */

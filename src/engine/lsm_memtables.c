@@ -136,12 +136,18 @@ rebuild(Relation rel, LsmRelState *st)
 	meta = palloc(BLCKSZ);
 	memcpy(meta, LsmPageGetMeta(BufferGetPage(metabuf)),
 		   BLCKSZ - MAXALIGN(SizeOfPageHeaderData));
+	{
+		int			nssts;
+		LsmSstEntry *ssts = lsm_meta_ssts(rel, meta, &nssts);
+
+		for (g = 0; g < nssts; g++)
+			max_seq = Max(max_seq, ssts[g].max_seq);
+		pfree(ssts);
+	}
 	UnlockReleaseBuffer(metabuf);
 
 	if (meta->next_seq > 0)
-		max_seq = meta->next_seq - 1;
-	for (g = 0; g < meta->nssts; g++)
-		max_seq = Max(max_seq, meta->ssts[g].max_seq);
+		max_seq = Max(max_seq, meta->next_seq - 1);
 	lsm_manifest_init_pins(st, meta);
 	logpages = palloc(sizeof(BlockNumber) * 64);
 
@@ -358,15 +364,18 @@ lsm_memstore_oldest_xid(Relation rel, TransactionId start)
 	if (metabuf != InvalidBuffer)
 	{
 		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
+		int			nssts;
+		LsmSstEntry *ssts = lsm_meta_ssts(rel, meta, &nssts);
 
-		for (i = 0; i < meta->nssts; i++)
+		for (i = 0; i < nssts; i++)
 		{
-			if (!TransactionIdIsValid(meta->ssts[i].min_xid))
+			if (!TransactionIdIsValid(ssts[i].min_xid))
 				min = InvalidTransactionId;		/* unknown: cannot advance */
 			else if (TransactionIdIsValid(min))
-				LOWER(meta->ssts[i].min_xid);
+				LOWER(ssts[i].min_xid);
 		}
 		UnlockReleaseBuffer(metabuf);
+		pfree(ssts);
 	}
 	LWLockRelease(&st->lock);
 #undef LOWER

@@ -232,7 +232,7 @@ views_resowner_callback(ResourceReleasePhase phase, bool isCommit,
 			if (isCommit)
 				elog(WARNING, "lsm_am read view of \"%s\" was not closed",
 					 RelationGetRelationName(ov->view->rel));
-			lsm_manifest_unpin_view(ov->view->st, ov->view->pins, ov->view->nssts);
+			lsm_manifest_unpin_view(ov->view->st, ov->view->pin);
 			/* buffers were released by the owner; iterators may be left */
 			for (i = 0; i < ov->view->nssts; i++)
 				if (ov->view->creaders[i])
@@ -310,15 +310,12 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 	{
 		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
 
-		view->nssts = meta->nssts;
-		view->ssts = palloc(sizeof(LsmSstEntry) * Max(1, meta->nssts));
-		memcpy(view->ssts, meta->ssts, sizeof(LsmSstEntry) * meta->nssts);
+		view->ssts = lsm_meta_ssts(rel, meta, &view->nssts);
 		UnlockReleaseBuffer(metabuf);
 	}
 	/* hold the SSTables' blocks until the view closes (see engine/lsm_manifest.c) */
 	view->st = st;
-	view->pins = palloc(sizeof(int) * Max(1, view->nssts));
-	lsm_manifest_pin_view(st, view->ssts, view->nssts, view->pins);
+	view->pin = lsm_manifest_pin_view(st);
 	max_lsn = RecoveryInProgress() ? GetXLogReplayRecPtr(NULL) : GetXLogInsertRecPtr();
 	LWLockRelease(&st->lock);
 	remember_view(view);
@@ -401,7 +398,7 @@ lsm_read_view_close(LsmReadView *view)
 	for (i = 0; i < view->nslots; i++)
 		lsm_slot_unpin(view->slots[i], view->owner);
 	CurrentResourceOwner = saved;
-	lsm_manifest_unpin_view(view->st, view->pins, view->nssts);
+	lsm_manifest_unpin_view(view->st, view->pin);
 	forget_view(view);
 	MemoryContextDelete(view->cxt);
 }

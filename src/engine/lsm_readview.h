@@ -29,7 +29,7 @@ typedef struct LsmReadView
 	Relation	rel;
 	LsmRelState *st;
 	ResourceOwner owner;		/* the memtable pins were taken under it */
-	int		   *pins;			/* pin entry of each SSTable, or -1 */
+	int			pin;			/* its version pin (lsm_manifest_pin_view) */
 	int			nslots;
 	int			slots[LSM_MAX_FROZEN + 1];	/* pinned, newest first */
 	int			nssts;

@@ -212,14 +212,11 @@ redo_meta_image(XLogReaderState *record)
 	if (st != NULL)
 	{
 		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
-		int			i;
+		int			nl0;
 
-		st->nssts = meta->nssts;
+		st->nssts = lsm_meta_nssts(meta, &nl0);
 		st->version++;
-		st->l0_files = 0;
-		for (i = 0; i < meta->nssts; i++)
-			if (meta->ssts[i].level == 0)
-				st->l0_files++;
+		st->l0_files = nl0;
 	}
 	UnlockReleaseBuffer(metabuf);
 	redo_unlock_state(st);

@@ -385,7 +385,9 @@ lsm_state_get(const RelFileNode *rnode, bool *found)
 		st->l0_files = 0;
 		st->nssts = 0;
 		st->version = 0;
-		memset(st->pins, 0, sizeof(st->pins));
+		SpinLockInit(&st->pin_mutex);
+		memset(st->vpins, 0, sizeof(st->vpins));
+		st->nzombies = 0;
 		for (int k = 0; k < LSM_MAX_PENDING; k++)
 			pg_atomic_init_u64(&st->pending_lo[k], 0);
 		pg_atomic_init_u64(&st->seq_epoch, 0);

@@ -82,25 +82,32 @@ typedef struct LsmMemSlot
 	lsm_memtable mt;
 } LsmMemSlot;
 
-/* Per-relfilenode state, in a shared hash keyed by RelFileNode. */
 /*
- * A reader's hold on an SSTable's blocks.  Every SSTable of the manifest
- * has one (on a primary); a compaction marks its inputs' entries zombie,
- * and their blocks go back to the free list only when refs drops to zero
- * (engine/lsm_manifest.c).  refs is changed by readers under the state lock held
- * shared; entries are added and removed under it held exclusively.
+ * Readers' holds on SSTable blocks (engine/lsm_manifest.c).  A read view
+ * registers the state version it copied the manifest at (LsmViewPin,
+ * shared by the views of one version); SSTables a compaction removes
+ * become zombies stamped with the version that removed them, and their
+ * blocks go back to the free list once no registered version is older
+ * than that.  pin_mutex guards vpins; zombies change under the state lock
+ * held exclusively.
  */
-typedef struct LsmSstPin
+typedef struct LsmViewPin
+{
+	uint64		version;
+	uint32		refs;
+} LsmViewPin;
+
+typedef struct LsmZombie
 {
 	BlockNumber start;
 	uint32		nblocks;
-	pg_atomic_uint32 refs;
-	bool		in_use;
-	bool		zombie;
-} LsmSstPin;
+	uint64		removed;		/* st->version that no longer lists it */
+} LsmZombie;
 
-#define LSM_MAX_PINS 128
+#define LSM_MAX_VIEW_PINS 32
+#define LSM_MAX_ZOMBIES 128
 
+/* Per-relfilenode state, in a shared hash keyed by RelFileNode. */
 /* backends that may hold back new rows of one table at a time */
 #define LSM_MAX_PENDING 16
 #define LSM_COMPACT_PTR_MAX 64	/* longer keys are truncated: a heuristic */
@@ -147,7 +154,10 @@ typedef struct LsmRelState
 	int			nfrozen;
 	int			frozen[LSM_MAX_FROZEN];		/* slot indexes, oldest first */
 	ConditionVariable cv;		/* memtable flushed, compaction done */
-	LsmSstPin	pins[LSM_MAX_PINS];
+	slock_t		pin_mutex;		/* vpins */
+	LsmViewPin	vpins[LSM_MAX_VIEW_PINS];
+	int			nzombies;
+	LsmZombie	zombies[LSM_MAX_ZOMBIES];
 	/*
 	 * New rows held back in write batches (engine/lsm_writebatch.c) have
 	 * row ids, and TIDs in other indexes, before they are in any memtable:

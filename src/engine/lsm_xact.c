@@ -28,6 +28,7 @@
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_writebatch.h"
 #include "engine/lsm_xact.h"
+#include "storage/lsm_sstfile.h"
 #include "storage/lsm_keys.h"
 
 /*
@@ -112,6 +113,10 @@ lsm_xact_callback(XactEvent event, void *arg)
 		lsm_claim_release(LSM_CLAIM_FLUSH, true);
 		lsm_claim_release(LSM_CLAIM_COMPACT, true);
 	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		lsm_sst_file_forget_pins();	/* no SSTable reader is open now */
 	if (pending_discards == NULL)
 		return;
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||

@@ -218,7 +218,7 @@ _PG_init(void)
 							PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("lsm_am.debug_max_sstables",
-							"Testing only: SSTables a relation's manifest may list (0: as many as the metapage holds).",
+							"Testing only: SSTables a relation's manifest may list (0: as many as its manifest pages hold).",
 							"Lets tests reach the manifest's limit with few SSTables.",
 							&lsm_debug_max_sstables,
 							0, 0, INT_MAX,

@@ -258,9 +258,7 @@ lsm_am_sstables(PG_FUNCTION_ARGS)
 		{
 			LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
 
-			nssts = meta->nssts;
-			ssts = palloc(sizeof(LsmSstEntry) * Max(nssts, 1));
-			memcpy(ssts, meta->ssts, sizeof(LsmSstEntry) * nssts);
+			ssts = lsm_meta_ssts(rel, meta, &nssts);
 		}
 		UnlockReleaseBuffer(metabuf);
 		path = relpathbackend(rel->rd_node, rel->rd_backend, MAIN_FORKNUM);
@@ -429,18 +427,24 @@ lsm_am_running_jobs(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* A copy of a relation's manifest, or NULL for an empty relation. */
+/*
+ * A copy of a relation's metapage and its SSTables (*ssts, *nssts), or
+ * NULL for an empty relation.
+ */
 static LsmMetaData *
-manifest_copy(Relation rel)
+manifest_copy(Relation rel, LsmSstEntry **ssts, int *nssts)
 {
 	Buffer		metabuf = lsm_meta_read(rel, BUFFER_LOCK_SHARE, false);
 	LsmMetaData *meta;
 
+	*ssts = NULL;
+	*nssts = 0;
 	if (metabuf == InvalidBuffer)
 		return NULL;
 	meta = palloc(BLCKSZ);
 	memcpy(meta, LsmPageGetMeta(BufferGetPage(metabuf)),
 		   BLCKSZ - MAXALIGN(SizeOfPageHeaderData));
+	*ssts = lsm_meta_ssts(rel, meta, nssts);
 	UnlockReleaseBuffer(metabuf);
 	return meta;
 }
@@ -463,7 +467,8 @@ lsm_am_level_shape(PG_FUNCTION_ARGS)
 	{
 		Oid			relid = lfirst_oid(lc);
 		Relation	rel = open_listed_table(relid);
-		LsmMetaData *meta;
+		LsmSstEntry *ssts;
+		int			nssts;
 		lsm_compaction_options copts;
 		uint64		target;
 		lsm_sst_desc *d;
@@ -475,19 +480,19 @@ lsm_am_level_shape(PG_FUNCTION_ARGS)
 
 		if (rel == NULL)
 			continue;
-		meta = manifest_copy(rel);
+		(void) manifest_copy(rel, &ssts, &nssts);
 		lsm_rel_compaction_options(rel, &copts, &target);
-		d = palloc0(sizeof(lsm_sst_desc) * Max(1, meta ? meta->nssts : 0));
-		for (i = 0; meta && i < meta->nssts; i++)
+		d = palloc0(sizeof(lsm_sst_desc) * Max(1, nssts));
+		for (i = 0; i < nssts; i++)
 		{
-			d[i].level = meta->ssts[i].level;
-			d[i].size = (uint64) meta->ssts[i].nblocks * BLCKSZ;
-			d[i].entries = meta->ssts[i].entries;
-			d[i].tombstones = meta->ssts[i].tombstones;
-			d[i].min_seq = meta->ssts[i].min_seq;
-			d[i].max_seq = meta->ssts[i].max_seq;
+			d[i].level = ssts[i].level;
+			d[i].size = (uint64) ssts[i].nblocks * BLCKSZ;
+			d[i].entries = ssts[i].entries;
+			d[i].tombstones = ssts[i].tombstones;
+			d[i].min_seq = ssts[i].min_seq;
+			d[i].max_seq = ssts[i].max_seq;
 		}
-		lsm_compaction_level_stats(&copts, d, meta ? meta->nssts : 0, files, bytes, scores);
+		lsm_compaction_level_stats(&copts, d, nssts, files, bytes, scores);
 		for (i = 0; i < copts.num_levels && i < LSM_MAX_LEVELS; i++)
 			if (files[i] > 0)
 				deepest = i;
@@ -532,8 +537,10 @@ lsm_am_relation_stats(PG_FUNCTION_ARGS)
 		Oid			relid = lfirst_oid(lc);
 		Relation	rel = open_listed_table(relid);
 		LsmMetaData *meta;
-		Datum		values[9];
-		bool		nulls[9];
+		LsmSstEntry *ssts;
+		int			nssts;
+		Datum		values[10];
+		bool		nulls[10];
 		int64		sst_bytes = 0;
 		int64		deepest_bytes = 0;
 		int64		free_blocks = 0;
@@ -544,23 +551,23 @@ lsm_am_relation_stats(PG_FUNCTION_ARGS)
 
 		if (rel == NULL)
 			continue;
-		meta = manifest_copy(rel);
-		for (i = 0; meta && i < meta->nssts; i++)
+		meta = manifest_copy(rel, &ssts, &nssts);
+		for (i = 0; i < nssts; i++)
 		{
-			sst_bytes += (int64) meta->ssts[i].nblocks * BLCKSZ;
-			entries += meta->ssts[i].entries;
-			deepest = Max(deepest, meta->ssts[i].level);
+			sst_bytes += (int64) ssts[i].nblocks * BLCKSZ;
+			entries += ssts[i].entries;
+			deepest = Max(deepest, ssts[i].level);
 		}
-		for (i = 0; meta && i < meta->nssts; i++)
-			if (meta->ssts[i].level == deepest)
-				deepest_bytes += (int64) meta->ssts[i].nblocks * BLCKSZ;
+		for (i = 0; i < nssts; i++)
+			if (ssts[i].level == deepest)
+				deepest_bytes += (int64) ssts[i].nblocks * BLCKSZ;
 		for (i = 0; meta && i < meta->nfree; i++)
 			free_blocks += meta->free[i].count;
 		for (i = 0; meta && i < meta->nloggens; i++)
 			log_pages += meta->loggens[i].npages;
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = ObjectIdGetDatum(relid);
-		values[1] = Int32GetDatum(meta ? meta->nssts : 0);
+		values[1] = Int32GetDatum(nssts);
 		values[2] = Int64GetDatum(entries);
 		values[3] = Int64GetDatum(sst_bytes);
 		values[4] = Int64GetDatum(log_pages * BLCKSZ);
@@ -574,6 +581,9 @@ lsm_am_relation_stats(PG_FUNCTION_ARGS)
 			values[8] = Float8GetDatum((double) RelationGetNumberOfBlocks(rel) * BLCKSZ / sst_bytes);
 		else
 			nulls[8] = true;
+		/* the metapage and the manifest pages it lists */
+		values[9] = Int64GetDatum(meta == NULL ? 0 :
+								  (int64) (1 + (meta->version == 1 ? 0 : meta->nmpages)) * BLCKSZ);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		relation_close(rel, AccessShareLock);
 	}

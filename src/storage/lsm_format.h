@@ -93,7 +93,7 @@ typedef struct LsmRowLink
 /* ---------- Metapage (manifest), block 0 of the main fork ---------- */
 
 #define LSM_META_MAGIC		0x4C534D31	/* "LSM1" */
-#define LSM_META_VERSION	1
+#define LSM_META_VERSION	2
 #define LSM_METAPAGE_BLKNO	0
 #define LSM_MAX_LOGGENS		16
 #define LSM_MAX_FREE_EXTENTS 64
@@ -133,6 +133,14 @@ typedef struct LsmSstEntry
 	float8		bloom_fp_rate;
 } LsmSstEntry;
 
+/*
+ * The metapage.  Version 2 (made by this version): the SSTable list lives
+ * in manifest pages, which the metapage's directory lists (mpages); every
+ * change of the list writes the changed manifest pages afresh to new
+ * blocks and switches the directory in one logged metapage image
+ * (engine/lsm_manifest.c).  Version 1 (read, and converted at its first
+ * change): the list inline after free[], nssts entries (LsmMetaV1Ssts).
+ */
 typedef struct LsmMetaData
 {
 	uint32		magic;
@@ -141,12 +149,25 @@ typedef struct LsmMetaData
 	uint64		next_gen;		/* next memtable generation number */
 	uint16		nloggens;
 	uint16		nfree;
-	uint16		nssts;
+	uint16		nssts_v1;		/* version 1: SSTables inline; version 2: 0 */
 	uint16		flags;			/* LSM_META_* */
 	LsmLogGen	loggens[LSM_MAX_LOGGENS];	/* oldest first */
 	LsmFreeExtent free[LSM_MAX_FREE_EXTENTS];
-	LsmSstEntry ssts[FLEXIBLE_ARRAY_MEMBER];	/* newest first within level */
+	/* version 2 from here (version 1: LsmSstEntry[nssts_v1]) */
+	uint32		nssts;			/* SSTables in the manifest pages */
+	uint32		nl0;			/* of them at level 0 */
+	uint64		mversion;		/* bumped at every change of the directory */
+	uint64		entries;		/* sum of the SSTables' entries */
+	uint64		tombstones;		/* sum of their tombstones */
+	uint32		nmpages;		/* manifest pages */
+	uint32		reserved;
+	BlockNumber mpages[FLEXIBLE_ARRAY_MEMBER];	/* manifest page blocks */
 } LsmMetaData;
+
+#define LSM_META_V2_OFFSET	offsetof(LsmMetaData, nssts)
+#define LsmMetaV1Ssts(meta) ((LsmSstEntry *) ((char *) (meta) + LSM_META_V2_OFFSET))
+#define LSM_META_V1_MAX_SSTS \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - LSM_META_V2_OFFSET) / sizeof(LsmSstEntry))
 
 /*
  * Set in every metapage made by this version: an lsm index whose key
@@ -156,8 +177,29 @@ typedef struct LsmMetaData
  */
 #define LSM_META_KEYS_ORDERED	0x0001
 
-#define LSM_META_MAX_SSTS \
-	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - offsetof(LsmMetaData, ssts)) / sizeof(LsmSstEntry))
+/* Manifest pages the directory can list. */
+#define LSM_META_MAX_MPAGES \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - offsetof(LsmMetaData, mpages)) / sizeof(BlockNumber))
+
+/*
+ * A manifest page: a standard page whose contents are this header and
+ * nentries SSTable entries (in no particular order); pd_lower ends them.
+ */
+typedef struct LsmManifestPage
+{
+	uint32		magic;			/* LSM_MPAGE_MAGIC */
+	uint16		nentries;
+	uint16		reserved;
+	uint64		mversion;		/* the metapage's mversion that wrote it */
+	LsmSstEntry entries[FLEXIBLE_ARRAY_MEMBER];
+} LsmManifestPage;
+
+#define LSM_MPAGE_MAGIC		0x4C534D4D	/* "LSMM" */
+#define LSM_MPAGE_MAX_ENTRIES \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - offsetof(LsmManifestPage, entries)) / sizeof(LsmSstEntry))
+
+/* SSTables a manifest can list. */
+#define LSM_META_MAX_SSTS	((int) (LSM_META_MAX_MPAGES * LSM_MPAGE_MAX_ENTRIES))
 
 #define LsmPageGetMeta(page) ((LsmMetaData *) PageGetContents(page))
 

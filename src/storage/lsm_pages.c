@@ -33,24 +33,53 @@ lsm_meta_init_page(Page page)
 
 	PageInit(page, BLCKSZ, 0);
 	meta = LsmPageGetMeta(page);
-	memset(meta, 0, offsetof(LsmMetaData, ssts));
+	memset(meta, 0, offsetof(LsmMetaData, mpages));
 	meta->magic = LSM_META_MAGIC;
 	meta->version = LSM_META_VERSION;
 	meta->next_seq = LSM_FIRST_SEQ;
 	meta->next_gen = 1;
 	meta->flags = LSM_META_KEYS_ORDERED;
-	((PageHeader) page)->pd_lower =
-		((char *) meta + offsetof(LsmMetaData, ssts)) - (char *) page;
+	lsm_meta_set_lower(page);
 }
 
-/* Set pd_lower past the used part of the manifest (so FPIs are small). */
+/* Bytes of the metapage's contents in use (from LsmPageGetMeta on). */
+Size
+lsm_meta_used(const LsmMetaData *meta)
+{
+	if (meta->version == 1)
+		return LSM_META_V2_OFFSET + meta->nssts_v1 * sizeof(LsmSstEntry);
+	return offsetof(LsmMetaData, mpages) + meta->nmpages * sizeof(BlockNumber);
+}
+
+/* Set pd_lower past the used part of the metapage (so FPIs are small). */
 void
 lsm_meta_set_lower(Page page)
 {
 	LsmMetaData *meta = LsmPageGetMeta(page);
 
-	((PageHeader) page)->pd_lower =
-		((char *) &meta->ssts[meta->nssts]) - (char *) page;
+	((PageHeader) page)->pd_lower = ((char *) meta + lsm_meta_used(meta)) - (char *) page;
+}
+
+/* SSTables the manifest lists, and (nl0) how many at level 0. */
+int
+lsm_meta_nssts(const LsmMetaData *meta, int *nl0)
+{
+	int			i;
+
+	if (meta->version != 1)
+	{
+		if (nl0)
+			*nl0 = (int) meta->nl0;
+		return (int) meta->nssts;
+	}
+	if (nl0)
+	{
+		*nl0 = 0;
+		for (i = 0; i < meta->nssts_v1; i++)
+			if (LsmMetaV1Ssts(meta)[i].level == 0)
+				(*nl0)++;
+	}
+	return meta->nssts_v1;
 }
 
 static void
@@ -58,10 +87,17 @@ check_meta(Relation rel, Buffer buf)
 {
 	Page		page = BufferGetPage(buf);
 	LsmMetaData *meta = LsmPageGetMeta(page);
+	bool		ok;
 
-	if (meta->magic != LSM_META_MAGIC || meta->version != LSM_META_VERSION ||
-		meta->nssts > LSM_META_MAX_SSTS || meta->nloggens > LSM_MAX_LOGGENS ||
-		meta->nfree > LSM_MAX_FREE_EXTENTS)
+	ok = meta->magic == LSM_META_MAGIC &&
+		(meta->version == 1 || meta->version == LSM_META_VERSION) &&
+		meta->nloggens <= LSM_MAX_LOGGENS && meta->nfree <= LSM_MAX_FREE_EXTENTS;
+	if (ok && meta->version == 1)
+		ok = meta->nssts_v1 <= LSM_META_V1_MAX_SSTS;
+	else if (ok)
+		ok = meta->nmpages <= LSM_META_MAX_MPAGES && meta->nssts <= (uint32) LSM_META_MAX_SSTS &&
+			meta->nl0 <= meta->nssts;
+	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid lsm metapage in relation \"%s\"",
@@ -69,6 +105,110 @@ check_meta(Relation rel, Buffer buf)
 				 errdetail("Block %u has magic 0x%08X version %u, expected 0x%08X version %u.",
 						   LSM_METAPAGE_BLKNO, meta->magic, meta->version,
 						   LSM_META_MAGIC, LSM_META_VERSION)));
+}
+
+/* ---------- manifest pages ---------- */
+
+/*
+ * Read manifest page i of the directory into mp (entries palloc'd).
+ * REQUIRES: the metapage locked (shared is enough) by the caller, so that
+ * the directory and the pages it lists do not change meanwhile.
+ */
+void
+lsm_mpage_read(Relation rel, const LsmMetaData *meta, int i, LsmMpageCopy *mp)
+{
+	Buffer		buf;
+	Page		page;
+	LsmManifestPage *m;
+	BlockNumber blk = meta->mpages[i];
+
+	Assert(meta->version != 1 && i < (int) meta->nmpages);
+	if (blk == LSM_METAPAGE_BLKNO || blk >= RelationGetNumberOfBlocks(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("lsm manifest of relation \"%s\" lists page %u, beyond its %u blocks",
+						RelationGetRelationName(rel), blk, RelationGetNumberOfBlocks(rel))));
+	buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	m = (LsmManifestPage *) PageGetContents(page);
+	if (PageIsNew(page) || m->magic != LSM_MPAGE_MAGIC ||
+		m->nentries > LSM_MPAGE_MAX_ENTRIES || m->mversion > meta->mversion)
+	{
+		uint32		magic = PageIsNew(page) ? 0 : m->magic;
+
+		UnlockReleaseBuffer(buf);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid lsm manifest page %u in relation \"%s\"",
+						blk, RelationGetRelationName(rel)),
+				 errdetail("The page has magic 0x%08X, expected 0x%08X.", magic, LSM_MPAGE_MAGIC)));
+	}
+	mp->blk = blk;
+	mp->n = m->nentries;
+	mp->e = palloc(sizeof(LsmSstEntry) * Max(1, m->nentries));
+	memcpy(mp->e, m->entries, sizeof(LsmSstEntry) * m->nentries);
+	UnlockReleaseBuffer(buf);
+}
+
+static int
+sst_entry_order(const void *a, const void *b)
+{
+	const LsmSstEntry *x = a;
+	const LsmSstEntry *y = b;
+
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	if (x->max_seq != y->max_seq)
+		return x->max_seq > y->max_seq ? -1 : 1;
+	return x->start < y->start ? -1 : (x->start > y->start ? 1 : 0);
+}
+
+/*
+ * Every SSTable the manifest lists, by level, newest (largest max_seq)
+ * first within a level; palloc'd.  REQUIRES: the metapage locked (shared
+ * is enough) by the caller; meta points into it.
+ */
+LsmSstEntry *
+lsm_meta_ssts(Relation rel, const LsmMetaData *meta, int *n)
+{
+	LsmSstEntry *out;
+	int			total = lsm_meta_nssts(meta, NULL);
+	int			k = 0;
+	int			i;
+
+	out = palloc(sizeof(LsmSstEntry) * Max(1, total));
+	if (meta->version == 1)
+	{
+		memcpy(out, LsmMetaV1Ssts(meta), sizeof(LsmSstEntry) * total);
+		k = total;
+	}
+	else
+	{
+		for (i = 0; i < (int) meta->nmpages; i++)
+		{
+			LsmMpageCopy mp;
+
+			lsm_mpage_read(rel, meta, i, &mp);
+			if (k + mp.n > total)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("lsm manifest of relation \"%s\" lists more SSTables than its metapage counts (%d)",
+								RelationGetRelationName(rel), total)));
+			memcpy(out + k, mp.e, sizeof(LsmSstEntry) * mp.n);
+			k += mp.n;
+			pfree(mp.e);
+		}
+		if (k != total)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("lsm manifest of relation \"%s\" lists %d SSTables, its metapage counts %d",
+							RelationGetRelationName(rel), k, total)));
+	}
+	if (k > 1)
+		qsort(out, k, sizeof(LsmSstEntry), sst_entry_order);
+	*n = k;
+	return out;
 }
 
 /*
@@ -177,7 +317,7 @@ ranges_overlap(BlockNumber a, uint32 na, BlockNumber b, uint32 nb)
 #endif
 
 void
-lsm_meta_check(const LsmMetaData *meta)
+lsm_meta_check(const LsmMetaData *meta, const LsmSstEntry *ssts, int nssts)
 {
 #ifdef USE_ASSERT_CHECKING
 	int			i,
@@ -186,7 +326,35 @@ lsm_meta_check(const LsmMetaData *meta)
 	Assert(meta->magic == LSM_META_MAGIC);
 	Assert(meta->nfree <= LSM_MAX_FREE_EXTENTS);
 	Assert(meta->nloggens <= LSM_MAX_LOGGENS);
-	Assert(meta->nssts <= LSM_META_MAX_SSTS);
+	if (meta->version == 1)
+	{
+		/* a version-1 metapage changed before its first manifest edit */
+		ssts = LsmMetaV1Ssts(meta);
+		nssts = meta->nssts_v1;
+	}
+	else
+	{
+		Assert(meta->version == LSM_META_VERSION);
+		Assert(ssts == NULL || meta->nssts == (uint32) nssts);
+		Assert(meta->nssts <= (uint32) LSM_META_MAX_SSTS);
+		Assert(meta->nmpages <= LSM_META_MAX_MPAGES);
+		Assert(meta->nmpages * LSM_MPAGE_MAX_ENTRIES >= meta->nssts);
+	}
+	if (ssts == NULL)
+		nssts = 0;				/* the SSTables were not given */
+	for (i = 0; meta->version != 1 && i < (int) meta->nmpages; i++)
+	{
+		Assert(meta->mpages[i] > LSM_METAPAGE_BLKNO);
+		for (j = 0; j < meta->nfree; j++)
+			Assert(!ranges_overlap(meta->free[j].start, meta->free[j].count,
+								   meta->mpages[i], 1));
+		for (j = 0; j < nssts; j++)
+			Assert(!ranges_overlap(ssts[j].start, ssts[j].nblocks, meta->mpages[i], 1));
+	}
+	for (i = 0, j = 0; i < nssts; i++)
+		if (ssts[i].level == 0)
+			j++;
+	Assert(ssts == NULL || meta->version == 1 || meta->nl0 == (uint32) j);
 	for (i = 0; i < meta->nfree; i++)
 	{
 		const LsmFreeExtent *f = &meta->free[i];
@@ -196,9 +364,9 @@ lsm_meta_check(const LsmMetaData *meta)
 		/* sorted and disjoint (adjacent ones are merged) */
 		if (i > 0)
 			Assert(meta->free[i - 1].start + meta->free[i - 1].count < f->start);
-		for (j = 0; j < meta->nssts; j++)
+		for (j = 0; j < nssts; j++)
 			Assert(!ranges_overlap(f->start, f->count,
-								   meta->ssts[j].start, meta->ssts[j].nblocks));
+								   ssts[j].start, ssts[j].nblocks));
 		for (j = 0; j < meta->nloggens; j++)
 		{
 			const LsmLogGen *lg = &meta->loggens[j];
@@ -209,15 +377,16 @@ lsm_meta_check(const LsmMetaData *meta)
 				Assert(!ranges_overlap(f->start, f->count, lg->tail, 1));
 		}
 	}
-	for (i = 0; i < meta->nssts; i++)
+	for (i = 0; i < nssts; i++)
 	{
-		const LsmSstEntry *e = &meta->ssts[i];
+		const LsmSstEntry *e = &ssts[i];
 
 		Assert(e->start > LSM_METAPAGE_BLKNO && e->nblocks > 0);
 		Assert(e->min_seq <= e->max_seq);
-		for (j = i + 1; j < meta->nssts; j++)
+		/* quadratic: only for manifests a test makes */
+		for (j = i + 1; j < nssts && nssts <= 2000; j++)
 			Assert(!ranges_overlap(e->start, e->nblocks,
-								   meta->ssts[j].start, meta->ssts[j].nblocks));
+								   ssts[j].start, ssts[j].nblocks));
 	}
 #endif
 }

@@ -27,15 +27,35 @@
 extern Buffer lsm_meta_read(Relation rel, int lockmode, bool create);
 extern void lsm_meta_init_page(Page page);
 extern void lsm_meta_set_lower(Page page);
+extern Size lsm_meta_used(const LsmMetaData *meta);
+extern int	lsm_meta_nssts(const LsmMetaData *meta, int *nl0);
+
+/*
+ * The manifest's SSTables (version 1: inline; version 2: the manifest
+ * pages of the directory).  REQUIRES: the metapage buffer locked by the
+ * caller (shared is enough): changes lock it exclusively while they write
+ * the manifest pages and switch the directory.
+ */
+typedef struct LsmMpageCopy
+{
+	BlockNumber blk;
+	int			n;
+	LsmSstEntry *e;
+} LsmMpageCopy;
+
+extern void lsm_mpage_read(Relation rel, const LsmMetaData *meta, int i, LsmMpageCopy *mp);
+extern LsmSstEntry *lsm_meta_ssts(Relation rel, const LsmMetaData *meta, int *n);
 extern void lsm_meta_add_logpage(Page metapage, uint64 gen, BlockNumber blk, BlockNumber after);
 
 /*
  * Assert the metapage's invariants (assert-enabled builds; a no-op
  * otherwise): free extents sorted, disjoint, not touching block 0, and
- * overlapping no SSTable and no log-page chain end; SSTables disjoint
- * from each other; each SSTable's sequence bounds ordered.
+ * overlapping no SSTable, no manifest page and no log-page chain end;
+ * SSTables disjoint from each other and from manifest pages; each
+ * SSTable's sequence bounds ordered; nssts and nl0 count ssts.  With
+ * ssts NULL, what involves the SSTables is not checked.
  */
-extern void lsm_meta_check(const LsmMetaData *meta);
+extern void lsm_meta_check(const LsmMetaData *meta, const LsmSstEntry *ssts, int nssts);
 
 /* Blocks: from the free extents, else by extending the fork. */
 extern BlockNumber lsm_alloc_blocks(Relation rel, LsmMetaData *meta, uint32 n);

@@ -65,6 +65,29 @@ lsm_sst_write(Relation rel, const char *data, uint64 len,
 	}
 }
 
+/*
+ * Buffer pins the open SSTable readers of this backend keep between
+ * reads.  A reader keeps its last page pinned (the next read is mostly on
+ * it) only while fewer than max_kept_pins() are kept, so that a scan over
+ * thousands of SSTables does not pin thousands of buffers.  Pins released
+ * by a resource owner at abort are not seen here: the count is reset at
+ * the end of every top-level transaction (lsm_sst_file_forget_pins), when
+ * no reader is open.
+ */
+static int	kept_pins = 0;
+
+static inline int
+max_kept_pins(void)
+{
+	return Max(16, NBuffers / 16);
+}
+
+void
+lsm_sst_file_forget_pins(void)
+{
+	kept_pins = 0;
+}
+
 static lsm_status
 sst_file_read(void *arg, uint64_t offset, size_t len, char *dst)
 {
@@ -83,11 +106,15 @@ sst_file_read(void *arg, uint64_t offset, size_t len, char *dst)
 		if (ctx->buf == InvalidBuffer || ctx->bufblk != ctx->start + rel_blk)
 		{
 			if (ctx->buf != InvalidBuffer)
+			{
 				ReleaseBuffer(ctx->buf);
+				kept_pins--;
+			}
 			ctx->buf = InvalidBuffer;
 			ctx->bufblk = ctx->start + rel_blk;
 			ctx->buf = ReadBufferExtended(ctx->rel, MAIN_FORKNUM, ctx->bufblk,
 										  RBM_NORMAL, ctx->strategy);
+			kept_pins++;
 		}
 		LockBuffer(ctx->buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(ctx->buf);
@@ -118,6 +145,12 @@ sst_file_read(void *arg, uint64_t offset, size_t len, char *dst)
 		}
 		memcpy(dst, (char *) page + SizeOfPageHeaderData + in_page, n);
 		LockBuffer(ctx->buf, BUFFER_LOCK_UNLOCK);
+		if (kept_pins > max_kept_pins())
+		{
+			ReleaseBuffer(ctx->buf);
+			ctx->buf = InvalidBuffer;
+			kept_pins--;
+		}
 		dst += n;
 		offset += n;
 		len -= n;
@@ -145,7 +178,10 @@ void
 lsm_sst_file_release(LsmSstFileCtx *ctx)
 {
 	if (ctx->buf != InvalidBuffer)
+	{
 		ReleaseBuffer(ctx->buf);
+		kept_pins--;
+	}
 	ctx->buf = InvalidBuffer;
 }
 

@@ -39,6 +39,7 @@ typedef struct LsmSstFileCtx
 extern void lsm_sst_file_init(lsm_file *file, LsmSstFileCtx *ctx, Relation rel,
 							  const LsmSstEntry *sst, BufferAccessStrategy strategy);
 extern void lsm_sst_file_release(LsmSstFileCtx *ctx);
+extern void lsm_sst_file_forget_pins(void);
 extern void lsm_sst_write(Relation rel, const char *data, uint64 len,
 						  BlockNumber start, uint32 nblocks);
 extern void lsm_palloc_allocator_init(lsm_allocator *alloc, MemoryContext cxt);

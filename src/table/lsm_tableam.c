@@ -1743,10 +1743,17 @@ lsmam_relation_estimate_size(Relation rel, int32 *attr_widths,
 	if (metabuf != InvalidBuffer)
 	{
 		LsmMetaData *meta = LsmPageGetMeta(BufferGetPage(metabuf));
-		int			i;
 
-		for (i = 0; i < meta->nssts; i++)
-			n += (double) meta->ssts[i].entries - 2.0 * meta->ssts[i].tombstones;
+		if (meta->version == 1)
+		{
+			int			i;
+
+			for (i = 0; i < meta->nssts_v1; i++)
+				n += (double) LsmMetaV1Ssts(meta)[i].entries -
+					2.0 * LsmMetaV1Ssts(meta)[i].tombstones;
+		}
+		else
+			n += (double) meta->entries - 2.0 * (double) meta->tombstones;
 		UnlockReleaseBuffer(metabuf);
 	}
 	*pages = RelationGetNumberOfBlocks(rel);

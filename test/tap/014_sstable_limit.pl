@@ -7,12 +7,14 @@
 # CHECKPOINT and a fast shutdown go on working, and a failed automatic job
 # is retried after a growing pause, not in a hot loop.
 #
-# The limit is the real one for the first case (the statement a user would
-# run: tiny target_file_size, so one compaction would write hundreds of
-# SSTables); lsm_am.debug_max_sstables lowers it for the others, to force
-# the failure in each place that switches the manifest: a flush by a
-# worker and by a writer under backpressure, a compaction by a worker, by
-# a writer at the level-0 stop trigger, and by lsm_am.compact().
+# The manifest spans pages and holds LSM_META_MAX_SSTS (165,600)
+# SSTables, more than a test can write (020_many_sstables.pl writes
+# thousands); lsm_am.debug_max_sstables lowers the limit here, to force
+# the failure in each place that switches the manifest: a compaction that
+# a user's statement brings about (tiny target_file_size, so one
+# compaction would write hundreds of SSTables), a flush by a worker and by
+# a writer under backpressure, a compaction by a worker, by a writer at
+# the level-0 stop trigger, and by lsm_am.compact().
 #
 # The primary runs with wal_consistency_checking (LsmAmTest.pm: 'all',
 # lsm_am included) and streams to a standby, which must replay everything
@@ -149,8 +151,9 @@ sub count_is
 	return;
 }
 
-# ---- 1. The real limit, reached by a user's statement.
+# ---- 1. The limit, reached by a user's statement.
 my $log_offset = -s $node->logfile;
+set_limits(debug_max_sstables => 40);
 $node->safe_psql('postgres',
 	"CREATE TABLE m (id bigint, v text) USING lsm WITH (target_file_size = 64, level_base_size = 1024)");
 # (rows of the first half are updated before the second: the level-0
@@ -183,6 +186,7 @@ if ($m_rows == 0)
 	$m_rows = 500000;
 }
 count_is('m', $m_rows, 'm after raising target_file_size');
+reset_limits();
 
 # ---- 2. A flush refused: by the worker, then by a backpressured writer.
 $log_offset = -s $node->logfile;
