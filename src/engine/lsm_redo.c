@@ -253,8 +253,8 @@ lsm_redo(XLogReaderState *record)
  * way, then compared byte for byte).
  *
  * The pages our records touch are the metapage (block 0) and memtable log
- * pages; SSTable pages are only ever logged as full images (log_newpage),
- * which redo restores and does not compare.  Both are standard pages:
+ * pages; SSTable and manifest pages are only ever logged as full images
+ * (log_newpage), which redo restores and does not compare.  Both are standard pages:
  * header, content up to pd_lower (the metapage's LsmMetaData, the log
  * pages' line pointers), content from pd_upper (log items, the log page
  * special space).  Masked:
@@ -268,8 +268,9 @@ lsm_redo(XLogReaderState *record)
  *   pd_lower / starts at pd_upper), and not in the images (registered
  *   REGBUF_STANDARD, the hole is left out and restored as zeros), while a
  *   page redo did not restore from an image may hold old bytes there: the
- *   metapage keeps the SSTable entries past nssts when a compaction
- *   shortens the list (lsm_meta_set_lower only moves pd_lower), and a
+ *   metapage keeps the manifest page numbers past nmpages when a
+ *   compaction shortens the directory (lsm_meta_set_lower only moves
+ *   pd_lower), and a
  *   checkpoint writes them out.  A crash recovery with full_page_writes =
  *   off redoes the next NEW_LOGPAGE on that page as read from disk, and
  *   without this mask reports it inconsistent

@@ -6,13 +6,13 @@
 # records on the pages as the last checkpoint wrote them, and (with
 # wal_consistency_checking, on for every node of LsmAmTest.pm) compares the
 # result with the image each record carries for verification.  A compaction
-# that shortens the metapage's SSTable list leaves the old entries past
-# pd_lower (lsm_meta_set_lower only moves pd_lower), and the checkpoint
-# writes them; the images leave that unused space out (zeros).  lsm_mask
-# masks it: without that, this recovery stops with FATAL "inconsistent page
-# found" on block 0.  Here the recovery must replay the memtable inserts
-# (log pages and metapage deltas) after such a compaction, find every page
-# consistent, and give back exactly the committed rows.
+# that shortens the metapage's directory of manifest pages leaves the old
+# block numbers past pd_lower (lsm_meta_set_lower only moves pd_lower), and
+# the checkpoint writes them; the images leave that unused space out
+# (zeros).  lsm_mask masks it: without that, this recovery stops with FATAL
+# "inconsistent page found" on block 0.  Here the recovery must replay the
+# memtable inserts (log pages and metapage deltas) after such a compaction,
+# find every page consistent, and give back exactly the committed rows.
 
 use strict;
 use warnings;
@@ -31,16 +31,25 @@ $node->start;
 lsm_setup_schema($node, 't');
 $node->safe_psql('postgres', 'CREATE EXTENSION pageinspect');
 
-# Four level-0 SSTables, compacted into one: the manifest shrinks.
-$node->safe_psql('postgres', 'ALTER TABLE t SET (l0_compaction_trigger = 64)');
-for my $i (0 .. 3)
+# Compacted into outputs of 64 kB, the table's SSTables fill more than one
+# manifest page (92 entries each); compacted again into large outputs, they
+# fit one: the directory shrinks.
+sub manifest_pages
 {
-	$node->safe_psql('postgres', lsm_insert_sql('t', $i * 1000 + 1, $i * 1000 + 1000));
-	$node->safe_psql('postgres', "SELECT lsm_am.flush('t')");
+	return $node->safe_psql('postgres',
+		"SELECT manifest_bytes / 8192 - 1 FROM lsm_am.relation_stats WHERE relation = 't'::regclass");
 }
-is(lsm_sstables($node, 't'), '4', 'four SSTables before the compaction');
+$node->safe_psql('postgres',
+	"ALTER TABLE t SET (l0_compaction_trigger = 64, target_file_size = 64, compression = 'none')");
+$node->safe_psql('postgres', lsm_insert_sql('t', 1, 60000));
+$node->safe_psql('postgres', "SELECT lsm_am.flush('t')");
 $node->safe_psql('postgres', "SELECT lsm_am.compact('t')");
-is(lsm_sstables($node, 't'), '1', 'one SSTable after it');
+cmp_ok(lsm_sstables($node, 't'), '>', 92, 'more than a manifest page of SSTables ('
+	  . lsm_sstables($node, 't') . ')');
+cmp_ok(manifest_pages(), '>=', 2, 'listed by several manifest pages');
+$node->safe_psql('postgres', 'ALTER TABLE t SET (target_file_size = 65536)');
+$node->safe_psql('postgres', "SELECT lsm_am.compact('t')");
+is(manifest_pages(), '1', 'one manifest page after compacting into large outputs');
 
 # The checkpoint writes the metapage with the old entries past pd_lower.
 $node->safe_psql('postgres', 'CHECKPOINT');
@@ -56,7 +65,7 @@ WHERE get_byte(get_raw_page('t', 0), i) <> 0}),
 # Memtable inserts after the checkpoint: log pages and metapage deltas,
 # none of them with a full-page image to restore.
 my $from = $node->lsn('insert');
-$node->safe_psql('postgres', lsm_insert_sql('t', 4001, 6000));
+$node->safe_psql('postgres', lsm_insert_sql('t', 60001, 62000));
 lsm_check_wal_checked($node, $from, $node->lsn('flush'), 'memtable inserts');
 is( $node->safe_psql(
 		'postgres', qq{
@@ -80,7 +89,7 @@ if (!$started)
 	exit;
 }
 lsm_check_replay_checked($node, $log_offset, 'crash recovery', redo_from => $from);
-lsm_check_same($node, 't', 6000, 'after crash recovery');
+lsm_check_same($node, 't', 62000, 'after crash recovery');
 
 $node->stop;
 done_testing();
