@@ -101,11 +101,19 @@ lsm_manifest_pin_view(LsmRelState *st)
 	return i;
 }
 
-/* Drop a view's pin (no lock needed). */
+/*
+ * Drop a view's pin (no lock needed).  incarnation is st->incarnation when
+ * the view pinned: a state discarded since (its relation's storage created
+ * in a subtransaction that aborted, while a view of the transaction stayed
+ * open) may hold another relation by now, and then there is nothing to
+ * drop.  Only the backend that discards a state can hold such a view.
+ */
 void
-lsm_manifest_unpin_view(LsmRelState *st, int pin)
+lsm_manifest_unpin_view(LsmRelState *st, int pin, uint64 incarnation)
 {
 	Assert(pin >= 0 && pin < LSM_MAX_VIEW_PINS);
+	if (st->incarnation != incarnation)
+		return;
 	SpinLockAcquire(&st->pin_mutex);
 	Assert(st->vpins[pin].refs > 0);
 	st->vpins[pin].refs--;

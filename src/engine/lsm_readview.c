@@ -232,7 +232,7 @@ views_resowner_callback(ResourceReleasePhase phase, bool isCommit,
 			if (isCommit)
 				elog(WARNING, "lsm_am read view of \"%s\" was not closed",
 					 RelationGetRelationName(ov->view->rel));
-			lsm_manifest_unpin_view(ov->view->st, ov->view->pin);
+			lsm_manifest_unpin_view(ov->view->st, ov->view->pin, ov->view->incarnation);
 			/* buffers were released by the owner; iterators may be left */
 			for (i = 0; i < ov->view->nssts; i++)
 				if (ov->view->creaders[i])
@@ -316,6 +316,7 @@ lsm_read_view_open(Relation rel, BufferAccessStrategy strategy, MemoryContext pa
 	/* hold the SSTables' blocks until the view closes (see engine/lsm_manifest.c) */
 	view->st = st;
 	view->pin = lsm_manifest_pin_view(st);
+	view->incarnation = st->incarnation;
 	max_lsn = RecoveryInProgress() ? GetXLogReplayRecPtr(NULL) : GetXLogInsertRecPtr();
 	LWLockRelease(&st->lock);
 	remember_view(view);
@@ -398,7 +399,7 @@ lsm_read_view_close(LsmReadView *view)
 	for (i = 0; i < view->nslots; i++)
 		lsm_slot_unpin(view->slots[i], view->owner);
 	CurrentResourceOwner = saved;
-	lsm_manifest_unpin_view(view->st, view->pin);
+	lsm_manifest_unpin_view(view->st, view->pin, view->incarnation);
 	forget_view(view);
 	MemoryContextDelete(view->cxt);
 }

@@ -30,6 +30,7 @@ typedef struct LsmReadView
 	LsmRelState *st;
 	ResourceOwner owner;		/* the memtable pins were taken under it */
 	int			pin;			/* its version pin (lsm_manifest_pin_view) */
+	uint64		incarnation;	/* st->incarnation when it pinned */
 	int			nslots;
 	int			slots[LSM_MAX_FROZEN + 1];	/* pinned, newest first */
 	int			nssts;
