@@ -523,8 +523,8 @@ static void
 work_edit(ManifestWork *w, const LsmManifestEdit *edit)
 {
 	int			i,
-				pg,
-				idx,
+				pg = 0,
+				idx = 0,
 				merges;
 
 	for (i = 0; i < edit->nremove; i++)
