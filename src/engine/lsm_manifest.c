@@ -274,6 +274,47 @@ lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks)
 }
 
 /*
+ * Reserve nblocks contiguous free blocks that end at or below limit, for a
+ * copy of an SSTable moved towards the start of the file
+ * (engine/lsm_space.c); InvalidBlockNumber when the free list has no such
+ * run (nothing is extended).
+ */
+BlockNumber
+lsm_manifest_reserve_below(Relation rel, LsmRelState *st, uint32 nblocks, BlockNumber limit)
+{
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	BlockNumber start = InvalidBlockNumber;
+	bool		reclaimed;
+	int			i;
+	xl_lsm_meta xlrec;
+
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
+	meta = meta_copy(metabuf);
+	reclaimed = reclaim_zombies(st, meta);
+	/* lsm_alloc_blocks takes the first extent that fits: it must be low enough */
+	for (i = 0; i < meta->nfree; i++)
+		if (meta->free[i].count >= nblocks)
+		{
+			if (meta->free[i].start + nblocks <= limit)
+				start = lsm_alloc_blocks(rel, meta, nblocks);
+			break;
+		}
+	if (BlockNumberIsValid(start) || reclaimed)
+	{
+		xlrec.kind = BlockNumberIsValid(start) ? LSM_META_RESERVE : LSM_META_SWEEP;
+		xlrec.start = BlockNumberIsValid(start) ? start : 0;
+		xlrec.nblocks = BlockNumberIsValid(start) ? nblocks : 0;
+		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+	}
+	UnlockReleaseBuffer(metabuf);
+	LWLockRelease(&st->lock);
+	pfree(meta);
+	return start;
+}
+
+/*
  * Make st->next_seq durable (a logged META change of the metapage's
  * next_seq) after count sequence numbers were reserved for entries that
  * are logged later (lsm_memstore_reserve_seqs): once anything naming one

@@ -43,6 +43,8 @@ typedef struct LsmManifestEdit
 } LsmManifestEdit;
 
 extern BlockNumber lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks);
+extern BlockNumber lsm_manifest_reserve_below(Relation rel, LsmRelState *st, uint32 nblocks,
+											  BlockNumber limit);
 extern void lsm_manifest_log_next_seq(Relation rel, LsmRelState *st, uint32 count);
 extern void lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit);
 extern void lsm_manifest_sweep(Relation rel, LsmRelState *st,

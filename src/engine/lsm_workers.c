@@ -34,6 +34,7 @@
 #include "engine/lsm_jobs.h"
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_relstate.h"
+#include "engine/lsm_space.h"
 #include "engine/lsm_workers.h"
 #include "storage/lsm_keys.h"
 #include "utils/memutils.h"
@@ -294,6 +295,9 @@ work_on(const LsmFlushTarget *t)
 				kind = LSM_CLAIM_COMPACT;
 				pgstat_report_activity(STATE_RUNNING, "lsm_am: compacting");
 				(void) lsm_compact_relation(rel, false, 0);
+				/* a free tail left by the compactions goes back, if no one is in the way */
+				if (!st->compact_requested)
+					(void) lsm_space_reclaim(rel, false);
 			}
 		}
 		if (rel)

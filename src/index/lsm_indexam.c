@@ -54,6 +54,7 @@
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_readview.h"
 #include "engine/lsm_relstate.h"
+#include "engine/lsm_space.h"
 #include "engine/lsm_sstwriter.h"
 #include "engine/lsm_writebatch.h"
 #include "engine/lsm_xact.h"
@@ -866,6 +867,8 @@ lsmi_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		stats->num_index_tuples = info->num_heap_tuples;
 		stats->estimated_count = info->estimated_count;
 	}
+	/* free space back: SSTables moved down the file, a free tail cut off */
+	(void) lsm_space_reclaim(info->index, true);
 	stats->num_pages = RelationGetNumberOfBlocks(info->index);
 	/* tombstones written by this VACUUM are merged away by compaction */
 	if (stats->tuples_removed > 0)

@@ -37,6 +37,7 @@
 #include "engine/lsm_compaction.h"
 #include "engine/lsm_flush.h"
 #include "engine/lsm_manifest.h"
+#include "engine/lsm_space.h"
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_readview.h"
 #include "engine/lsm_relstate.h"
@@ -158,6 +159,7 @@ lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
 	bool		frozenxid_updated,
 				minmulti_updated;
 	bool		freeze_all;
+	LsmSpaceResult space;
 
 	lsm_check_preloaded();
 	horizon = GetOldestNonRemovableTransactionId(rel);
@@ -196,15 +198,13 @@ lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
 		(void) lsm_compact_relation(rel, freeze_all, -1);
 	}
 
-	/* 3. give a free tail back to the operating system, as heap's VACUUM */
-	if (!RecoveryInProgress() && ConditionalLockRelation(rel, AccessExclusiveLock))
-	{
-		BlockNumber newsize = lsm_manifest_take_free_tail(rel, lsm_memstore_open(rel));
-
-		if (BlockNumberIsValid(newsize))
-			RelationTruncate(rel, newsize);
-		UnlockRelation(rel, AccessExclusiveLock);
-	}
+	/*
+	 * 3. free space back to the operating system, as heap's VACUUM
+	 * truncates: SSTables at the end of the file move into free space
+	 * further down, and a free tail is cut off (engine/lsm_space.c).  lsm
+	 * indexes did the same in their vacuum cleanup above.
+	 */
+	space = lsm_space_reclaim(rel, true);
 
 	/* 4. relfrozenxid */
 	newfrozen = lsm_memstore_oldest_xid(rel, horizon);
@@ -216,5 +216,6 @@ lsm_vacuum_relation(Relation rel, struct VacuumParams *params,
 		ereport(INFO,
 				(errmsg("vacuuming lsm table \"%s\": %.0f live rows, " INT64_FORMAT " dead rows whose entries were removed from %d indexes",
 						RelationGetRelationName(rel), live, dead.n, nindexes),
-				 errdetail("relfrozenxid %s.", frozenxid_updated ? "advanced" : "unchanged")));
+				 errdetail("relfrozenxid %s; %d SSTables moved towards the start of their files, %u blocks truncated.",
+						   frozenxid_updated ? "advanced" : "unchanged", space.moved, space.truncated)));
 }
