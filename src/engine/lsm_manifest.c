@@ -232,55 +232,12 @@ meta_write(Relation rel, Buffer metabuf, const LsmMetaData *meta, uint8 info,
 }
 
 /*
- * Reserve nblocks contiguous blocks for an SSTable about to be written:
- * first fit on the free list (after reclaiming unread zombies), else by
- * extending the relation.  The extension happens after the state lock and
- * the metapage are released, under the relation extension lock only:
- * writers of the relation (which need the state lock) go on meanwhile.
+ * Take nblocks contiguous blocks off the free list (first fit, after
+ * reclaiming unread zombies), ending at or below limit unless limit is
+ * invalid; logged.  InvalidBlockNumber when no free run fits.
  */
-BlockNumber
-lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks)
-{
-	Buffer		metabuf;
-	LsmMetaData *meta;
-	BlockNumber start = InvalidBlockNumber;
-	int			i;
-	bool		from_free = false;
-	bool		reclaimed;
-	xl_lsm_meta xlrec;
-
-	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
-	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
-	meta = meta_copy(metabuf);
-	reclaimed = reclaim_zombies(st, meta);
-	for (i = 0; i < meta->nfree; i++)
-		if (meta->free[i].count >= nblocks)
-			from_free = true;
-	if (from_free)
-		start = lsm_alloc_blocks(rel, meta, nblocks);
-	if (from_free || reclaimed)
-	{
-		xlrec.kind = from_free ? LSM_META_RESERVE : LSM_META_SWEEP;
-		xlrec.start = from_free ? start : 0;
-		xlrec.nblocks = from_free ? nblocks : 0;
-		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
-	}
-	UnlockReleaseBuffer(metabuf);
-	LWLockRelease(&st->lock);
-	pfree(meta);
-	if (!from_free)
-		start = lsm_alloc_blocks(rel, NULL, nblocks);
-	return start;
-}
-
-/*
- * Reserve nblocks contiguous free blocks that end at or below limit, for a
- * copy of an SSTable moved towards the start of the file
- * (engine/lsm_space.c); InvalidBlockNumber when the free list has no such
- * run (nothing is extended).
- */
-BlockNumber
-lsm_manifest_reserve_below(Relation rel, LsmRelState *st, uint32 nblocks, BlockNumber limit)
+static BlockNumber
+reserve_free(Relation rel, LsmRelState *st, uint32 nblocks, BlockNumber limit)
 {
 	Buffer		metabuf;
 	LsmMetaData *meta;
@@ -297,7 +254,7 @@ lsm_manifest_reserve_below(Relation rel, LsmRelState *st, uint32 nblocks, BlockN
 	for (i = 0; i < meta->nfree; i++)
 		if (meta->free[i].count >= nblocks)
 		{
-			if (meta->free[i].start + nblocks <= limit)
+			if (!BlockNumberIsValid(limit) || meta->free[i].start + nblocks <= limit)
 				start = lsm_alloc_blocks(rel, meta, nblocks);
 			break;
 		}
@@ -312,6 +269,35 @@ lsm_manifest_reserve_below(Relation rel, LsmRelState *st, uint32 nblocks, BlockN
 	LWLockRelease(&st->lock);
 	pfree(meta);
 	return start;
+}
+
+/*
+ * Reserve nblocks contiguous blocks for an SSTable about to be written:
+ * first fit on the free list (after reclaiming unread zombies), else by
+ * extending the relation.  The extension happens after the state lock and
+ * the metapage are released, under the relation extension lock only:
+ * writers of the relation (which need the state lock) go on meanwhile.
+ */
+BlockNumber
+lsm_manifest_reserve(Relation rel, LsmRelState *st, uint32 nblocks)
+{
+	BlockNumber start = reserve_free(rel, st, nblocks, InvalidBlockNumber);
+
+	if (!BlockNumberIsValid(start))
+		start = lsm_alloc_blocks(rel, NULL, nblocks);
+	return start;
+}
+
+/*
+ * Reserve nblocks contiguous free blocks that end at or below limit, for a
+ * copy of an SSTable moved towards the start of the file
+ * (engine/lsm_space.c); InvalidBlockNumber when the free list has no such
+ * run (nothing is extended).
+ */
+BlockNumber
+lsm_manifest_reserve_below(Relation rel, LsmRelState *st, uint32 nblocks, BlockNumber limit)
+{
+	return reserve_free(rel, st, nblocks, limit);
 }
 
 /*
