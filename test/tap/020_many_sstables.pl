@@ -99,8 +99,10 @@ my $lsn = $node->lsn('insert');
 $node->wait_for_catchup($standby, 'replay', $lsn);
 is(lsm_digest($standby, 'ms'), lsm_digest($node, 'ms_heap'), 'the standby reads every row of the table');
 is(index_digest($standby, 'ms'), index_digest($node, 'ms_heap'), 'the standby reads the index');
-is(relation_counts($standby, 'ms'), relation_counts($node, 'ms'),
-	'the standby lists the same SSTables and manifest pages');
+# (SSTables and manifest pages only: a worker may cut a free tail after
+# the LSN waited for, and the standby's file is then longer for a while)
+sub listed { my ($n, $p) = split /:/, relation_counts($_[0], 'ms'); return "$n:$p"; }
+is(listed($standby), listed($node), 'the standby lists the same SSTables and manifest pages');
 lsm_check_replay_checked($standby, 0, 'standby', replayed_upto => $lsn);
 
 # ---- 3. kill -9 while compactions rewrite the manifest.
