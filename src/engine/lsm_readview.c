@@ -49,7 +49,7 @@ sst_order_cmp(const void *a, const void *b)
 /*
  * Open views of this backend.  A view whose resource owner is released
  * without the view being closed (an ERROR in the middle of a scan) gives
- * back its SSTable pins then; its memtable pins and buffer pins are
+ * back its manifest version pin then; its memtable pins and buffer pins are
  * released by their own resource-owner bookkeeping, its memory with its
  * context.
  */

@@ -122,7 +122,7 @@ sst_file_read(void *arg, uint64_t offset, size_t len, char *dst)
 		{
 			/*
 			 * Written after the view opened: the SSTable was compacted away
-			 * and its blocks reused.  On a primary, pins prevent that; a
+			 * and its blocks reused.  On a primary, version pins prevent that; a
 			 * standby cannot hold the primary back.
 			 */
 			LockBuffer(ctx->buf, BUFFER_LOCK_UNLOCK);

@@ -7,9 +7,9 @@
  *
  * REQUIRES: lsm_sst_write's blocks were reserved for this SSTable (engine/
  * engine/lsm_manifest.c) and no manifest entry references them yet.  A reader
- * (lsm_sst_file_init) keeps the SSTable's blocks from reuse by holding a
- * pin on its manifest entry (engine/lsm_readview.c) for as long as it
- * reads.
+ * (lsm_sst_file_init) keeps the SSTable's blocks from reuse by reading
+ * within a view that registered the manifest version it copied
+ * (lsm_manifest_pin_view, engine/lsm_readview.c) for as long as it reads.
  *
  *-------------------------------------------------------------------------
  */
