@@ -379,7 +379,68 @@ DROP ROLE lsm_regress_compaction;
 -- lsm_am.compaction_history_size bounds it.
 SHOW lsm_am.compaction_history_size;
 
-DROP TABLE comp, comp_heap, comp_one, comp_empty, comp_tiered, comp_auto, comp_opts;
+--
+-- Intra-L0: an lsm index on scattered keys, its level 1 built by hand,
+-- then four small level-0 SSTables, which all overlap each other and
+-- level 1 (over four times their bytes): the workers' automatic pick
+-- merges them into one level-0 SSTable and leaves level 1 as it is.
+--
+CREATE TABLE comp_intra (id bigint, k bigint);
+CREATE INDEX comp_intra_k ON comp_intra USING lsm (k)
+  WITH (l0_compaction_trigger = 64, level_base_size = 1048576);
+INSERT INTO comp_intra SELECT g, (g * 7919) % 1000003 FROM generate_series(1, 200000) g;
+SELECT lsm_am.flush('comp_intra_k') >= 1 AS flushed;
+SELECT lsm_am.compact('comp_intra_k', 0) >= 1 AS into_level_1;
+DO $$
+BEGIN
+  FOR b IN 0..3 LOOP
+    INSERT INTO comp_intra
+      SELECT g, (g * 7919) % 1000003
+        FROM generate_series(200001 + b * 5000, 205000 + b * 5000) g;
+    PERFORM lsm_am.flush('comp_intra_k');
+  END LOOP;
+END $$;
+CREATE TEMP TABLE comp_intra_l1 AS
+  SELECT id FROM SSTableMeta WHERE relation = 'comp_intra_k'::regclass AND level = 1;
+SELECT count(*) FILTER (WHERE level = 0) AS l0_sstables,
+       count(*) FILTER (WHERE level = 1) > 0 AS has_l1
+  FROM SSTableMeta WHERE relation = 'comp_intra_k'::regclass;
+ALTER INDEX comp_intra_k SET (l0_compaction_trigger = 4);
+DO $$
+BEGIN
+  FOR i IN 1..600 LOOP
+    EXIT WHEN EXISTS (SELECT FROM lsm_am.compaction_history
+                       WHERE relid = 'comp_intra_k'::regclass AND kind = 'compaction'
+                         AND reason NOT LIKE 'manual%' AND status = 'done');
+    PERFORM lsm_am.compact('comp_intra_k', NULL, false);
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT from_level, to_level, trivial_move, jsonb_array_length(input_sstables) AS inputs,
+       jsonb_array_length(output_sstables) AS outputs, reason LIKE '%merged within L0%' AS within
+  FROM lsm_am.compaction_history
+ WHERE relid = 'comp_intra_k'::regclass AND kind = 'compaction' AND reason NOT LIKE 'manual%'
+ ORDER BY completed_at;
+-- one level-0 SSTable now; level 1 untouched
+SELECT count(*) FILTER (WHERE level = 0) AS l0_sstables,
+       sum(entries) FILTER (WHERE level = 0) AS l0_entries
+  FROM SSTableMeta WHERE relation = 'comp_intra_k'::regclass;
+SELECT (SELECT array_agg(id ORDER BY id) FROM SSTableMeta
+         WHERE relation = 'comp_intra_k'::regclass AND level = 1) =
+       (SELECT array_agg(id ORDER BY id) FROM comp_intra_l1) AS l1_unchanged;
+-- every row found through the index
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT count(*), sum(k) FROM comp_intra WHERE k >= 0;
+SELECT count(*) FROM comp_intra i
+ WHERE NOT EXISTS (SELECT FROM comp_intra j WHERE j.k = i.k AND j.id = i.id);
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT count(*), sum(k) FROM comp_intra;
+-- the ratio (0: always into level 1) is a server setting
+SHOW lsm_am.l0_intra_ratio;
+
+DROP TABLE comp, comp_heap, comp_one, comp_empty, comp_tiered, comp_auto, comp_opts, comp_intra;
 DROP FUNCTION comp_overlaps(regclass, bool);
 DROP FUNCTION comp_digest(regclass);
 DROP FUNCTION comp_rowid(bytea);

@@ -3,13 +3,19 @@
  * lsm_bloom.h
  *	  Bloom filters over user keys (or key prefixes), hashed with xxHash.
  *
- * Filter format (on disk):
+ * Filter format (on disk), from one 64-bit XXH64 h of the key,
+ * h1 = its low 32 bits, h2 = its high 32 bits:
  *
- *	  filter := bits[nbytes] uint8(k) fixed32le(nbits)
+ *	  blocked (written):  bits[64 * nblocks] uint8(0x80 | k) fixed32le(nblocks)
+ *	    The key's block is (h1 * nblocks) >> 32; its k bits are the top
+ *	    9 bits of x_0 = h2, x_(i+1) = x_i * 0x9E3779B1 (mod 2^32), each
+ *	    a bit of that 512-bit block (bit b: byte b >> 3, mask 1 << (b & 7)).
+ *	  classic (read only, SSTables written before the blocked layout):
+ *	    bits[nbytes] uint8(k) fixed32le(nbits), probe i = (h1 + i*h2) mod nbits.
  *
- * Probes use double hashing of one 64-bit XXH64 of the key:
- * h1 = low 32 bits, h2 = high 32 bits, probe i = (h1 + i*h2) mod nbits.
- * An empty key set yields a filter that rejects everything.
+ * The blocked layout is sized (bits per key, k) so that its expected
+ * false-positive rate meets the configured one.  An empty key set yields
+ * a filter that rejects everything.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,7 +34,8 @@ extern int	lsm_bloom_num_probes(double bits_per_key);
 typedef struct lsm_bloom_builder
 {
 	const lsm_allocator *alloc;
-	double		bits_per_key;
+	double		bits_per_key;	/* of the blocked layout, for the fp rate */
+	int			num_probes;
 	uint64_t   *hashes;
 	size_t		nhashes;
 	size_t		cap;

@@ -30,7 +30,9 @@
  *	  below it); its score is still reported.
  *	- Several L0 SSTables are moved together when they are pairwise
  *	  disjoint and nothing in L1 overlaps them (a table keyed by growing
- *	  row ids), else merged.
+ *	  row ids), else merged: into L1, or within L0 by the intra-L0 rule,
+ *	  which applies only to automatic picks of L0 SSTables that overlap
+ *	  each other (disjoint ones go down unrewritten or are cheap to merge).
  *	- Tiered tables ignore levels: every SSTable is a candidate and picks
  *	  go from level 0 to level 0.
  *	- Manual picks are never trivial moves (a manual compaction is asked
@@ -84,6 +86,7 @@ lsm_compaction_options_default(lsm_compaction_options *o)
 	o->l0_trigger = 4;
 	o->base_level_size = 256 * MiB;
 	o->level_multiplier = 10.0;
+	o->l0_intra_ratio = 4.0;
 	o->tier_min_threshold = 4;
 	o->tier_max_threshold = 32;
 	o->tier_bucket_low = 0.5;
@@ -109,6 +112,8 @@ sanitize(const lsm_compaction_options *in)
 		o.l0_trigger = 1;
 	if (!(o.level_multiplier >= 1.0))
 		o.level_multiplier = 1.0;
+	if (!(o.l0_intra_ratio >= 0.0))
+		o.l0_intra_ratio = 0.0;
 	if (o.tier_min_threshold < 2)
 		o.tier_min_threshold = 2;
 	if (o.tier_max_threshold < o.tier_min_threshold)
@@ -560,14 +565,73 @@ leveled_fill(const lsm_compaction_options *o, const lsm_comparator *cmp,
 }
 
 /*
+ * The intra-L0 rule (lsm_picker.h): L0's SSTables overlap each other, the
+ * L1 SSTables overlapping r (their union, expanded) hold more than
+ * l0_intra_ratio times L0's bytes, and L0's bytes times the ratio are
+ * under base_level_size.
+ */
+static bool
+l0_merge_within(const lsm_compaction_options *o, const lsm_comparator *cmp,
+				const lsm_sst_desc *ssts, int n, const key_range *r)
+{
+	uint64_t	l0 = 0,
+				l1 = 0;
+	int			nl0 = 0;
+	int			i;
+
+	if (!(o->l0_intra_ratio > 0.0))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		int			l = eff_level(o, &ssts[i]);
+
+		if (l == 0)
+		{
+			l0 += ssts[i].size;
+			nl0++;
+		}
+		else if (l == 1 && range_overlaps(cmp, r, &ssts[i]))
+			l1 += ssts[i].size;
+	}
+	if (nl0 < 2 || from_disjoint(o, cmp, ssts, n, 0, -1))
+		return false;
+	return (double) l1 > o->l0_intra_ratio * (double) l0 &&
+		o->l0_intra_ratio * (double) l0 < (double) o->base_level_size;
+}
+
+/* Every L0 SSTable into one L0 SSTable. */
+static bool
+intra_l0_fill(const lsm_compaction_options *o, const lsm_sst_desc *ssts,
+			  int n, const lsm_allocator *alloc, lsm_compaction_pick *out)
+{
+	int			nl0 = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (eff_level(o, &ssts[i]) == 0)
+			nl0++;
+	if (!pick_alloc(alloc, out, nl0))
+		return false;
+	for (i = 0; i < n; i++)
+		if (eff_level(o, &ssts[i]) == 0)
+			out->in[out->nin++] = i;
+	out->from_level = 0;
+	out->to_level = 0;
+	out->trivial_move = false;
+	out->bottommost = false;	/* L1 overlaps them (the rule) */
+	return true;
+}
+
+/*
  * L0 into L1: every L0 SSTable (their key ranges overlap and their seq
  * ranges interleave, so taking a subset could put an older version below
- * a newer one) plus the L1 SSTables overlapping their union.
+ * a newer one) plus the L1 SSTables overlapping their union; or, with
+ * intra_l0 and the intra-L0 rule met, every L0 SSTable into one in L0.
  */
 static bool
 pick_l0(const lsm_compaction_options *o, const lsm_comparator *cmp,
-		const lsm_sst_desc *ssts, int n, const lsm_allocator *alloc,
-		lsm_compaction_pick *out)
+		const lsm_sst_desc *ssts, int n, bool intra_l0,
+		const lsm_allocator *alloc, lsm_compaction_pick *out)
 {
 	key_range	r = {true, NULL, 0, NULL, 0};
 	int			i;
@@ -582,6 +646,8 @@ pick_l0(const lsm_compaction_options *o, const lsm_comparator *cmp,
 	}
 	if (r.empty || !expand_level(o, cmp, ssts, n, 1, &r))
 		return false;
+	if (intra_l0 && l0_merge_within(o, cmp, ssts, n, &r))
+		return intra_l0_fill(o, ssts, n, alloc, out);
 	return leveled_fill(o, cmp, ssts, n, 0, -1, 1, &r, alloc, out);
 }
 
@@ -759,7 +825,7 @@ lsm_compaction_pick_auto(const lsm_compaction_options *oin,
 			break;
 		tried[best] = true;
 		if (best == 0)
-			ok = pick_l0(&o, cmp, ssts, n, alloc, out);
+			ok = pick_l0(&o, cmp, ssts, n, true, alloc, out);
 		else
 		{
 			const char *ptr = NULL;
@@ -777,7 +843,16 @@ lsm_compaction_pick_auto(const lsm_compaction_options *oin,
 		if (!ok)
 			continue;
 		out->score = scores[best];
-		if (best == 0)
+		if (best == 0 && out->to_level == 0)
+		{
+			char		l0b[16];
+
+			format_bytes(l0b, sizeof(l0b), (double) bytes[0]);
+			snprintf(out->reason, sizeof(out->reason),
+					 "L0 has %d files (trigger %d), %s merged within L0 (L1 overlap > %.0fx)",
+					 files[0], o.l0_trigger, l0b, o.l0_intra_ratio);
+		}
+		else if (best == 0)
 			snprintf(out->reason, sizeof(out->reason),
 					 "L0 has %d files (trigger %d)", files[0], o.l0_trigger);
 		else

@@ -16,6 +16,16 @@
  * pairwise disjoint, the pick is a trivial move: the SSTables change level
  * without being rewritten.
  *
+ * Intra-L0 (leveled, automatic picks): when the L0 SSTables overlap each
+ * other and the L1 SSTables they overlap hold more than l0_intra_ratio
+ * times their bytes, merging them into L1 would rewrite mostly L1; while
+ * L0's bytes times l0_intra_ratio stay under base_level_size they are
+ * merged into one L0 SSTable instead (from and to level 0), and go into
+ * L1 once they have grown.  Each L0 -> L1 compaction then brings at least
+ * 1/l0_intra_ratio of L1's bytes (write amplification into L1 at most
+ * about 1 + l0_intra_ratio, plus the L0 rewrites), and the L0 file count
+ * falls back below the trigger without waiting for L1.
+ *
  * Size-tiered (per table, as Cassandra's STCS): every SSTable stays in
  * level 0.  SSTables are bucketed by size: sorted by size, an SSTable
  * joins the current bucket if its size is within [avg*tier_bucket_low,
@@ -56,6 +66,7 @@ typedef struct lsm_compaction_options
 	int			l0_trigger;		/* L0 files that make L0's score 1 (4) */
 	uint64_t	base_level_size;	/* target bytes of L1 (256 MiB) */
 	double		level_multiplier;	/* (10) */
+	double		l0_intra_ratio; /* (4; 0: never merge within L0) */
 	int			tier_min_threshold; /* (4) */
 	int			tier_max_threshold; /* (32) */
 	double		tier_bucket_low;	/* (0.5) */

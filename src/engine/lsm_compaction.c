@@ -642,7 +642,9 @@ lsm_compact_relation(Relation rel, bool manual, int level)
 			}
 			if (picked && pick.nin > 0)
 			{
-				run_compaction(rel, st, ssts, &pick, target, &alloc);
+				/* a merge within L0 makes one SSTable, as tiered ones */
+				run_compaction(rel, st, ssts, &pick,
+							   pick.to_level == 0 ? PG_UINT64_MAX : target, &alloc);
 				count++;
 			}
 			for (i = 0; i < n; i++)

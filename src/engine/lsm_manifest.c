@@ -108,16 +108,21 @@ lsm_manifest_pin_view(LsmRelState *st)
  * open) may hold another relation by now, and then there is nothing to
  * drop.  Only the backend that discards a state can hold such a view.
  */
-void
+bool
 lsm_manifest_unpin_view(LsmRelState *st, int pin, uint64 incarnation)
 {
+	bool		last;
+
 	Assert(pin >= 0 && pin < LSM_MAX_VIEW_PINS);
 	if (st->incarnation != incarnation)
-		return;
+		return false;
 	SpinLockAcquire(&st->pin_mutex);
 	Assert(st->vpins[pin].refs > 0);
 	st->vpins[pin].refs--;
+	last = st->vpins[pin].refs == 0;
 	SpinLockRelease(&st->pin_mutex);
+	/* (read without the state lock: a hint, lsm_manifest_reclaim decides) */
+	return last && ((volatile LsmRelState *) st)->nzombies > 0;
 }
 
 /* The oldest version a view holds, or PG_UINT64_MAX. */
@@ -849,6 +854,7 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 	 * registered at all, their blocks are free at once.
 	 */
 	zombies_wait = oldest_pinned(st) <= st->version;
+
 	for (i = 0; i < nzext; i++)
 	{
 		if (zombies_wait)
@@ -917,6 +923,45 @@ lsm_manifest_apply(Relation rel, LsmRelState *st, const LsmManifestEdit *edit)
 }
 
 /*
+ * Give the blocks of zombies that no registered view can read any more
+ * back to the free list (logged), without waiting for the next switch:
+ * a worker does this when the last view of an old version closes.
+ * Returns whether any were given back.
+ */
+bool
+lsm_manifest_reclaim(Relation rel, LsmRelState *st)
+{
+	Buffer		metabuf;
+	LsmMetaData *meta;
+	bool		reclaimed;
+
+	if (((volatile LsmRelState *) st)->nzombies == 0 || RecoveryInProgress())
+		return false;
+	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
+	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, false);
+	if (metabuf == InvalidBuffer)
+	{
+		LWLockRelease(&st->lock);
+		return false;
+	}
+	meta = meta_copy(metabuf);
+	reclaimed = reclaim_zombies(st, meta);
+	if (reclaimed)
+	{
+		xl_lsm_meta xlrec;
+
+		xlrec.kind = LSM_META_SWEEP;
+		xlrec.start = 0;
+		xlrec.nblocks = 0;
+		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+	}
+	UnlockReleaseBuffer(metabuf);
+	LWLockRelease(&st->lock);
+	pfree(meta);
+	return reclaimed;
+}
+
+/*
  * If the free list ends at the end of the file, take that extent off it
  * (logged) and return the block count the file can be cut to; else
  * InvalidBlockNumber.  The caller then truncates the relation: a crash in
@@ -930,6 +975,8 @@ lsm_manifest_take_free_tail(Relation rel, LsmRelState *st)
 	LsmMetaData *meta;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	BlockNumber newsize = InvalidBlockNumber;
+	bool		reclaimed;
+	xl_lsm_meta xlrec;
 	int			i;
 
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
@@ -940,14 +987,12 @@ lsm_manifest_take_free_tail(Relation rel, LsmRelState *st)
 		return InvalidBlockNumber;
 	}
 	meta = meta_copy(metabuf);
-	(void) reclaim_zombies(st, meta);
+	reclaimed = reclaim_zombies(st, meta);
 	for (i = 0; i < meta->nfree; i++)
 	{
 		if (meta->free[i].start + meta->free[i].count == nblocks &&
 			meta->free[i].start > LSM_METAPAGE_BLKNO)
 		{
-			xl_lsm_meta xlrec;
-
 			newsize = meta->free[i].start;
 			memmove(&meta->free[i], &meta->free[i + 1],
 					(meta->nfree - i - 1) * sizeof(LsmFreeExtent));
@@ -958,6 +1003,14 @@ lsm_manifest_take_free_tail(Relation rel, LsmRelState *st)
 			meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
 			break;
 		}
+	}
+	if (!BlockNumberIsValid(newsize) && reclaimed)
+	{
+		/* no tail to cut, but the zombies' blocks are free now: log that */
+		xlrec.kind = LSM_META_SWEEP;
+		xlrec.start = 0;
+		xlrec.nblocks = 0;
+		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
 	}
 	UnlockReleaseBuffer(metabuf);
 	LWLockRelease(&st->lock);

@@ -54,6 +54,8 @@ extern BlockNumber lsm_manifest_take_free_tail(Relation rel, LsmRelState *st);
 extern int	lsm_manifest_pins_free(LsmRelState *st);
 extern int	lsm_manifest_max_ssts(void);
 extern int	lsm_manifest_pin_view(LsmRelState *st);
-extern void lsm_manifest_unpin_view(LsmRelState *st, int pin, uint64 incarnation);
+/* true: that was the pin's last view and zombies wait (lsm_manifest_reclaim) */
+extern bool lsm_manifest_unpin_view(LsmRelState *st, int pin, uint64 incarnation);
+extern bool lsm_manifest_reclaim(Relation rel, LsmRelState *st);
 
 #endif							/* LSM_MANIFEST_H */

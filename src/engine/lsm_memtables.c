@@ -1071,7 +1071,9 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	int			my_lane = MyProc->pgprocno % LSM_LOG_LANES;
 
 	lsm_memtable_splice splice;
-	lsm_memtable_splice *splices = NULL;
+	lsm_memtable_splice *splices = NULL;	/* index entries: of a page's run */
+	const char **skeys = NULL;
+	size_t	   *sklens = NULL;
 	int			splice_slot = -1;
 	uint64		splice_gen = 0; /* the memtable the splices were found in */
 	bool		searchable = st->is_index;
@@ -1086,8 +1088,10 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 		l0_backpressure(rel, st, total);
 
 	/*
-	 * Index entries: find their places before taking the lock, all of a
-	 * batch's at once (their memory accesses overlap).
+	 * Index entries: their places are found a page's worth at a time, in
+	 * the memtable they go into, right before they are linked (the
+	 * searches overlap their memory accesses; the nodes they touch are
+	 * still in cache for the links).
 	 */
 	splice.mt = NULL;
 	for (i = 0; i < n && searchable; i++)
@@ -1123,31 +1127,11 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	}
 	else if (searchable && n > 0)
 	{
-		SplicePin  *p = splice_pin_get(rel, st);
+		int			m = Min(n, MaxOffsetNumber);
 
-		if (p != NULL)
-		{
-			const char *key1;
-			size_t		klen1;
-			const char **keys = (n == 1) ? &key1 : palloc(sizeof(char *) * n);
-			size_t	   *klens = (n == 1) ? &klen1 : palloc(sizeof(size_t) * n);
-
-			splices = (n == 1) ? &splice : palloc(sizeof(lsm_memtable_splice) * n);
-			for (i = 0; i < n; i++)
-			{
-				keys[i] = ops[i].key;
-				klens[i] = ops[i].keylen;
-			}
-			i = 0;
-			lsm_memtable_find_splices(&lsm_slot(p->slot)->mt, cmp, keys, klens, n, splices);
-			if (n > 1)
-			{
-				pfree(keys);
-				pfree(klens);
-			}
-			splice_slot = p->slot;
-			splice_gen = lsm_slot(p->slot)->gen;
-		}
+		splices = palloc(sizeof(lsm_memtable_splice) * m);
+		skeys = palloc(sizeof(char *) * m);
+		sklens = palloc(sizeof(size_t) * m);
 	}
 
 	while (i < n)
@@ -1361,6 +1345,18 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 			if (TransactionIdIsValid(bx))
 				lower_min_xid(&slot->min_xid, bx);
 		}
+		if (splices != NULL)
+		{
+			/* the run's places in the memtable they go into (held by our lock) */
+			for (t = 0; t < k; t++)
+			{
+				skeys[t] = ops[i + t].key;
+				sklens[t] = ops[i + t].keylen;
+			}
+			lsm_memtable_find_splices(&slot->mt, cmp, skeys, sklens, k, splices);
+			splice_slot = st->active;
+			splice_gen = slot->gen;
+		}
 		{
 			Size		off = 0;
 
@@ -1368,7 +1364,7 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 			{
 				LsmLogItemView v;
 				lsm_status	s;
-				lsm_memtable_splice *sp = splices ? &splices[i + t] : &splice;
+				lsm_memtable_splice *sp = splices ? &splices[t] : &splice;
 
 				if (!lsm_logitem_decode(data + off, lens[t], &v))
 					elog(ERROR, "lsm log item encoding failed");
@@ -1392,7 +1388,7 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 				off += lens[t];
 			}
 		}
-		if (searchable || run)
+		if (run)
 			splice_pin_active(rel, st);
 		LWLockRelease(&st->lock);
 		i += k;
@@ -1402,8 +1398,12 @@ memstore_write(Relation rel, LsmWriteOp *ops, int n, bool carry)
 	pfree(data);
 	pfree(heights);
 	pfree(sizes);
-	if (splices && splices != &splice)
+	if (splices)
+	{
 		pfree(splices);
+		pfree(skeys);
+		pfree(sklens);
+	}
 	return i;
 }
 

@@ -23,6 +23,7 @@
 #include "engine/lsm_manifest.h"
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_readview.h"
+#include "engine/lsm_workers.h"
 #include "engine/lsm_writebatch.h"
 #include "engine/lsm_relstate.h"
 #include "storage/lsm_format.h"
@@ -232,7 +233,8 @@ views_resowner_callback(ResourceReleasePhase phase, bool isCommit,
 			if (isCommit)
 				elog(WARNING, "lsm_am read view of \"%s\" was not closed",
 					 RelationGetRelationName(ov->view->rel));
-			lsm_manifest_unpin_view(ov->view->st, ov->view->pin, ov->view->incarnation);
+			if (lsm_manifest_unpin_view(ov->view->st, ov->view->pin, ov->view->incarnation))
+				lsm_request_reclaim(ov->view->st);
 			/* buffers were released by the owner; iterators may be left */
 			for (i = 0; i < ov->view->nssts; i++)
 				if (ov->view->creaders[i])
@@ -399,7 +401,8 @@ lsm_read_view_close(LsmReadView *view)
 	for (i = 0; i < view->nslots; i++)
 		lsm_slot_unpin(view->slots[i], view->owner);
 	CurrentResourceOwner = saved;
-	lsm_manifest_unpin_view(view->st, view->pin, view->incarnation);
+	if (lsm_manifest_unpin_view(view->st, view->pin, view->incarnation))
+		lsm_request_reclaim(view->st);
 	forget_view(view);
 	MemoryContextDelete(view->cxt);
 }

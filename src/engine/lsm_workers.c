@@ -32,6 +32,7 @@
 #include "engine/lsm_compaction.h"
 #include "engine/lsm_flush.h"
 #include "engine/lsm_jobs.h"
+#include "engine/lsm_manifest.h"
 #include "engine/lsm_memtables.h"
 #include "engine/lsm_relstate.h"
 #include "engine/lsm_space.h"
@@ -90,6 +91,19 @@ lsm_request_compaction(LsmRelState *st)
 {
 	st->compact_requested = true;
 	lsm_wake_launcher();
+}
+
+/*
+ * The last view of an old manifest version closed while zombies wait: a
+ * worker's compaction pass gives their blocks back (lsm_manifest_reclaim)
+ * if no switch does it first.  Safe at transaction end and abort: only a
+ * flag and a latch.
+ */
+void
+lsm_request_reclaim(LsmRelState *st)
+{
+	if (!st->compact_requested && !RecoveryInProgress())
+		lsm_request_compaction(st);
 }
 
 /* Workers running for db (all databases if InvalidOid). */
@@ -295,6 +309,8 @@ work_on(const LsmFlushTarget *t)
 				kind = LSM_CLAIM_COMPACT;
 				pgstat_report_activity(STATE_RUNNING, "lsm_am: compacting");
 				(void) lsm_compact_relation(rel, false, 0);
+				/* zombies no view reads any more are free now */
+				(void) lsm_manifest_reclaim(rel, st);
 				/* a free tail left by the compactions goes back, if no one is in the way */
 				if (!st->compact_requested)
 					(void) lsm_space_reclaim(rel, false);

@@ -19,6 +19,7 @@ extern int	lsm_max_workers;			/* per-database background workers */
 extern void lsm_worker_register_launcher(void);
 extern void lsm_request_flush(LsmRelState *st);
 extern void lsm_request_compaction(LsmRelState *st);
+extern void lsm_request_reclaim(LsmRelState *st);
 extern void lsm_wake_launcher(void);
 
 #endif							/* LSM_WORKERS_H */

@@ -182,6 +182,13 @@ _PG_init(void)
 							 10.0, 2.0, 100.0,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+	DefineCustomRealVariable("lsm_am.l0_intra_ratio",
+							 "Merge overlapping level-0 SSTables within level 0 while the level-1 SSTables they overlap hold more than this many times their bytes.",
+							 "0 sends level 0 into level 1 every time.",
+							 &lsm_l0_intra_ratio,
+							 4.0, 0.0, 100.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("lsm_am.target_file_size",
 							"Size at which compaction starts a new output SSTable.",
 							NULL,

@@ -31,6 +31,7 @@ int			lsm_default_style = LSM_COMPACTION_LEVELED;
 int			lsm_l0_trigger = 4;
 int			lsm_level_base_size_kb = 256 * 1024;
 double		lsm_level_multiplier = 10.0;
+double		lsm_l0_intra_ratio = 4.0;
 int			lsm_target_file_size_kb = 64 * 1024;
 
 const char *const lsm_option_names[] = {
@@ -95,6 +96,7 @@ lsm_rel_compaction_options(Relation rel, lsm_compaction_options *o,
 	o->l0_trigger = lsm_l0_trigger;
 	o->base_level_size = (uint64) lsm_level_base_size_kb * 1024;
 	o->level_multiplier = lsm_level_multiplier;
+	o->l0_intra_ratio = lsm_l0_intra_ratio;
 	*target_file_size = (uint64) lsm_target_file_size_kb * 1024;
 	foreach(lc, defs)
 	{

@@ -32,6 +32,7 @@ extern int	lsm_default_style;
 extern int	lsm_l0_trigger;
 extern int	lsm_level_base_size_kb;
 extern double lsm_level_multiplier;
+extern double lsm_l0_intra_ratio;
 extern int	lsm_target_file_size_kb;
 
 /* A table's options (stored in pg_class.reloptions by the utility hook). */

@@ -82,8 +82,13 @@ is($cursor->query_safe('SELECT count(*) FROM sp'), '60000', '... and its session
 $cursor->query_safe('COMMIT');
 $cursor->quit;
 
+# With the reader gone its old version's blocks are free: a worker gives
+# them back when its view closes and may cut the tail itself before
+# VACUUM does; either way the file shrinks.
+my ($bytes_mid) = split /:/, stats($node);
 ($moved, $cut) = vacuum_detail();
-cmp_ok($cut, '>', 0, "with the reader gone, VACUUM cut $cut blocks off the end");
+ok($cut > 0 || $bytes_mid < $bytes0,
+	"with the reader gone the tail is cut (by VACUUM: $cut blocks; file $bytes0 -> $bytes_mid bytes before it)");
 my ($bytes1, $amp1, $unacc1) = split /:/, stats($node);
 cmp_ok($amp1, '<=', 1.3, "the file is now $amp1 times its SSTable bytes ($bytes0 -> $bytes1 bytes)");
 is($unacc1, 0, 'every block is still accounted for');

@@ -1,9 +1,13 @@
 /*
  * test_bloom.c
  *	  Unit tests of lsm_bloom: parameters, no false negatives, measured
- *	  false-positive rates against the configured ones, degenerate filters.
+ *	  false-positive rates against the configured ones, the on-disk layout
+ *	  as lsm_bloom.h documents it (blocked, and classic filters of older
+ *	  SSTables still read), degenerate filters.
  */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lsm_bloom.h"
 #include "lsm_test.h"
@@ -128,8 +132,11 @@ test_empty_filter(void)
 	/* something that is not a filter cannot exclude anything */
 	CHECK(lsm_bloom_may_contain("", 0, "x", 1));
 	CHECK(lsm_bloom_may_contain("abc", 3, "x", 1));
-	/* well-formed but all zero bits: rejects */
+	/* well-formed (classic) but all zero bits: rejects */
 	CHECK(!lsm_bloom_may_contain("\0\0\0\0\0\0\0\0\x07\x40\0\0\0", 13, "x", 1));
+	/* blocked, empty key set: rejects; blocked with k = 0: accepts */
+	CHECK(!lsm_bloom_may_contain("\x87\0\0\0\0", 5, "x", 1));
+	CHECK(lsm_bloom_may_contain("\x80\0\0\0\0", 5, "x", 1));
 	/* nbits disagreeing with the size, or k out of range: accepts */
 	CHECK(lsm_bloom_may_contain("\0\0\0\0\0\0\0\0\x07\xff\0\0\0", 13, "x", 1));
 	CHECK(lsm_bloom_may_contain("\0\0\0\0\0\0\0\0\x00\x40\0\0\0", 13, "x", 1));
@@ -171,6 +178,101 @@ test_duplicates_and_hashes(void)
 	test_alloc.free(test_alloc.ctx, f2);
 }
 
+/* The blocked layout of lsm_bloom.h, computed here independently. */
+static void
+ref_blocked_set(unsigned char *bits, uint32_t nblocks, int k, uint64_t h)
+{
+	uint32_t	blk = (uint32_t) (((h & 0xffffffffu) * nblocks) >> 32);
+	uint32_t	x = (uint32_t) (h >> 32);
+	int			i;
+
+	for (i = 0; i < k; i++)
+	{
+		uint32_t	b = x >> 23;
+
+		bits[blk * 64 + (b >> 3)] |= (unsigned char) (1 << (b & 7));
+		x *= 0x9E3779B1u;
+	}
+}
+
+static void
+test_blocked_layout(void)
+{
+	size_t		flen;
+	char	   *f = build(0.01, 5000, &flen);
+	unsigned char *ref;
+	uint32_t	nblocks;
+	int			k;
+	char		kb[64];
+	long		i;
+
+	CHECK(flen > 5);
+	k = (unsigned char) f[flen - 5];
+	CHECK((k & 0x80) != 0);
+	k &= 0x7f;
+	CHECK(k >= 1 && k <= 30);
+	nblocks = (uint32_t) (unsigned char) f[flen - 4] |
+		(uint32_t) (unsigned char) f[flen - 3] << 8 |
+		(uint32_t) (unsigned char) f[flen - 2] << 16 |
+		(uint32_t) (unsigned char) f[flen - 1] << 24;
+	CHECK_EQ_INT(flen - 5, (size_t) nblocks * 64);
+	/* sized for the blocked layout: more than the classic 9.6 bits/key */
+	CHECK((double) nblocks * 512 / 5000 > 9.6);
+	CHECK((double) nblocks * 512 / 5000 < 14);
+	ref = calloc(flen - 5, 1);
+	for (i = 0; i < 5000; i++)
+	{
+		size_t		n = key(kb, "present", i);
+
+		ref_blocked_set(ref, nblocks, k, lsm_bloom_hash(kb, n));
+	}
+	CHECK(memcmp(ref, f, flen - 5) == 0);
+	free(ref);
+	test_alloc.free(test_alloc.ctx, f);
+}
+
+/* A filter in the classic layout (SSTables written before the blocked one). */
+static void
+test_classic_layout_read(void)
+{
+	uint32_t	nbits = 100003;
+	int			k = 7;
+	size_t		nbytes = (nbits + 7) / 8;
+	char	   *f = calloc(nbytes + 5, 1);
+	char		kb[64];
+	long		i,
+				fp = 0;
+
+	for (i = 0; i < 10000; i++)
+	{
+		uint64_t	h = lsm_bloom_hash(kb, key(kb, "present", i));
+		int			j;
+
+		for (j = 0; j < k; j++)
+		{
+			uint64_t	bit = ((h & 0xffffffffu) + (uint64_t) j * (h >> 32)) % nbits;
+
+			f[bit >> 3] |= (char) (1 << (bit & 7));
+		}
+	}
+	f[nbytes] = (char) k;
+	f[nbytes + 1] = (char) (nbits & 0xff);
+	f[nbytes + 2] = (char) ((nbits >> 8) & 0xff);
+	f[nbytes + 3] = (char) ((nbits >> 16) & 0xff);
+	f[nbytes + 4] = (char) ((nbits >> 24) & 0xff);
+	for (i = 0; i < 10000; i++)
+		CHECK(lsm_bloom_may_contain(f, nbytes + 5, kb, key(kb, "present", i)));
+	for (i = 0; i < 100000; i++)
+		if (lsm_bloom_may_contain(f, nbytes + 5, kb, key(kb, "absent", i)))
+			fp++;
+	/* 10 bits per key, 7 probes: about 0.8% */
+	CHECK(fp > 300 && fp < 1500);
+	/* a blocked trailer whose size disagrees accepts everything */
+	f[nbytes] = (char) (0x80 | k);
+	CHECK(lsm_bloom_may_contain(f, nbytes + 5, "absent-1", 8));
+	free(f);
+}
+
 static void
 test_nomem(void)
 {
@@ -203,6 +305,8 @@ main(void)
 	RUN(test_small_sets);
 	RUN(test_empty_filter);
 	RUN(test_duplicates_and_hashes);
+	RUN(test_blocked_layout);
+	RUN(test_classic_layout_read);
 	RUN(test_nomem);
 	RUN(test_no_leaks);
 	return TEST_SUMMARY();

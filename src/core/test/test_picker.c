@@ -363,6 +363,8 @@ test_l0_overlap_l1(void)
 	lsm_compaction_pick p;
 	int			seed;
 
+	/* the overlap rule of L0 -> L1 (test_intra_l0 has the other choice) */
+	o.l0_intra_ratio = 0;
 	/* a gap: L0 [0,10] and [50,60]; L1 [20,30] lies between them */
 	tset_reset(&T);
 	add(0, 0, 10, MiB);
@@ -442,6 +444,190 @@ test_l0_overlap_l1(void)
 		}
 		done(&p);
 	}
+	CHECK_EQ_INT(test_alloc_st.live, 0);
+}
+
+/*
+ * Intra-L0: overlapping L0 SSTables merge within L0 while the L1 they
+ * overlap holds more than l0_intra_ratio times their bytes and L0 times
+ * the ratio stays under base_level_size; else into L1.  Checked on fixed
+ * shapes, then on random ones against the rule computed here.
+ */
+static void
+test_intra_l0(void)
+{
+	lsm_compaction_options o = leveled();
+	lsm_compaction_pick p;
+	int			seed;
+	int			i;
+
+	int			nwithin = 0,
+				ninto = 0;
+
+	o.num_levels = 2;			/* L1 last: its own score never competes */
+	/* 4 x 10 MiB overlapping in L0 over 200 MiB of L1: within L0 */
+	tset_reset(&T);
+	for (i = 0; i < 4; i++)
+		add(0, i * 10, 1000 + i, 10 * MiB);
+	for (i = 0; i < 10; i++)
+		add(1, i * 100, i * 100 + 50, 20 * MiB);
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.from_level, 0);
+	CHECK_EQ_INT(p.to_level, 0);
+	CHECK_EQ_INT(p.nin, 4);
+	for (i = 0; i < 4; i++)
+		CHECK(has(&p, i));
+	CHECK(!p.trivial_move);
+	CHECK(!p.bottommost);
+	CHECK(strstr(p.reason, "within L0") != NULL);
+	done(&p);
+
+	/* L1 at 4x L0 exactly: not over the ratio, into L1 */
+	tset_reset(&T);
+	for (i = 0; i < 4; i++)
+		add(0, i * 10, 1000 + i, 10 * MiB);
+	for (i = 0; i < 8; i++)
+		add(1, i * 100, i * 100 + 50, 20 * MiB);
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.to_level, 1);
+	CHECK_EQ_INT(p.nin, 12);
+	done(&p);
+
+	/* L1 outside L0's range does not count */
+	tset_reset(&T);
+	for (i = 0; i < 4; i++)
+		add(0, i * 10, 100 + i, 10 * MiB);
+	add(1, 0, 50, 20 * MiB);
+	add(1, 200, 300, 1000 * MiB);
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.to_level, 1);
+	CHECK_EQ_INT(p.nin, 5);
+	done(&p);
+
+	/* L0 grown to base_level_size / ratio: into L1 however large L1 is */
+	tset_reset(&T);
+	for (i = 0; i < 4; i++)
+		add(0, i * 10, 1000 + i, 16 * MiB);
+	for (i = 0; i < 10; i++)
+		add(1, i * 100, i * 100 + 50, 1000 * MiB);
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.to_level, 1);
+	done(&p);
+
+	/* pairwise disjoint L0 SSTables (growing row ids) never merge within L0 */
+	tset_reset(&T);
+	for (i = 0; i < 4; i++)
+		add(0, i * 100, i * 100 + 50, 10 * MiB);
+	add(1, 0, 1000, 1000 * MiB);
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.to_level, 1);
+	done(&p);
+
+	/* an L0 SSTable being compacted blocks both; ratio 0 turns it off */
+	tset_reset(&T);
+	for (i = 0; i < 4; i++)
+		add(0, i * 10, 1000 + i, 10 * MiB);
+	add(1, 0, 1000, 200 * MiB);
+	T.s[2].being_compacted = true;
+	CHECK(!pick(&o, &p));
+	T.s[2].being_compacted = false;
+	o.l0_intra_ratio = 0;
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.to_level, 1);
+	done(&p);
+	o.l0_intra_ratio = -3;		/* sanitized to 0 */
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.to_level, 1);
+	done(&p);
+
+	/* manual picks of L0 always go into L1 */
+	o.l0_intra_ratio = 4;
+	o.num_levels = 3;
+	CHECK(manual(&o, 0, &p));
+	CHECK_EQ_INT(p.to_level, 1);
+	done(&p);
+
+	for (seed = 1; seed <= 300; seed++)
+	{
+		int			nl0 = 2 + (int) test_rand_below(6);
+		int			nl1 = (int) test_rand_below(20);
+		int			hlo = 1 << 30,
+					hhi = -1;
+		uint64_t	l0 = 0,
+					l1 = 0;
+		bool		disjoint = true;
+		bool		within;
+		int			j,
+					x = 0;
+
+		test_srand(seed);
+		tset_reset(&T);
+		o = leveled();
+		o.num_levels = 2;
+		o.l0_trigger = nl0;
+		o.l0_intra_ratio = 1 + (double) test_rand_below(8);
+		o.base_level_size = (1 + test_rand_below(400)) * MiB;
+		for (i = 0; i < nl1; i++)
+		{
+			int			lo = x + (int) test_rand_below(300);
+			int			hi = lo + (int) test_rand_below(300);
+
+			add(1, lo, hi, (1 + test_rand_below(64)) * MiB);
+			x = hi + 1;
+		}
+		for (i = 0; i < nl0; i++)
+		{
+			int			lo = (int) test_rand_below(x + 200);
+			int			hi = lo + (int) test_rand_below(test_rand_below(2) ? 2000 : 50);
+
+			add(0, lo, hi, (1 + test_rand_below(16)) * MiB);
+			if (lo < hlo)
+				hlo = lo;
+			if (hi > hhi)
+				hhi = hi;
+		}
+		for (i = 0; i < T.n; i++)
+		{
+			if (T.s[i].level == 0)
+			{
+				l0 += T.s[i].size;
+				for (j = i + 1; j < T.n; j++)
+					if (T.s[j].level == 0 &&
+						ioverlap(T.lo[i], T.hi[i], T.lo[j], T.hi[j]))
+						disjoint = false;
+			}
+		}
+		/* L1 taken by an L0 -> L1 pick: the fixed point over [hlo, hhi] */
+		for (i = 0; i < T.n; i++)
+			if (T.s[i].level == 1 && ioverlap(T.lo[i], T.hi[i], hlo, hhi))
+			{
+				if (T.lo[i] < hlo)
+					hlo = T.lo[i];
+				if (T.hi[i] > hhi)
+					hhi = T.hi[i];
+			}
+		for (i = 0; i < T.n; i++)
+			if (T.s[i].level == 1 && ioverlap(T.lo[i], T.hi[i], hlo, hhi))
+				l1 += T.s[i].size;
+		within = !disjoint && (double) l1 > o.l0_intra_ratio * (double) l0 &&
+			o.l0_intra_ratio * (double) l0 < (double) o.base_level_size;
+		CHECK(pick(&o, &p));
+		CHECK_EQ_INT(p.from_level, 0);
+		CHECK_EQ_INT(p.to_level, within ? 0 : 1);
+		if (within)
+			nwithin++;
+		else
+			ninto++;
+		if (within)
+		{
+			CHECK_EQ_INT(p.nin, nl0);
+			for (i = 0; i < T.n; i++)
+				CHECK_EQ_INT(has(&p, i), T.s[i].level == 0);
+		}
+		done(&p);
+	}
+	printf("     random shapes: %d merged within L0, %d into L1\n", nwithin, ninto);
+	CHECK(nwithin > 30 && ninto > 30);
 	CHECK_EQ_INT(test_alloc_st.live, 0);
 }
 
@@ -677,6 +863,7 @@ test_last_level(void)
 	done(&p);
 
 	o.num_levels = 2;
+	o.l0_intra_ratio = 0;		/* L1 is 62500x L0 below: into L1 all the same */
 	tset_reset(&T);
 	add(1, 0, 10, 1000000);
 	CHECK(!pick(&o, &p));
@@ -1779,6 +1966,7 @@ main(void)
 	RUN_T(test_priority);
 	RUN_T(test_last_level);
 	RUN_T(test_being_compacted);
+	RUN_T(test_intra_l0);
 	RUN_T(test_bottommost_leveled);
 	RUN_T(test_bottommost_tiered);
 	RUN_T(test_tiered_buckets);
