@@ -236,6 +236,20 @@ meta_write(Relation rel, Buffer metabuf, const LsmMetaData *meta, uint8 info,
 	END_CRIT_SECTION();
 }
 
+/* Log meta (the caller's changed working copy) as a META record of kind. */
+static void
+meta_log_change(Relation rel, Buffer metabuf, LsmMetaData *meta, uint8 kind,
+				BlockNumber start, uint32 nblocks)
+{
+	xl_lsm_meta xlrec;
+
+	memset(&xlrec, 0, sizeof(xlrec));
+	xlrec.kind = kind;
+	xlrec.start = start;
+	xlrec.nblocks = nblocks;
+	meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+}
+
 /*
  * Take nblocks contiguous blocks off the free list (first fit, after
  * reclaiming unread zombies), ending at or below limit unless limit is
@@ -249,7 +263,6 @@ reserve_free(Relation rel, LsmRelState *st, uint32 nblocks, BlockNumber limit)
 	BlockNumber start = InvalidBlockNumber;
 	bool		reclaimed;
 	int			i;
-	xl_lsm_meta xlrec;
 
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
 	metabuf = lsm_meta_read(rel, BUFFER_LOCK_EXCLUSIVE, true);
@@ -263,13 +276,10 @@ reserve_free(Relation rel, LsmRelState *st, uint32 nblocks, BlockNumber limit)
 				start = lsm_alloc_blocks(rel, meta, nblocks);
 			break;
 		}
-	if (BlockNumberIsValid(start) || reclaimed)
-	{
-		xlrec.kind = BlockNumberIsValid(start) ? LSM_META_RESERVE : LSM_META_SWEEP;
-		xlrec.start = BlockNumberIsValid(start) ? start : 0;
-		xlrec.nblocks = BlockNumberIsValid(start) ? nblocks : 0;
-		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
-	}
+	if (BlockNumberIsValid(start))
+		meta_log_change(rel, metabuf, meta, LSM_META_RESERVE, start, nblocks);
+	else if (reclaimed)
+		meta_log_change(rel, metabuf, meta, LSM_META_SWEEP, 0, 0);
 	UnlockReleaseBuffer(metabuf);
 	LWLockRelease(&st->lock);
 	pfree(meta);
@@ -947,14 +957,7 @@ lsm_manifest_reclaim(Relation rel, LsmRelState *st)
 	meta = meta_copy(metabuf);
 	reclaimed = reclaim_zombies(st, meta);
 	if (reclaimed)
-	{
-		xl_lsm_meta xlrec;
-
-		xlrec.kind = LSM_META_SWEEP;
-		xlrec.start = 0;
-		xlrec.nblocks = 0;
-		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
-	}
+		meta_log_change(rel, metabuf, meta, LSM_META_SWEEP, 0, 0);
 	UnlockReleaseBuffer(metabuf);
 	LWLockRelease(&st->lock);
 	pfree(meta);
@@ -976,7 +979,6 @@ lsm_manifest_take_free_tail(Relation rel, LsmRelState *st)
 	BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
 	BlockNumber newsize = InvalidBlockNumber;
 	bool		reclaimed;
-	xl_lsm_meta xlrec;
 	int			i;
 
 	LWLockAcquire(&st->lock, LW_EXCLUSIVE);
@@ -997,21 +999,13 @@ lsm_manifest_take_free_tail(Relation rel, LsmRelState *st)
 			memmove(&meta->free[i], &meta->free[i + 1],
 					(meta->nfree - i - 1) * sizeof(LsmFreeExtent));
 			meta->nfree--;
-			xlrec.kind = LSM_META_TRUNCATE;
-			xlrec.start = newsize;
-			xlrec.nblocks = nblocks - newsize;
-			meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
+			meta_log_change(rel, metabuf, meta, LSM_META_TRUNCATE, newsize, nblocks - newsize);
 			break;
 		}
 	}
+	/* no tail to cut, but the zombies' blocks are free now: log that */
 	if (!BlockNumberIsValid(newsize) && reclaimed)
-	{
-		/* no tail to cut, but the zombies' blocks are free now: log that */
-		xlrec.kind = LSM_META_SWEEP;
-		xlrec.start = 0;
-		xlrec.nblocks = 0;
-		meta_write(rel, metabuf, meta, XLOG_LSM_META, (char *) &xlrec, sizeof(xlrec));
-	}
+		meta_log_change(rel, metabuf, meta, LSM_META_SWEEP, 0, 0);
 	UnlockReleaseBuffer(metabuf);
 	LWLockRelease(&st->lock);
 	pfree(meta);
