@@ -23,8 +23,8 @@
  *	  picks skip whatever cannot be taken and fall through to the next
  *	  level by score.  The one exception is a tiered pick, whose buckets
  *	  (and so its score) leave being_compacted SSTables out.
- *	- A leveled L0 pick needs every L0 SSTable, so one being_compacted L0
- *	  SSTable blocks L0; any pick is skipped if one of the output-level
+ *	- A leveled L0 pick needs every L0 SSTable, or (automatic picks) a
+ *	  whole level-0 group, so one being_compacted L0 SSTable blocks L0; any pick is skipped if one of the output-level
  *	  SSTables it must take is being_compacted.
  *	- The last level is never picked automatically (there is no level
  *	  below it); its score is still reported.
@@ -623,10 +623,137 @@ intra_l0_fill(const lsm_compaction_options *o, const lsm_sst_desc *ssts,
 }
 
 /*
+ * Level-0 groups (automatic picks): level 0 splits into groups of
+ * SSTables whose key ranges overlap, each the fixed point of expand_level
+ * on level 0 from one of its SSTables.  No other L0 SSTable touches a
+ * group's range, so the group holds the only L0 versions of its keys and
+ * can go into L1 alone: for every key, L0's versions stay newer than
+ * L1's.  With two or more groups, the group that needs a rewrite (two or
+ * more SSTables, or L1 SSTables overlapping it) whose oldest SSTable
+ * (smallest max_seq) is oldest is picked alone, with the L1 SSTables
+ * overlapping it: one overlap between two of a table's flushes then
+ * rewrites those two, not all of level 0.  Returns false (out untouched)
+ * when there is a single group or no group to pick that way; the caller
+ * then takes every L0 SSTable (a trivial move when they are pairwise
+ * disjoint and nothing in L1 overlaps them).
+ */
+static bool
+pick_l0_group(const lsm_compaction_options *o, const lsm_comparator *cmp,
+			  const lsm_sst_desc *ssts, int n, const lsm_allocator *alloc,
+			  lsm_compaction_pick *out)
+{
+	key_range	best0 = {true, NULL, 0, NULL, 0};
+	key_range	best1 = {true, NULL, 0, NULL, 0};
+	uint64_t	best_oldest = 0;
+	int			groups = 0;
+	bool		blocked = false;
+	int			nfrom = 0,
+				nto = 0;
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		key_range	r0 = {true, NULL, 0, NULL, 0};
+		key_range	r1;
+		bool		first = true;
+		bool		l1 = false;
+		int			members = 0;
+		uint64_t	oldest = UINT64_MAX;
+
+		if (eff_level(o, &ssts[i]) != 0)
+			continue;
+		range_extend(cmp, &r0, &ssts[i]);
+		(void) expand_level(o, cmp, ssts, n, 0, &r0);
+		for (j = 0; j < n; j++)
+		{
+			if (eff_level(o, &ssts[j]) != 0 || !range_overlaps(cmp, &r0, &ssts[j]))
+				continue;
+			if (j < i)
+				first = false;	/* counted with its first SSTable */
+			members++;
+			if (ssts[j].max_seq < oldest)
+				oldest = ssts[j].max_seq;
+		}
+		if (!first)
+			continue;
+		groups++;
+		r1 = r0;
+		if (!expand_level(o, cmp, ssts, n, 1, &r1))
+		{
+			blocked = true;		/* an L1 SSTable it needs is taken */
+			continue;
+		}
+		for (j = 0; j < n; j++)
+			if (eff_level(o, &ssts[j]) == 1 && range_overlaps(cmp, &r1, &ssts[j]))
+				l1 = true;
+		if ((members >= 2 || l1) && (best0.empty || oldest < best_oldest))
+		{
+			best0 = r0;
+			best1 = r1;
+			best_oldest = oldest;
+		}
+	}
+	if (groups < 2 || blocked)
+		return false;
+	if (best0.empty)
+	{
+		/*
+		 * Every L0 SSTable alone, none overlapping L1: all move down,
+		 * even when their union covers an L1 SSTable in a gap between
+		 * them (L1 stays disjoint).
+		 */
+		for (i = 0; i < n; i++)
+			if (eff_level(o, &ssts[i]) == 0)
+				nfrom++;
+		if (!pick_alloc(alloc, out, nfrom))
+			return false;
+		for (i = 0; i < n; i++)
+			if (eff_level(o, &ssts[i]) == 0)
+				out->in[out->nin++] = i;
+		out->from_level = 0;
+		out->to_level = 1;
+		out->trivial_move = true;
+		{
+			key_range	r = {true, NULL, 0, NULL, 0};
+
+			for (i = 0; i < n; i++)
+				if (eff_level(o, &ssts[i]) == 0)
+					range_extend(cmp, &r, &ssts[i]);
+			out->bottommost = leveled_bottommost(o, cmp, ssts, n, 1, &r);
+		}
+		return true;
+	}
+	for (i = 0; i < n; i++)
+	{
+		int			l = eff_level(o, &ssts[i]);
+
+		if (l == 0 && range_overlaps(cmp, &best0, &ssts[i]))
+			nfrom++;
+		else if (l == 1 && range_overlaps(cmp, &best1, &ssts[i]))
+			nto++;
+	}
+	if (!pick_alloc(alloc, out, nfrom + nto))
+		return false;
+	for (i = 0; i < n; i++)
+		if (eff_level(o, &ssts[i]) == 0 && range_overlaps(cmp, &best0, &ssts[i]))
+			out->in[out->nin++] = i;
+	for (i = 0; i < n; i++)
+		if (eff_level(o, &ssts[i]) == 1 && range_overlaps(cmp, &best1, &ssts[i]))
+			out->in[out->nin++] = i;
+	out->from_level = 0;
+	out->to_level = 1;
+	out->trivial_move = false;	/* a group that needs a rewrite */
+	out->bottommost = leveled_bottommost(o, cmp, ssts, n, 1, &best1);
+	return true;
+}
+
+/*
  * L0 into L1: every L0 SSTable (their key ranges overlap and their seq
  * ranges interleave, so taking a subset could put an older version below
  * a newer one) plus the L1 SSTables overlapping their union; or, with
- * intra_l0 and the intra-L0 rule met, every L0 SSTable into one in L0.
+ * intra_l0 (automatic picks): one level-0 group alone (pick_l0_group), or,
+ * the intra-L0 rule met, every L0 SSTable into one in L0.
  */
 static bool
 pick_l0(const lsm_compaction_options *o, const lsm_comparator *cmp,
@@ -644,6 +771,10 @@ pick_l0(const lsm_compaction_options *o, const lsm_comparator *cmp,
 			return false;
 		range_extend(cmp, &r, &ssts[i]);
 	}
+	if (intra_l0 && pick_l0_group(o, cmp, ssts, n, alloc, out))
+		return true;
+	if (out->nin == 0 && out->reason[0] != '\0')
+		return false;			/* out of memory */
 	if (r.empty || !expand_level(o, cmp, ssts, n, 1, &r))
 		return false;
 	if (intra_l0 && l0_merge_within(o, cmp, ssts, n, &r))
@@ -853,8 +984,21 @@ lsm_compaction_pick_auto(const lsm_compaction_options *oin,
 					 files[0], o.l0_trigger, l0b, o.l0_intra_ratio);
 		}
 		else if (best == 0)
-			snprintf(out->reason, sizeof(out->reason),
-					 "L0 has %d files (trigger %d)", files[0], o.l0_trigger);
+		{
+			int			nl0 = 0;
+			int			i;
+
+			for (i = 0; i < out->nin; i++)
+				if (eff_level(&o, &ssts[out->in[i]]) == 0)
+					nl0++;
+			if (nl0 < files[0])
+				snprintf(out->reason, sizeof(out->reason),
+						 "L0 has %d files (trigger %d), a group of %d overlapping",
+						 files[0], o.l0_trigger, nl0);
+			else
+				snprintf(out->reason, sizeof(out->reason),
+						 "L0 has %d files (trigger %d)", files[0], o.l0_trigger);
+		}
 		else
 		{
 			char		have[32],

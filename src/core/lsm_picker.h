@@ -9,7 +9,12 @@
  * level_multiplier^(L-1) bytes.  Scores: L0 = files / l0_trigger; Ln =
  * bytes / target(Ln).  The highest score >= 1 is compacted; L0 wins ties.
  * An L0 compaction takes every L0 SSTable plus the L1 SSTables overlapping
- * their union; an Ln compaction (n >= 1) takes one Ln SSTable (round robin
+ * their union, except that an automatic pick over level 0 made of two or
+ * more groups of mutually overlapping SSTables (groups whose key ranges
+ * no other L0 SSTable touches) takes the oldest group that needs a
+ * rewrite (two or more SSTables, or L1 SSTables under it) alone, with
+ * those L1 SSTables, or, none needing one, moves all of L0 down; an Ln
+ * compaction (n >= 1) takes one Ln SSTable (round robin
  * by key: the first whose smallest key is > the level's compact_pointer,
  * wrapping) plus the L(n+1) SSTables overlapping it.  With nothing
  * overlapping in the output level and one input, or L0 inputs that are

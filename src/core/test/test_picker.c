@@ -317,6 +317,119 @@ test_empty(void)
 }
 
 /* L0 is picked at l0_trigger files, not before, with all its files. */
+/*
+ * The level-0 group rule of automatic picks (lsm_picker.c pick_l0_group),
+ * computed here: L0 SSTables in groups of transitively overlapping key
+ * ranges; with two or more groups, the first (by its first SSTable) of
+ * the oldest groups that need a rewrite (2+ SSTables, or L1 overlapping
+ * the group's range) is taken with the L1 SSTables overlapping it, or,
+ * none needing one, all of L0 as a trivial move.  Returns false when
+ * level 0 is one group (the caller's rule applies); else want[i] says
+ * whether SSTable i of T is taken.
+ */
+static bool
+model_l0_groups(bool *want, bool *trivial)
+{
+	int			grp[MAXS];
+	int			glo[MAXS],
+				ghi[MAXS],
+				gmembers[MAXS];
+	uint64_t	goldest[MAXS];
+	bool		gl1[MAXS];
+	int			ng = 0,
+				best = -1;
+	int			i,
+				j;
+	bool		changed;
+
+	for (i = 0; i < T.n; i++)
+		grp[i] = T.s[i].level == 0 ? i : -1;
+	do
+	{
+		changed = false;
+		for (i = 0; i < T.n; i++)
+			for (j = 0; j < T.n; j++)
+				if (grp[i] >= 0 && grp[j] >= 0 && grp[j] < grp[i] &&
+					ioverlap(T.lo[i], T.hi[i], T.lo[j], T.hi[j]))
+				{
+					int			from = grp[i],
+								k;
+
+					for (k = 0; k < T.n; k++)
+						if (grp[k] == from)
+							grp[k] = grp[j];
+					changed = true;
+				}
+	} while (changed);
+	/* groups numbered by their first SSTable */
+	for (i = 0; i < T.n; i++)
+	{
+		if (grp[i] != i)
+			continue;
+		glo[ng] = T.lo[i];
+		ghi[ng] = T.hi[i];
+		gmembers[ng] = 0;
+		goldest[ng] = UINT64_MAX;
+		gl1[ng] = false;
+		for (j = 0; j < T.n; j++)
+			if (grp[j] == i)
+			{
+				if (T.lo[j] < glo[ng])
+					glo[ng] = T.lo[j];
+				if (T.hi[j] > ghi[ng])
+					ghi[ng] = T.hi[j];
+				gmembers[ng]++;
+				if (T.s[j].max_seq < goldest[ng])
+					goldest[ng] = T.s[j].max_seq;
+			}
+		for (j = 0; j < T.n; j++)
+			if (T.s[j].level == 1 && ioverlap(T.lo[j], T.hi[j], glo[ng], ghi[ng]))
+				gl1[ng] = true;
+		if ((gmembers[ng] >= 2 || gl1[ng]) && (best < 0 || goldest[ng] < goldest[best]))
+			best = ng;
+		ng++;
+	}
+	if (ng < 2)
+		return false;
+	for (i = 0; i < T.n; i++)
+	{
+		if (best < 0)
+			want[i] = T.s[i].level == 0;
+		else
+			want[i] = (T.s[i].level == 0 &&
+					   ioverlap(T.lo[i], T.hi[i], glo[best], ghi[best])) ||
+				(T.s[i].level == 1 &&
+				 ioverlap(T.lo[i], T.hi[i], glo[best], ghi[best]));
+	}
+	*trivial = best < 0;
+	return true;
+}
+
+/* Check pick p against model_l0_groups's want[]. */
+static void
+check_l0_groups(const lsm_compaction_pick *p, const bool *want, bool trivial, int seed)
+{
+	int			i,
+				expect = 0;
+
+	for (i = 0; i < T.n; i++)
+	{
+		if (want[i])
+			expect++;
+		if (want[i] != has(p, i))
+		{
+			fprintf(stderr, "  seed %d: SSTable %d (L%d [%d,%d]) %s (level-0 groups)\n",
+					seed, i, T.s[i].level, T.lo[i], T.hi[i],
+					want[i] ? "missing" : "taken");
+			CHECK(false);
+		}
+	}
+	CHECK_EQ_INT(p->nin, expect);
+	CHECK_EQ_INT(p->from_level, 0);
+	CHECK_EQ_INT(p->to_level, 1);
+	CHECK_EQ_INT(p->trivial_move, trivial);
+}
+
 static void
 test_l0_trigger(void)
 {
@@ -343,11 +456,22 @@ test_l0_trigger(void)
 		CHECK(has(&p, i));
 	done(&p);
 
+	/* [1,2] overlaps [0,50]: those two merged, the other three stay */
 	add(0, 1, 2, MiB);
 	CHECK(pick(&o, &p));
-	CHECK_EQ_INT(p.nin, 5);
+	CHECK_EQ_INT(p.nin, 2);
+	CHECK(has(&p, 0) && has(&p, 4));
+	CHECK(!p.trivial_move);
 	CHECK(p.score == 1.25);
-	CHECK_STR(p.reason, "L0 has 5 files (trigger 4)");
+	CHECK_STR(p.reason, "L0 has 5 files (trigger 4), a group of 2 overlapping");
+	done(&p);
+
+	/* [1,120] joins them with [100,150]: a group of four */
+	add(0, 1, 120, MiB);
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.nin, 4);
+	CHECK(has(&p, 0) && has(&p, 1) && has(&p, 4) && has(&p, 5));
+	CHECK_STR(p.reason, "L0 has 6 files (trigger 4), a group of 4 overlapping");
 	done(&p);
 	CHECK_EQ_INT(test_alloc_st.live, 0);
 }
@@ -374,8 +498,16 @@ test_l0_overlap_l1(void)
 	add(1, 60, 60, MiB);		/* shares the boundary key 60 */
 	o.l0_trigger = 2;
 	CHECK(pick(&o, &p));
-	CHECK_EQ_INT(p.nin, 4);
-	CHECK(has(&p, 0) && has(&p, 1) && has(&p, 2) && has(&p, 4));
+	/* two level-0 groups: [50,60] needs a rewrite (L1 [60,60]), alone */
+	CHECK_EQ_INT(p.nin, 2);
+	CHECK(has(&p, 1) && has(&p, 4));
+	CHECK(!has(&p, 0) && !has(&p, 2) && !has(&p, 3));
+	done(&p);
+	/* one group ([0,60]): every L0 SSTable and the L1 ones under it */
+	add(0, 5, 55, MiB);
+	CHECK(pick(&o, &p));
+	CHECK_EQ_INT(p.nin, 5);
+	CHECK(has(&p, 0) && has(&p, 1) && has(&p, 2) && has(&p, 4) && has(&p, 5));
 	CHECK(!has(&p, 3));
 	done(&p);
 
@@ -414,6 +546,17 @@ test_l0_overlap_l1(void)
 				hhi = hi;
 		}
 		CHECK(pick(&o, &p));
+		{
+			bool		gwant[MAXS],
+						gtrivial;
+
+			if (model_l0_groups(gwant, &gtrivial))
+			{
+				check_l0_groups(&p, gwant, gtrivial, seed);
+				done(&p);
+				continue;
+			}
+		}
 		for (i = 0; i < T.n; i++)
 		{
 			bool		want = T.s[i].level == 0 ||
@@ -462,7 +605,8 @@ test_intra_l0(void)
 	int			i;
 
 	int			nwithin = 0,
-				ninto = 0;
+				ninto = 0,
+				ngroups = 0;
 
 	o.num_levels = 2;			/* L1 last: its own score never competes */
 	/* 4 x 10 MiB overlapping in L0 over 200 MiB of L1: within L0 */
@@ -547,7 +691,7 @@ test_intra_l0(void)
 	CHECK_EQ_INT(p.to_level, 1);
 	done(&p);
 
-	for (seed = 1; seed <= 300; seed++)
+	for (seed = 1; seed <= 1500; seed++)
 	{
 		int			nl0 = 2 + (int) test_rand_below(6);
 		int			nl1 = (int) test_rand_below(20);
@@ -612,6 +756,19 @@ test_intra_l0(void)
 		within = !disjoint && (double) l1 > o.l0_intra_ratio * (double) l0 &&
 			o.l0_intra_ratio * (double) l0 < (double) o.base_level_size;
 		CHECK(pick(&o, &p));
+		{
+			bool		gwant[MAXS],
+						gtrivial;
+
+			/* two or more level-0 groups: the group rule first */
+			if (model_l0_groups(gwant, &gtrivial))
+			{
+				check_l0_groups(&p, gwant, gtrivial, seed);
+				ngroups++;
+				done(&p);
+				continue;
+			}
+		}
 		CHECK_EQ_INT(p.from_level, 0);
 		CHECK_EQ_INT(p.to_level, within ? 0 : 1);
 		if (within)
@@ -626,7 +783,8 @@ test_intra_l0(void)
 		}
 		done(&p);
 	}
-	printf("     random shapes: %d merged within L0, %d into L1\n", nwithin, ninto);
+	printf("     random shapes: %d merged within L0, %d into L1, %d by level-0 groups\n",
+		   nwithin, ninto, ngroups);
 	CHECK(nwithin > 30 && ninto > 30);
 	CHECK_EQ_INT(test_alloc_st.live, 0);
 }
@@ -671,21 +829,33 @@ test_trivial_move(void)
 	CHECK_EQ_INT(p.to_level, 1);
 	done(&p);
 
-	/* two of them touching at one key: merged */
+	/* two of them touching at one key: those two merged, the third stays */
 	T.lo[2] = 30;
 	tset_fix_keys(&T, 2);
 	CHECK(pick(&o, &p));
 	CHECK(!p.trivial_move);
-	CHECK_EQ_INT(p.nin, 3);
+	CHECK_EQ_INT(p.nin, 2);
+	CHECK(has(&p, 0) && has(&p, 2));
+	CHECK_STR(p.reason, "L0 has 3 files (trigger 2), a group of 2 overlapping");
 	done(&p);
 
-	/* disjoint, but an L1 SSTable between them: merged with it */
+	/* disjoint, an L1 SSTable in a gap between them, none over it: moved */
 	T.lo[2] = 40;
 	tset_fix_keys(&T, 2);
 	add(1, 12, 18, MiB);
 	CHECK(pick(&o, &p));
+	CHECK(p.trivial_move);
+	CHECK_EQ_INT(p.nin, 3);
+	CHECK(!has(&p, 3) && !has(&p, 4));
+	done(&p);
+
+	/* one of them over that L1 SSTable: it alone merged with it */
+	T.hi[1] = 14;
+	tset_fix_keys(&T, 1);
+	CHECK(pick(&o, &p));
 	CHECK(!p.trivial_move);
-	CHECK_EQ_INT(p.nin, 4);
+	CHECK_EQ_INT(p.nin, 2);
+	CHECK(has(&p, 1) && has(&p, 4));
 	done(&p);
 
 	/* Ln: one SSTable, nothing overlapping below: moved */
@@ -1587,7 +1757,16 @@ check_auto(const lsm_compaction_options *o, const tset *t, const int *ptr,
 				nto++;
 		}
 		if (from == 0)
-			CHECK_EQ_INT(nfrom, files[0]);
+		{
+			/* level-0 groups: no L0 SSTable left out overlaps one taken */
+			for (i = 0; i < t->n; i++)
+				if (t->s[i].level == 0 && !has(p, i))
+					for (j = 0; j < p->nin; j++)
+						if (t->s[p->in[j]].level == 0)
+							CHECK(!ioverlap(t->lo[i], t->hi[i],
+											t->lo[p->in[j]], t->hi[p->in[j]]));
+			CHECK(nfrom >= 1 && nfrom <= files[0]);
+		}
 		else
 			CHECK_EQ_INT(nfrom, 1);
 		CHECK(hull_of(t, p, from, &flo, &fhi));
@@ -1596,10 +1775,18 @@ check_auto(const lsm_compaction_options *o, const tset *t, const int *ptr,
 		{
 			if (t->s[i].level == to && !has(p, i))
 			{
-				/* all to_level SSTables overlapping the inputs are taken */
-				CHECK(!ioverlap(flo, fhi, t->lo[i], t->hi[i]));
-				/* and the output fits in to_level */
-				CHECK(!ioverlap(hlo, hhi, t->lo[i], t->hi[i]));
+				/*
+				 * all to_level SSTables overlapping the inputs are taken
+				 * (a move of pairwise disjoint SSTables: overlapping each)
+				 */
+				if (!p->trivial_move)
+					CHECK(!ioverlap(flo, fhi, t->lo[i], t->hi[i]));
+				/* and the output fits in to_level (a move: each input) */
+				if (!p->trivial_move)
+					CHECK(!ioverlap(hlo, hhi, t->lo[i], t->hi[i]));
+				for (j = 0; j < p->nin; j++)
+					CHECK(!ioverlap(t->lo[p->in[j]], t->hi[p->in[j]],
+									t->lo[i], t->hi[i]));
 			}
 			if (t->s[i].level > to && ioverlap(hlo, hhi, t->lo[i], t->hi[i]))
 				bottom = false;
