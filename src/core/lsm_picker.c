@@ -24,8 +24,9 @@
  *	  level by score.  The one exception is a tiered pick, whose buckets
  *	  (and so its score) leave being_compacted SSTables out.
  *	- A leveled L0 pick needs every L0 SSTable, or (automatic picks) a
- *	  whole level-0 group, so one being_compacted L0 SSTable blocks L0; any pick is skipped if one of the output-level
- *	  SSTables it must take is being_compacted.
+ *	  whole level-0 group, so one being_compacted L0 SSTable blocks L0;
+ *	  any pick is skipped if one of the output-level SSTables it must take
+ *	  is being_compacted.
  *	- The last level is never picked automatically (there is no level
  *	  below it); its score is still reported.
  *	- Several L0 SSTables are moved together when they are pairwise
@@ -632,10 +633,10 @@ intra_l0_fill(const lsm_compaction_options *o, const lsm_sst_desc *ssts,
  * more SSTables, or L1 SSTables overlapping it) whose oldest SSTable
  * (smallest max_seq) is oldest is picked alone, with the L1 SSTables
  * overlapping it: one overlap between two of a table's flushes then
- * rewrites those two, not all of level 0.  Returns false (out untouched)
- * when there is a single group or no group to pick that way; the caller
- * then takes every L0 SSTable (a trivial move when they are pairwise
- * disjoint and nothing in L1 overlaps them).
+ * rewrites those two, not all of level 0.  With no group needing a
+ * rewrite, every L0 SSTable moves down (a trivial move).  Returns false
+ * (out untouched) when there is a single group, or a group's L1 SSTables
+ * are being compacted; the caller then takes every L0 SSTable.
  */
 static bool
 pick_l0_group(const lsm_compaction_options *o, const lsm_comparator *cmp,
