@@ -26,7 +26,8 @@
 # (pg_current_wal_lsn() before and after the run: everything the cluster
 # wrote, flushes and compactions included); bytes on disk per row
 # (pg_total_relation_size after the run); then ratios to heap+btree and
-# heap+lsm3.  Rows/s per interval go to write_path.csv in
+# heap+lsm3.  lsm_am.level_stats of each run's lsm relations goes to
+# level_stats_CONFIG_CLIENTS.txt.  Rows/s per interval go to write_path.csv in
 # BENCH_RESULTS_DIR (default: a new directory under ${TMPDIR:-/tmp}), with a
 # PNG plot (write_path.png) when gnuplot is installed
 # (BENCH_INSTALL_GNUPLOT=1 installs gnuplot-nox first).
@@ -139,6 +140,12 @@ for c in $clients; do
 		nrows=$(q -c "SELECT count(*) FROM t")
 		wal=$(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint")
 		disk=$(q -c "SELECT pg_total_relation_size('t')")
+		# where an lsm relation's writes went: flushes and compactions per level
+		if [[ "$cfg" == lsm+* || "$cfg" == *+lsm ]]; then
+			lsm_psql "$base" "$port" -c "SELECT * FROM lsm_am.level_stats
+				WHERE relation::text IN ('t', 't_k1', 't_k2', 't_k3') ORDER BY relation::text, level" \
+				</dev/null >"$results/level_stats_${cfg}_$c.txt" 2>&1
+		fi
 		# progress lines: "progress: 20.0 s, 123.4 tps, ..."
 		awk -v c="$c" -v cfg="$cfg" -v r="$rows" '/^progress: / {
 			s = $2 + 0; tps = $4 + 0; printf "%s,%s,%d,%.0f\n", c, cfg, s, tps * r }' "$out" >>"$csv"
